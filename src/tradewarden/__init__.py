@@ -1,0 +1,3 @@
+"""TradeWarden: self-hosted trading bots on least-privilege exchange keys."""
+
+__version__ = "0.1.0"
