@@ -1,0 +1,72 @@
+"""Settings, paths and defaults (environment variables prefixed TRADEWARDEN_)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+HOME_MODE = 0o700
+DB_FILE_MODE = 0o600
+DEFAULT_DB_NAME = "tradewarden.db"
+
+
+class Settings(BaseSettings):
+    """Process settings; every field may come from a TRADEWARDEN_* environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="TRADEWARDEN_", extra="ignore")
+
+    home: Path = Path("~/.tradewarden")
+    database_url: str | None = None
+    passphrase: SecretStr | None = None
+
+    @property
+    def home_dir(self) -> Path:
+        """The data directory, with `~` expanded."""
+        return self.home.expanduser()
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file the store uses, or None when the store is another database."""
+        if self.database_url is None:
+            return self.home_dir / DEFAULT_DB_NAME
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            return Path(self.database_url[len(prefix) :]).expanduser()
+        return None
+
+    @property
+    def effective_database_url(self) -> str:
+        """The SQLAlchemy URL of the store."""
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite:///{self.home_dir / DEFAULT_DB_NAME}"
+
+
+def ensure_home(path: Path) -> list[str]:
+    """Create the data directory 0700 if missing; return warnings when it is looser than that."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=HOME_MODE)
+        os.chmod(path, HOME_MODE)  # mkdir's mode is masked by the umask
+    return permission_warnings(path, HOME_MODE)
+
+
+def ensure_private_file(path: Path) -> list[str]:
+    """Create `path` 0600 if missing (before SQLite opens it); return warnings when it is looser."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=HOME_MODE)
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, DB_FILE_MODE)
+        os.close(fd)
+        os.chmod(path, DB_FILE_MODE)
+    return permission_warnings(path, DB_FILE_MODE)
+
+
+def permission_warnings(path: Path, wanted: int) -> list[str]:
+    """Warn when group or others have any access to `path` that `wanted` does not give them."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & ~wanted & 0o077:
+        return [f"{path} has mode {mode:04o}, looser than {wanted:04o}; fix it with: chmod {wanted:o} {path}"]
+    return []

@@ -1,0 +1,191 @@
+"""The connection verbs: add, list, show, rotate, remove."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tradewarden.adapters import audit
+from tradewarden.adapters.store.models import Connection, utcnow
+from tradewarden.adapters.vault import vault
+from tradewarden.adapters.vault.secret import Secret
+from tradewarden.services.app import App
+from tradewarden.services.connections import validation
+from tradewarden.services.errors import ConflictError, InputError, NotFoundError
+from tradewarden.services.vault_access import unlocked
+
+
+@dataclass(frozen=True)
+class ConnectionView:
+    """What may be shown of a connection: never a secret, the API key only masked."""
+
+    id: str
+    name: str
+    exchange: str
+    market: str
+    endpoint: str | None
+    key_type: str
+    api_key: str
+    credential_fields: list[str]
+    status: str
+    status_checked_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Connection) -> ConnectionView:
+        """The view of a stored connection."""
+        return cls(
+            id=row.id,
+            name=row.name,
+            exchange=row.exchange,
+            market=row.market,
+            endpoint=row.endpoint,
+            key_type=row.key_type,
+            api_key=row.api_key_masked,
+            credential_fields=sorted(cred.field for cred in row.credentials),
+            status=row.status,
+            status_checked_at=row.status_checked_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (datetimes in ISO 8601)."""
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, datetime):
+                data[key] = value.isoformat()
+        return data
+
+
+def find(session: Session, name: str) -> Connection:
+    """The connection called `name` (case-insensitive), or NotFoundError."""
+    row = session.scalars(select(Connection).where(func.lower(Connection.name) == name.strip().lower())).first()
+    if row is None:
+        raise NotFoundError(f"no connection named {name!r}", "see: tradewarden connections list", field="name")
+    return row
+
+
+def _seal_all(session: Session, opened: vault.UnlockedVault, row: Connection, creds: dict[str, Secret]) -> None:
+    for field, value in sorted(creds.items()):
+        row.credentials.append(opened.seal(row.id, field, value))
+    session.flush()
+
+
+def add_connection(
+    app: App,
+    passphrase: Secret,
+    name: str,
+    exchange: str,
+    credentials: dict[str, Secret],
+    market: str = "spot",
+    endpoint: str | None = None,
+) -> ConnectionView:
+    """Validate, then store a connection with its credentials sealed, in one transaction."""
+    name = validation.validate_name(name)
+    exchange = validation.validate_exchange(exchange)
+    market = validation.validate_market(market)
+    endpoint = validation.validate_endpoint_option(endpoint)
+    credentials = validation.validate_credentials(exchange, credentials)
+    kind = validation.key_type(credentials)
+    with app.store.session() as session:
+        # Duplicate check before the (slow) unlock so a clash is reported at once.
+        _refuse_duplicate(session, name)
+    with unlocked(app, passphrase) as (session, opened):
+        _refuse_duplicate(session, name)
+        row = Connection(
+            name=name,
+            exchange=exchange,
+            market=market,
+            endpoint=endpoint,
+            key_type=kind,
+            api_key_masked=validation.mask_api_key(credentials["apiKey"].reveal()),
+            status="untested",
+        )
+        session.add(row)
+        session.flush()
+        _seal_all(session, opened, row, credentials)
+        audit.record(session, "connection.added", app.actor, row, exchange=exchange, market=market,
+                     fields=sorted(credentials))
+        return ConnectionView.of(row)
+
+
+def _refuse_duplicate(session: Session, name: str) -> None:
+    clash = session.scalars(select(Connection.name).where(func.lower(Connection.name) == name.lower())).first()
+    if clash is not None:
+        raise ConflictError(
+            f"a connection named {clash!r} already exists",
+            "choose another name, or rotate that connection's key with: tradewarden connections rotate",
+            field="name",
+        )
+
+
+def list_connections(app: App) -> list[ConnectionView]:
+    """Every connection, by name."""
+    with app.store.session() as session:
+        rows = session.scalars(select(Connection).order_by(func.lower(Connection.name)))
+        return [ConnectionView.of(row) for row in rows]
+
+
+def list_exchange_of(app: App, name: str) -> str:
+    """The exchange id of the connection called `name`."""
+    with app.store.session() as session:
+        return find(session, name).exchange
+
+
+def show_connection(app: App, name: str) -> ConnectionView:
+    """One connection; the viewing is audited."""
+    with app.store.session() as session:
+        row = find(session, name)
+        audit.record(session, "connection.shown", app.actor, row)
+        return ConnectionView.of(row)
+
+
+def rotate_credentials(app: App, passphrase: Secret, name: str, credentials: dict[str, Secret]) -> ConnectionView:
+    """Replace a connection's credentials in one transaction (old sealed rows deleted, new ones sealed)."""
+    credentials = validation.validate_credentials(list_exchange_of(app, name), credentials)
+    kind = validation.key_type(credentials)
+    with unlocked(app, passphrase) as (session, opened):
+        row = find(session, name)
+        row.credentials.clear()
+        session.flush()  # delete the old rows before the (connection, field) pairs are reused
+        _seal_all(session, opened, row, credentials)
+        row.key_type = kind
+        row.api_key_masked = validation.mask_api_key(credentials["apiKey"].reveal())
+        row.status = "untested"
+        row.status_checked_at = None
+        row.updated_at = utcnow()
+        audit.record(session, "connection.rotated", app.actor, row, fields=sorted(credentials))
+        return ConnectionView.of(row)
+
+
+def remove_connection(app: App, name: str) -> ConnectionView:
+    """Delete a connection and crypto-shred its sealed credentials; the removal is audited."""
+    with app.store.session() as session:
+        row = find(session, name)
+        view = ConnectionView.of(row)
+        audit.record(session, "connection.removed", app.actor, row, exchange=row.exchange,
+                     shredded_fields=view.credential_fields)
+        session.delete(row)
+    _checkpoint(app)
+    return view
+
+
+def _checkpoint(app: App) -> None:
+    # With WAL, deleted pages linger in the -wal file until a checkpoint copies them home.
+    if app.store.engine.dialect.name == "sqlite":
+        with app.store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def open_credentials(session: Session, opened: vault.UnlockedVault, row: Connection) -> dict[str, Secret]:
+    """The connection's credentials, opened; for the exchange client factory only."""
+    creds = {cred.field: opened.open(cred) for cred in row.credentials}
+    if "apiKey" not in creds:
+        raise InputError("has no sealed API key", "rotate its credentials", field="credentials")
+    return creds
