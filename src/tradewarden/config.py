@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     home: Path = Path("~/.tradewarden")
     database_url: str | None = None
     passphrase: SecretStr | None = None
+    # Argon2id cost for a new vault or a passphrase change (never below OWASP's minimum, checked on use).
+    kdf_time_cost: int = 3
+    kdf_memory_kib: int = 64 * 1024
 
     @property
     def home_dir(self) -> Path:

@@ -39,7 +39,7 @@ def query(
     connection_name: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> Select[tuple[AuditEvent]]:
+) -> Select[AuditEvent]:
     """A select of audit events, newest first, filtered by what is given."""
     stmt = select(AuditEvent).order_by(AuditEvent.ts.desc(), AuditEvent.id.desc())
     if kind:

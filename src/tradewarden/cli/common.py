@@ -52,10 +52,13 @@ def _read_secret_file(path: Path, what: str) -> Secret:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PassphraseError(f"cannot read {what} file {str(path)!r} ({exc.strerror})",
-                              "check the path and its permissions") from None
+        raise PassphraseError(
+            f"cannot read {what} file {str(path)!r} ({exc.strerror})", "check the path and its permissions"
+        ) from None
     except UnicodeDecodeError:
-        raise PassphraseError(f"{what} file {str(path)!r} is not UTF-8 text", "write the passphrase as text") from None
+        raise PassphraseError(
+            f"{what} file {str(path)!r} is not UTF-8 text", "write the passphrase as text"
+        ) from None
     return Secret(text.rstrip("\r\n"))
 
 
@@ -83,21 +86,27 @@ def read_passphrase(
 
 
 def read_credentials(source: str | None, exchange_id: str) -> tuple[dict[str, Secret], bool]:
-    """Credentials from a JSON file, `-` for stdin, or hidden prompts; returns them and whether stdin was used."""
+    """Credentials from a JSON file, `-` (stdin) or hidden prompts, and whether stdin was used."""
     if source == "-":
         raw = sys.stdin.buffer.read(MAX_READ)
         return validation.parse_credentials(raw), True
     if source is not None:
         path = Path(source)
         if not path.is_file():
-            raise InputError(f"file {source!r} does not exist", "give the path of a JSON credentials file, or - for stdin",
-                             field="credentials")
+            raise InputError(
+                f"file {source!r} does not exist",
+                "give the path of a JSON credentials file, or - for stdin",
+                field="credentials",
+            )
         with path.open("rb") as handle:
             raw = handle.read(MAX_READ)
         return validation.parse_credentials(raw), False
     if not sys.stdin.isatty():
-        raise InputError("were not given", "pass --credentials FILE, or --credentials - to read JSON from stdin",
-                         field="credentials")
+        raise InputError(
+            "were not given",
+            "pass --credentials FILE, or --credentials - to read JSON from stdin",
+            field="credentials",
+        )
     from tradewarden.adapters.exchanges.catalog import required_credentials
 
     creds: dict[str, Secret] = {}

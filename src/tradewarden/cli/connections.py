@@ -51,10 +51,14 @@ def _describe(view: ConnectionView) -> None:
 @app.command("add")
 def add(
     name: str = typer.Argument(..., help='A clear name, e.g. "MEXC Spot Main".'),
-    exchange: str = typer.Option(..., "--exchange", "-e", help="ccxt exchange id, e.g. mexc, kucoin, binance."),
+    exchange: str = typer.Option(
+        ..., "--exchange", "-e", help="ccxt exchange id, e.g. mexc, kucoin, binance."
+    ),
     market: str = typer.Option("spot", "--market", help="spot, futures or both."),
     credentials: str | None = typer.Option(None, "--credentials", "-c", help=CREDENTIALS_HELP),
-    endpoint: str | None = typer.Option(None, "--endpoint", help="Send requests via this base URL (simulator/proxy)."),
+    endpoint: str | None = typer.Option(
+        None, "--endpoint", help="Send requests via this base URL (simulator/proxy)."
+    ),
     passphrase_file: Path | None = PASSPHRASE_FILE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -70,7 +74,9 @@ def add(
     creds, stdin_used = read_credentials(credentials, exchange)
     passphrase = read_passphrase(passphrase_file, stdin_taken=stdin_used)
     with app_context() as ctx:
-        view = service.add_connection(ctx, passphrase, name, exchange, creds, market=market, endpoint=endpoint)
+        view = service.add_connection(
+            ctx, passphrase, name, exchange, creds, market=market, endpoint=endpoint
+        )
     if as_json:
         print_json(view.to_json())
         return
@@ -140,4 +146,6 @@ def remove(
         raise typer.Exit(1)
     with app_context() as ctx:
         view = service.remove_connection(ctx, name)
-    out.print(f"Removed [bold]{view.name}[/]; its credentials are shredded. Revoke the key on {view.exchange} too.")
+    out.print(
+        f"Removed [bold]{view.name}[/]; its credentials are shredded. Revoke the key on {view.exchange} too."
+    )

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from tradewarden import __version__
 from tradewarden.cli import connections, vault
@@ -33,7 +34,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
     """TradeWarden command line. Data lives in TRADEWARDEN_HOME (default ~/.tradewarden)."""
 
@@ -54,22 +57,34 @@ def init(passphrase_file: Path | None = PASSPHRASE_FILE_OPTION) -> None:
             return
         passphrase = read_passphrase(passphrase_file, confirm=True, what="new vault passphrase")
         vault_access.init_vault(ctx, passphrase)
-        out.print(f"Initialised TradeWarden in {ctx.settings.home_dir}. Keep the passphrase safe: "
-                  "without it the sealed keys cannot be opened.")
+        out.print(
+            f"Initialised TradeWarden in {ctx.settings.home_dir}. Keep the passphrase safe: "
+            "without it the sealed keys cannot be opened."
+        )
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code: user errors become one line, never a traceback."""
+    os.umask(0o077)  # everything we create is private to the user
+    try:
+        app(args=argv, prog_name="tradewarden")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except UserError as exc:
+        err.print(f"[red]Error:[/] {escape(str(exc))}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("Interrupted; nothing was changed.")
+        return 130
+    except Exception as exc:  # an unexpected failure: log it redacted, show no locals, no values
+        logging.getLogger("tradewarden").exception("unexpected error")
+        err.print(
+            f"[red]Internal error:[/] {type(exc).__name__}. Details are in the log in TRADEWARDEN_HOME."
+        )
+        return 70
+    return 0
 
 
 def main() -> None:
-    """Run the CLI: user errors become one line and an exit code, never a traceback."""
-    os.umask(0o077)  # everything we create is private to the user
-    try:
-        app()
-    except UserError as exc:
-        err.print(f"[red]Error:[/] {exc}", markup=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err.print("Interrupted; nothing was changed.")
-        sys.exit(130)
-    except Exception as exc:  # an unexpected failure: log it redacted, show no locals, no values
-        logging.getLogger("tradewarden").exception("unexpected error")
-        err.print(f"[red]Internal error:[/] {type(exc).__name__}. Details are in the log in TRADEWARDEN_HOME.")
-        sys.exit(70)
+    """Console-script entry point."""
+    sys.exit(run())

@@ -35,13 +35,25 @@ def check_new_passphrase(passphrase: Secret) -> None:
         )
 
 
-def init_vault(app: App, passphrase: Secret, params: KdfParams | None = None) -> bool:
+def kdf_params(app: App) -> KdfParams:
+    """The Argon2id parameters the settings ask for, refused when below the minimum."""
+    params = KdfParams(time_cost=app.settings.kdf_time_cost, memory_kib=app.settings.kdf_memory_kib)
+    try:
+        params.check()
+    except ValueError as exc:
+        raise InputError(
+            str(exc), "raise TRADEWARDEN_KDF_TIME_COST / TRADEWARDEN_KDF_MEMORY_KIB", field="kdf"
+        ) from None
+    return params
+
+
+def init_vault(app: App, passphrase: Secret) -> bool:
     """Create the vault; return False (and change nothing) when it already exists."""
     with app.store.session() as session:
         if vault.header(session) is not None:
             return False
         check_new_passphrase(passphrase)
-        vault.create(session, passphrase, params)
+        vault.create(session, passphrase, kdf_params(app))
         audit.record(session, "vault.created", app.actor)
     return True
 
@@ -87,6 +99,7 @@ def unlocked(app: App, passphrase: Secret) -> Iterator[tuple[Session, vault.Unlo
 def change_passphrase(app: App, old: Secret, new: Secret) -> None:
     """Rewrap the data key under `new` in one transaction; any failure leaves `old` in force."""
     check_new_passphrase(new)
+    params = kdf_params(app)
     with unlocked(app, old) as (session, opened):
-        vault.rewrap(session, opened, new)
+        vault.rewrap(session, opened, new, params)
         audit.record(session, "vault.passphrase_changed", app.actor)

@@ -36,9 +36,7 @@ def _rewrite_tree(node: Any, endpoint: str, hostname: str | None) -> Any:
 def validate_endpoint(endpoint: str) -> str:
     """Return the endpoint without a trailing slash, or raise ValueError naming what is wrong."""
     if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", endpoint):
-        raise ValueError(
-            f"endpoint {endpoint!r} is not an http(s) URL; give one like http://127.0.0.1:8765"
-        )
+        raise ValueError(f"endpoint {endpoint!r} is not an http(s) URL; give one like http://127.0.0.1:8765")
     return endpoint.rstrip("/")
 
 

@@ -33,7 +33,11 @@ class KdfParams:
 
     def check(self) -> None:
         """Refuse parameters below the OWASP minimum (a tampered header must not weaken the vault)."""
-        if self.time_cost < self.MIN_TIME_COST or self.memory_kib < self.MIN_MEMORY_KIB or self.parallelism < 1:
+        if (
+            self.time_cost < self.MIN_TIME_COST
+            or self.memory_kib < self.MIN_MEMORY_KIB
+            or self.parallelism < 1
+        ):
             raise ValueError(
                 f"Argon2id parameters t={self.time_cost}, m={self.memory_kib} KiB, p={self.parallelism} are "
                 f"below the minimum t={self.MIN_TIME_COST}, m={self.MIN_MEMORY_KIB} KiB, p=1"

@@ -36,9 +36,11 @@ class RedactingFilter(logging.Filter):
             return True
         record.msg = redact_text(str(record.msg), values)
         if record.args:
-            record.args = tuple(redact_text(str(arg), values) for arg in record.args) if isinstance(
-                record.args, tuple
-            ) else _redact_value(record.args, values)
+            record.args = (
+                tuple(redact_text(str(arg), values) for arg in record.args)
+                if isinstance(record.args, tuple)
+                else _redact_value(record.args, values)
+            )
         if record.exc_info and record.exc_info[1] is not None:
             # Format the traceback now, redacted, so no handler formats the raw one later.
             record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info), values)
@@ -46,7 +48,9 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def structlog_redactor(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def structlog_redactor(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """A structlog processor doing what RedactingFilter does, on the event dict."""
     values = live_secret_values()
     if not values:

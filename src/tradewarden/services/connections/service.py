@@ -65,13 +65,19 @@ class ConnectionView:
 
 def find(session: Session, name: str) -> Connection:
     """The connection called `name` (case-insensitive), or NotFoundError."""
-    row = session.scalars(select(Connection).where(func.lower(Connection.name) == name.strip().lower())).first()
+    row = session.scalars(
+        select(Connection).where(func.lower(Connection.name) == name.strip().lower())
+    ).first()
     if row is None:
-        raise NotFoundError(f"no connection named {name!r}", "see: tradewarden connections list", field="name")
+        raise NotFoundError(
+            f"no connection named {name!r}", "see: tradewarden connections list", field="name"
+        )
     return row
 
 
-def _seal_all(session: Session, opened: vault.UnlockedVault, row: Connection, creds: dict[str, Secret]) -> None:
+def _seal_all(
+    session: Session, opened: vault.UnlockedVault, row: Connection, creds: dict[str, Secret]
+) -> None:
     for field, value in sorted(creds.items()):
         row.credentials.append(opened.seal(row.id, field, value))
     session.flush()
@@ -110,13 +116,22 @@ def add_connection(
         session.add(row)
         session.flush()
         _seal_all(session, opened, row, credentials)
-        audit.record(session, "connection.added", app.actor, row, exchange=exchange, market=market,
-                     fields=sorted(credentials))
+        audit.record(
+            session,
+            "connection.added",
+            app.actor,
+            row,
+            exchange=exchange,
+            market=market,
+            fields=sorted(credentials),
+        )
         return ConnectionView.of(row)
 
 
 def _refuse_duplicate(session: Session, name: str) -> None:
-    clash = session.scalars(select(Connection.name).where(func.lower(Connection.name) == name.lower())).first()
+    clash = session.scalars(
+        select(Connection.name).where(func.lower(Connection.name) == name.lower())
+    ).first()
     if clash is not None:
         raise ConflictError(
             f"a connection named {clash!r} already exists",
@@ -146,7 +161,9 @@ def show_connection(app: App, name: str) -> ConnectionView:
         return ConnectionView.of(row)
 
 
-def rotate_credentials(app: App, passphrase: Secret, name: str, credentials: dict[str, Secret]) -> ConnectionView:
+def rotate_credentials(
+    app: App, passphrase: Secret, name: str, credentials: dict[str, Secret]
+) -> ConnectionView:
     """Replace a connection's credentials in one transaction (old sealed rows deleted, new ones sealed)."""
     credentials = validation.validate_credentials(list_exchange_of(app, name), credentials)
     kind = validation.key_type(credentials)
@@ -169,8 +186,14 @@ def remove_connection(app: App, name: str) -> ConnectionView:
     with app.store.session() as session:
         row = find(session, name)
         view = ConnectionView.of(row)
-        audit.record(session, "connection.removed", app.actor, row, exchange=row.exchange,
-                     shredded_fields=view.credential_fields)
+        audit.record(
+            session,
+            "connection.removed",
+            app.actor,
+            row,
+            exchange=row.exchange,
+            shredded_fields=view.credential_fields,
+        )
         session.delete(row)
     _checkpoint(app)
     return view

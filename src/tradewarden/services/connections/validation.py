@@ -27,10 +27,14 @@ def validate_name(name: str) -> str:
         raise InputError("is empty", 'give the connection a name, e.g. "MEXC Spot Main"', field="name")
     if len(stripped) > MAX_NAME_LENGTH:
         raise InputError(
-            f"is {len(stripped)} characters long, more than {MAX_NAME_LENGTH}", "choose a shorter name", field="name"
+            f"is {len(stripped)} characters long, more than {MAX_NAME_LENGTH}",
+            "choose a shorter name",
+            field="name",
         )
     if any(unicodedata.category(ch).startswith("C") for ch in stripped):
-        raise InputError("contains control characters", "use letters, digits, spaces and punctuation", field="name")
+        raise InputError(
+            "contains control characters", "use letters, digits, spaces and punctuation", field="name"
+        )
     return stripped
 
 
@@ -39,7 +43,11 @@ def validate_exchange(exchange_id: str) -> str:
     candidate = exchange_id.strip().lower()
     if candidate not in catalog.known_exchange_ids():
         hint = catalog.close_matches(candidate)
-        fix = f"did you mean {', '.join(hint)}?" if hint else "use a ccxt exchange id such as binance, kucoin or mexc"
+        fix = (
+            f"did you mean {', '.join(hint)}?"
+            if hint
+            else "use a ccxt exchange id such as binance, kucoin or mexc"
+        )
         raise InputError(f"{exchange_id!r} is not an exchange ccxt supports", fix, field="exchange")
     return candidate
 
@@ -58,7 +66,9 @@ def validate_endpoint_option(endpoint: str | None) -> str | None:
     try:
         return validate_endpoint(endpoint)
     except ValueError as exc:
-        raise InputError(str(exc), "or leave --endpoint out to reach the exchange itself", field="endpoint") from None
+        raise InputError(
+            str(exc), "or leave --endpoint out to reach the exchange itself", field="endpoint"
+        ) from None
 
 
 def parse_credentials(raw: bytes) -> dict[str, Secret]:
@@ -72,10 +82,15 @@ def parse_credentials(raw: bytes) -> dict[str, Secret]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise InputError("are not UTF-8 text", "give a JSON object like {\"apiKey\": ..., \"secret\": ...}",
-                         field="credentials") from None
+        raise InputError(
+            "are not UTF-8 text",
+            'give a JSON object like {"apiKey": ..., "secret": ...}',
+            field="credentials",
+        ) from None
     if not text.strip():
-        raise InputError("are empty", 'give a JSON object like {"apiKey": "...", "secret": "..."}', field="credentials")
+        raise InputError(
+            "are empty", 'give a JSON object like {"apiKey": "...", "secret": "..."}', field="credentials"
+        )
     try:
         data: Any = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -86,12 +101,16 @@ def parse_credentials(raw: bytes) -> dict[str, Secret]:
             field="credentials",
         ) from None
     if not isinstance(data, dict):
-        raise InputError("must be a JSON object", 'e.g. {"apiKey": "...", "secret": "..."}', field="credentials")
+        raise InputError(
+            "must be a JSON object", 'e.g. {"apiKey": "...", "secret": "..."}', field="credentials"
+        )
     parsed: dict[str, Secret] = {}
     for key, value in data.items():
         if key not in catalog.CREDENTIAL_FIELDS:
+            # Echo the field name only when it looks like a name; a pasted value must not be printed.
+            shown = repr(key) if len(key) <= 24 and key.isidentifier() else "(not shown)"
             raise InputError(
-                f"unknown field {key[:32]!r}",
+                f"unknown field {shown}",
                 f"use ccxt's field names: {', '.join(catalog.CREDENTIAL_FIELDS)}",
                 field="credentials",
             )
@@ -113,7 +132,9 @@ def _check_field(name: str, value: Secret) -> None:
             field=name,
         )
     if text != text.strip():
-        raise InputError("starts or ends with whitespace", "paste the value without spaces or line breaks", field=name)
+        raise InputError(
+            "starts or ends with whitespace", "paste the value without spaces or line breaks", field=name
+        )
     is_pem = name == "secret" and text.startswith(PEM_PREFIX)
     if any(unicodedata.category(ch).startswith("C") and not (is_pem and ch == "\n") for ch in text):
         raise InputError(
@@ -150,8 +171,9 @@ def key_type(credentials: dict[str, Secret]) -> str:
     try:
         private_key = load_pem_private_key(secret.encode(), password=None)
     except (ValueError, TypeError):
-        raise InputError("looks like a PEM key but does not parse", "paste the whole private key file",
-                         field="secret") from None
+        raise InputError(
+            "looks like a PEM key but does not parse", "paste the whole private key file", field="secret"
+        ) from None
     if isinstance(private_key, ed25519.Ed25519PrivateKey):
         return "ed25519"
     if isinstance(private_key, rsa.RSAPrivateKey):

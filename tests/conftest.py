@@ -1,0 +1,108 @@
+"""Shared fixtures: a private TRADEWARDEN_HOME per test and ways to run the real CLI."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+PASSPHRASE = "Tw9-Qm4x-Lk7v-Zr2p"
+# The OWASP minimum keeps the suite fast; production defaults are stronger (see crypto.KdfParams).
+FAST_KDF_ENV = {"TRADEWARDEN_KDF_TIME_COST": "2", "TRADEWARDEN_KDF_MEMORY_KIB": str(19 * 1024)}
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+@dataclass
+class CliResult:
+    """What one CLI run printed and returned."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Cli:
+    """Runs `tradewarden` in-process (fast) or as a subprocess (the real console script)."""
+
+    home: Path
+    env: dict[str, str]
+    transcript: list[str] = field(default_factory=list)
+
+    def __call__(
+        self,
+        *args: str,
+        stdin: bytes | None = None,
+        subprocess_: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> CliResult:
+        """Run the CLI with `args`; every output is kept in `transcript` for leak scans."""
+        run_env = {**self.env, **(env or {})}
+        if subprocess_:
+            proc = subprocess.run(
+                [sys.executable, "-m", "tradewarden", *args],
+                input=stdin or b"",
+                capture_output=True,
+                env=run_env,
+                timeout=60,
+                check=False,
+            )
+            result = CliResult(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+        else:
+            result = self._in_process(list(args), stdin, run_env)
+        self.transcript += [result.stdout, result.stderr]
+        return result
+
+    def _in_process(self, args: list[str], stdin: bytes | None, run_env: dict[str, str]) -> CliResult:
+        from tradewarden.cli.main import run
+
+        saved_env = dict(os.environ)
+        saved = sys.stdin, sys.stdout, sys.stderr
+        out, err = io.StringIO(), io.StringIO()
+        os.environ.clear()
+        os.environ.update(run_env)
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin or b""))
+        sys.stdout, sys.stderr = out, err
+        try:
+            code = run(args)
+        finally:
+            sys.stdin, sys.stdout, sys.stderr = saved
+            os.environ.clear()
+            os.environ.update(saved_env)
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A fresh, not yet created data directory."""
+    return tmp_path / "twhome"
+
+
+@pytest.fixture
+def cli(home: Path) -> Iterator[Cli]:
+    """The CLI bound to a fresh home, with the vault passphrase in the environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEWARDEN_")}
+    env.update(
+        TRADEWARDEN_HOME=str(home),
+        TRADEWARDEN_PASSPHRASE=PASSPHRASE,
+        PYTHONPATH=str(SRC),
+        COLUMNS="200",
+        TERM="dumb",
+        **FAST_KDF_ENV,
+    )
+    yield Cli(home=home, env=env)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say up front whether the PostgreSQL tests will run."""
+    from tests.pg import pg_available
+
+    if pg_available():
+        return ["PostgreSQL: available on 127.0.0.1:5432 — store tests run on SQLite and PostgreSQL"]
+    return ["PostgreSQL: NOT available on 127.0.0.1:5432 — store tests run on SQLite only"]
