@@ -1,0 +1,52 @@
+"""The ccxt client factory: the one place where sealed credentials are opened and handed to ccxt."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tradewarden.adapters.exchanges.endpoint import apply_endpoint_override
+from tradewarden.adapters.store.models import Connection
+from tradewarden.adapters.vault.secret import Secret
+from tradewarden.adapters.vault.vault import UnlockedVault
+
+DEFAULT_TIMEOUT_MS = 30_000
+
+
+def build_client(
+    ccxt_id: str,
+    credentials: Mapping[str, Secret] | None = None,
+    endpoint: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+) -> Any:
+    """An async ccxt client with rate limiting on, a timeout, and the endpoint override applied."""
+    import ccxt.async_support as ccxt_async
+
+    config: dict[str, Any] = {
+        "enableRateLimit": True,
+        "timeout": timeout_ms,
+        "options": dict(options or {}),
+    }
+    for field, value in (credentials or {}).items():
+        config[field] = value.reveal()
+    client = getattr(ccxt_async, ccxt_id)(config)
+    if endpoint:
+        apply_endpoint_override(client, endpoint)
+    return client
+
+
+def open_credentials(opened: UnlockedVault, row: Connection) -> dict[str, Secret]:
+    """The connection's sealed credentials, opened (DecryptionError if any was tampered with or moved)."""
+    return {cred.field: opened.open(cred) for cred in row.credentials}
+
+
+def client_for_connection(
+    opened: UnlockedVault,
+    row: Connection,
+    ccxt_id: str,
+    options: Mapping[str, Any] | None = None,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+) -> Any:
+    """A client for a stored connection, its secrets opened from the vault for this client only."""
+    return build_client(ccxt_id, open_credentials(opened, row), row.endpoint, options, timeout_ms)
