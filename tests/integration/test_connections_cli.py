@@ -128,10 +128,11 @@ def test_wrong_passphrase_exits_2_and_changes_nothing(ready: Cli, tmp_path: Path
 
 
 def test_sealed_value_copied_to_another_connection_fails_to_open(ready: Cli) -> None:
+    from tradewarden.adapters.exchanges.client import open_credentials
     from tradewarden.adapters.vault.crypto import DecryptionError
     from tradewarden.adapters.vault.secret import Secret
     from tradewarden.services.app import open_app
-    from tradewarden.services.connections.service import find, open_credentials
+    from tradewarden.services.connections.service import find
     from tradewarden.services.vault_access import unlocked
 
     db = ready.home / "tradewarden.db"
@@ -150,21 +151,21 @@ def test_sealed_value_copied_to_another_connection_fails_to_open(ready: Cli) -> 
         app = open_app()
         with unlocked(app, Secret(PASSPHRASE)) as (session, opened):
             assert (
-                open_credentials(session, opened, find(session, "Binance Main"))["secret"].reveal() == SECRET
+                open_credentials(opened, find(session, "Binance Main"))["secret"].reveal() == SECRET
             )
             with pytest.raises(DecryptionError):
-                open_credentials(session, opened, find(session, "KuCoin Futures"))
+                open_credentials(opened, find(session, "KuCoin Futures"))
         app.close()
     finally:
         del os.environ["TRADEWARDEN_HOME"]
 
 
 def _open_all(home: Path, passphrase: str) -> dict[str, str]:
+    from tradewarden.adapters.exchanges.client import open_credentials
     from tradewarden.adapters.store.models import Connection
     from tradewarden.adapters.vault.secret import Secret
     from tradewarden.config import Settings
     from tradewarden.services.app import open_app
-    from tradewarden.services.connections.service import open_credentials
     from tradewarden.services.vault_access import unlocked
 
     app = open_app(Settings(home=home))
@@ -173,7 +174,7 @@ def _open_all(home: Path, passphrase: str) -> dict[str, str]:
             return {
                 f"{row.name}/{field}": value.reveal()
                 for row in session.query(Connection).all()
-                for field, value in open_credentials(session, opened, row).items()
+                for field, value in open_credentials(opened, row).items()
             }
     finally:
         app.close()

@@ -49,6 +49,7 @@ def test_migrations_build_exactly_the_models_and_rerun_is_a_no_op(store_url: str
 
 
 def test_vault_and_connections_work_on_each_database(store_url: str) -> None:
+    from tradewarden.adapters.exchanges.client import open_credentials
     from tradewarden.adapters.vault.secret import Secret
     from tradewarden.config import Settings
     from tradewarden.services.app import App
@@ -68,7 +69,7 @@ def test_vault_and_connections_work_on_each_database(store_url: str) -> None:
         view = service.add_connection(app, Secret(PASSPHRASE), "OKX Main", "okx", creds)
         assert view.api_key == "AKpg…6789"
         with unlocked(app, Secret(PASSPHRASE)) as (session, opened):
-            opened_creds = service.open_credentials(session, opened, service.find(session, "okx main"))
+            opened_creds = open_credentials(opened, service.find(session, "okx main"))
         assert {k: v.reveal() for k, v in opened_creds.items()} == {k: v.reveal() for k, v in creds.items()}
         service.remove_connection(app, "OKX Main")
         assert service.list_connections(app) == []

@@ -79,7 +79,9 @@ def _urls(node: Any) -> list[str]:
 
 
 @pytest.mark.parametrize(("ccxt_id", "method", "params"), SIGNED_CALLS, ids=[c[0] for c in SIGNED_CALLS])
-async def test_override_moves_the_url_and_keeps_the_signature(ccxt_id: str, method: str, params: dict) -> None:
+async def test_override_moves_the_url_and_keeps_the_signature(
+    ccxt_id: str, method: str, params: dict[str, Any]
+) -> None:
     plain = await _signed_request(ccxt_id, method, params, None)
     routed = await _signed_request(ccxt_id, method, params, ENDPOINT)
     assert plain[0].startswith("https://")

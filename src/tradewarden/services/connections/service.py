@@ -15,7 +15,7 @@ from tradewarden.adapters.vault import vault
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.app import App
 from tradewarden.services.connections import validation
-from tradewarden.services.errors import ConflictError, InputError, NotFoundError
+from tradewarden.services.errors import ConflictError, NotFoundError
 from tradewarden.services.vault_access import unlocked
 
 
@@ -204,11 +204,3 @@ def _checkpoint(app: App) -> None:
     if app.store.engine.dialect.name == "sqlite":
         with app.store.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-def open_credentials(session: Session, opened: vault.UnlockedVault, row: Connection) -> dict[str, Secret]:
-    """The connection's credentials, opened; for the exchange client factory only."""
-    creds = {cred.field: opened.open(cred) for cred in row.credentials}
-    if "apiKey" not in creds:
-        raise InputError("has no sealed API key", "rotate its credentials", field="credentials")
-    return creds
