@@ -208,7 +208,7 @@ class PairMarket:
     def _history(self, start_ms: int, minutes: int) -> None:
         # A backward walk from the start price, so history ends where the live walk begins.
         rng = random.Random(self.seed ^ 0xB1570)
-        sigma = self.process.sigma * 8  # about sixty ticks' worth of movement per minute
+        sigma = self.process.sigma * 2.5  # roughly 4% daily moves in the pre-history
         close = self.spec.price
         candles: list[Candle] = []
         first = (start_ms // MINUTE_MS - minutes) * MINUTE_MS
