@@ -13,6 +13,7 @@ from rich.markup import escape
 from tradewarden import __version__
 from tradewarden.cli import connections, vault
 from tradewarden.cli.common import PASSPHRASE_FILE_OPTION, app_context, err, out, read_passphrase
+from tradewarden.cli.sim import sim_app
 from tradewarden.services import vault_access
 from tradewarden.services.errors import UserError
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(connections.app, name="connections")
 app.add_typer(vault.app, name="vault")
+app.add_typer(sim_app, name="sim")
 
 
 def _version(value: bool) -> None:
