@@ -8,6 +8,8 @@ import ipaddress
 import json
 import logging
 import random
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -256,17 +258,14 @@ class SimServer:
         fault_kind: str | None = None
         resp: web.StreamResponse
         state = self.ctx.states[venue.name]
-        try:
-            if state.down:
-                fault_kind = "down"
-                resp = venue.down_response(req)
-            else:
-                fault = self._pick_fault(venue.name)
-                fault_kind = fault.kind if fault else None
-                early = await self._apply_fault(fault, req, venue) if fault else None
-                resp = early if early is not None else await self._serve(venue, req, state)
-        except ConnectionResetError:
-            raise
+        if state.down:
+            fault_kind = "down"
+            resp = venue.down_response(req)
+        else:
+            fault = self._pick_fault(venue.name)
+            fault_kind = fault.kind if fault else None
+            early = await self._apply_fault(fault, req, venue) if fault else None
+            resp = early if early is not None else await self._serve(venue, req, state)
         venue.decorate(req, resp)
         self.requests.append(
             RequestRecord(
@@ -297,10 +296,15 @@ class SimServer:
                 await asyncio.wait_for(self._stopping.wait(), (fault.ms or 30_000) / 1000)
             return web.Response(status=504, text="Gateway Timeout")
         if kind == "reset":
+            # drop the TCP connection without an answer (RST where the OS allows it)
             transport = req.http.transport
             if transport is not None:
+                sock = transport.get_extra_info("socket")
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 transport.abort()
-            raise ConnectionResetError("simulated reset")
+            return web.Response(status=499, text="")
         if kind == "bad_json":
             return web.Response(status=200, body=b'{"truncated": [1, 2', content_type="application/json")
         if kind.startswith("http_"):

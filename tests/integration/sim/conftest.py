@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -74,3 +75,25 @@ async def ccxt_client(sim_url: str) -> AsyncIterator[MakeClient]:
     yield _make
     for ex in made:
         await ex.close()
+
+
+def error_code(exc: BaseException, ex: Any = None) -> int | None:
+    """The venue `code` behind a ccxt exception: from its message, else from the client's last response."""
+    for text in (str(exc), getattr(ex, "last_http_response", None) or ""):
+        start = text.find("{")
+        if start < 0:
+            continue
+        try:
+            body = json.loads(text[start:])
+        except ValueError:
+            continue
+        code = body.get("code") if isinstance(body, dict) else None
+        if code is not None:
+            return int(code)
+    return None
+
+
+async def logged_codes(url: str, **query: Any) -> list[str | None]:
+    """Error codes in the simulator's request log (newest last)."""
+    rows = await admin_get(url, "/_sim/requests", **query)
+    return [r["code"] for r in rows]
