@@ -89,7 +89,9 @@ async def test_limit_order_lifecycle(make_key: MakeKey, ccxt_client: MakeClient)
     assert error_code(info.value, ex) == -2013
 
 
-async def test_market_order_moves_balances_by_cost_and_fee(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+async def test_market_order_moves_balances_by_cost_and_fee(
+    make_key: MakeKey, ccxt_client: MakeClient
+) -> None:
     key = await make_key()
     ex = ccxt_client("binance", key)
     await ex.load_markets()
@@ -111,8 +113,9 @@ async def test_market_order_moves_balances_by_cost_and_fee(make_key: MakeKey, cc
     assert {t["order"] for t in my} == {order["id"], sell["id"]}
 
 
-async def test_resting_limit_fills_when_price_moves(sim: SimServer, make_key: MakeKey,
-                                                   ccxt_client: MakeClient) -> None:
+async def test_resting_limit_fills_when_price_moves(
+    sim: SimServer, make_key: MakeKey, ccxt_client: MakeClient
+) -> None:
     key = await make_key()
     ex = ccxt_client("binance", key)
     await ex.load_markets()
@@ -120,7 +123,9 @@ async def test_resting_limit_fills_when_price_moves(sim: SimServer, make_key: Ma
     price = float(ex.price_to_precision("ETH/USDT", last * 1.05))
     order = await ex.create_order("ETH/USDT", "limit", "sell", 0.5, price)
     assert order["status"] == "open"
-    await admin(sim.url, "POST", "/_sim/market", {"venue": "binance", "symbol": "ETH/USDT", "price": last * 1.2})
+    await admin(
+        sim.url, "POST", "/_sim/market", {"venue": "binance", "symbol": "ETH/USDT", "price": last * 1.2}
+    )
     filled = await ex.fetch_order(order["id"], "ETH/USDT")
     assert filled["status"] == "closed" and filled["average"] == price
     trades = await ex.fetch_my_trades("ETH/USDT")
@@ -139,8 +144,16 @@ async def test_order_rejections(make_key: MakeKey, ccxt_client: MakeClient) -> N
     assert error_code(info.value, ex) == -2010
     # price off the tick: ccxt would round it, so send the raw request
     with pytest.raises(ccxt.InvalidOrder) as info:
-        await ex.private_post_order({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
-                                     "quantity": "0.001", "price": "50000.005"})
+        await ex.private_post_order(
+            {
+                "symbol": "BTCUSDT",
+                "side": "BUY",
+                "type": "LIMIT",
+                "timeInForce": "GTC",
+                "quantity": "0.001",
+                "price": "50000.005",
+            }
+        )
     assert error_code(info.value, ex) == -1013 and "PRICE_FILTER" in str(info.value)
     with pytest.raises(ccxt.BadRequest) as info:
         await ex.create_order("BTC/USDT", "limit", "buy", 0.0001, 20000)

@@ -16,8 +16,9 @@ SYM = "BTC/USDT:USDT"
 FUTURES = ["read", "spot_trade", "futures_trade"]
 
 
-async def test_load_markets_with_and_without_key(sim: SimServer, make_key: MakeKey,
-                                                 ccxt_client: MakeClient) -> None:
+async def test_load_markets_with_and_without_key(
+    sim: SimServer, make_key: MakeKey, ccxt_client: MakeClient
+) -> None:
     public = ccxt_client("binanceusdm")
     markets = await public.load_markets()
     btc = markets[SYM]
