@@ -8,6 +8,7 @@ from ..venue import Venue
 
 # One entry per venue module in this package; each module defines `VENUE = <Venue subclass>`.
 VENUE_MODULES: list[str] = [
+    "mexc",
     "binance",
     "okx",
 ]
