@@ -310,9 +310,7 @@ def _summary(p: KeyPermissions) -> tuple[bool | None, ...]:
 @pytest.mark.parametrize(
     ("exchange_id", "response", "expected"),
     CASES,
-    ids=[
-        f"{c[0]}-{kind}" for c in CASES for kind in [("healthy", "withdraw", "read_only")[CASES.index(c) % 3]]
-    ],
+    ids=[f"{c[0]}-{('healthy', 'withdraw', 'read_only')[i % 3]}" for i, c in enumerate(CASES)],
 )
 def test_parse_documented_shapes(exchange_id: str, response: Any, expected: tuple[bool | None, ...]) -> None:
     assert _summary(parse_permissions(exchange_id, response)) == expected
