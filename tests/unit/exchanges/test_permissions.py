@@ -121,7 +121,8 @@ BYBIT = {
     "time": 1701417600000,
 }
 # bitget.com/api-doc/spot/account/Get-Account-Info (GET /api/v2/spot/account/info)
-BITGET = {
+BITGET_AUTHORITIES = ["stor", "stow", "coor", "coow", "cpor", "cpow"]
+BITGET: dict[str, Any] = {
     "code": "00000",
     "msg": "success",
     "requestTime": 1695808949356,
@@ -129,7 +130,7 @@ BITGET = {
         "userId": "1",
         "inviterId": "2",
         "ips": IP,
-        "authorities": ["stor", "stow", "coor", "coow", "cpor", "cpow"],
+        "authorities": BITGET_AUTHORITIES,
         "parentId": 1,
         "traderType": "not_trader",
         "channelCode": "",
@@ -271,7 +272,7 @@ CASES = [
     ),
     # Bitget
     ("bitget", BITGET, HEALTHY),
-    ("bitget", _with(BITGET, ("data", "authorities"), [*BITGET["data"]["authorities"], "wwow"]), WITHDRAW),
+    ("bitget", _with(BITGET, ("data", "authorities"), [*BITGET_AUTHORITIES, "wwow"]), WITHDRAW),
     ("bitget", _many(BITGET, (("data", "authorities"), ["stor", "coor"]), (("data", "ips"), "")), READ_ONLY),
     # Gate
     ("gate", GATE, HEALTHY),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tradewarden.adapters.exchanges.errors import STATUSES, Status
-from tradewarden.adapters.exchanges.registry import REGISTRY, ExchangeInfo
-from tradewarden.adapters.exchanges.remedies import WARNINGS, explain, warning_text
+from tradewarden.adapters.exchanges.registry import REGISTRY, SETTING_KEYS, ExchangeInfo
+from tradewarden.adapters.exchanges.remedies import WARNINGS, basic_info, explain, explain_basic, warning_text
 
 ENTRIES = [pytest.param(REGISTRY[i], id=i) for i in REGISTRY]
 
@@ -112,3 +112,21 @@ def test_explain_appends_warnings_to_the_remedy(info: ExchangeInfo) -> None:
     assert warned.startswith(plain)
     for warning in WARNINGS:
         assert warning_text(info, warning) in warned
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_explain_basic_for_a_ccxt_only_exchange(status: Status) -> None:
+    message, remedy = explain_basic("kraken", status, ["permissions_unknown"])
+    assert "Kraken" in message + remedy
+    assert "could not read this key's permissions" in remedy
+    if status == "withdraw_enabled":
+        assert "'withdrawals'" in remedy
+
+
+def test_explain_basic_uses_the_registry_when_it_can() -> None:
+    assert explain_basic("bybit", "ip_not_allowed") == explain(REGISTRY["bybit"], "ip_not_allowed")
+
+
+def test_basic_info_has_every_setting() -> None:
+    info = basic_info("kraken")
+    assert set(info.setting_names) == set(SETTING_KEYS) and info.permission_endpoint is None

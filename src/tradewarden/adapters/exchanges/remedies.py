@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from tradewarden.adapters.exchanges.errors import STATUSES, Status
-from tradewarden.adapters.exchanges.registry import ExchangeInfo
+from tradewarden.adapters.exchanges.registry import SETTING_KEYS, ExchangeInfo, Guide, get_exchange
 
 WARNINGS = ("ip_unrestricted", "permissions_unknown")
 
@@ -165,3 +165,40 @@ def explain(info: ExchangeInfo, status: Status, warnings: Sequence[str] = ()) ->
     if extra:
         remedy = " ".join([remedy, *extra])
     return message, remedy
+
+
+# Plain words for an exchange we support only through ccxt ("basic"): we do not know its own labels.
+_BASIC_SETTINGS = dict(
+    zip(
+        SETTING_KEYS,
+        ("read", "trade", "futures trading", "withdrawals", "IP whitelist", "API management page"),
+        strict=True,
+    )
+)
+
+
+def basic_info(exchange_id: str) -> ExchangeInfo:
+    """A stand-in ExchangeInfo for a "basic" ccxt exchange, with generic setting names."""
+    return ExchangeInfo(
+        id=exchange_id,
+        name=exchange_id.capitalize(),
+        tier=0,
+        ccxt_ids={"spot": exchange_id, "futures": exchange_id},
+        futures_options={},
+        credentials=("apiKey", "secret"),
+        key_types=("hmac",),
+        ip_whitelist=False,
+        permission_endpoint=None,  # basic exchanges have no permission check
+        setting_names=_BASIC_SETTINGS,
+        guide=Guide(
+            where="the exchange's API management page",
+            enable=("read", "trade"),
+            disable=("withdrawals",),
+            ip_whitelist="Restrict the key to this server's IP address if the exchange allows it.",
+        ),
+    )
+
+
+def explain_basic(exchange_id: str, status: Status, warnings: Sequence[str] = ()) -> tuple[str, str]:
+    """explain() for any exchange id: the registry entry when we have one, generic words otherwise."""
+    return explain(get_exchange(exchange_id) or basic_info(exchange_id), status, warnings)
