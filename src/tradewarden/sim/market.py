@@ -199,11 +199,24 @@ class PairMarket:
         self.process = PriceProcess(spec, seed)
         self.tick = 0
         self.trades: deque[PublicTrade] = deque(maxlen=1000)
-        self.candles: deque[Candle] = deque(maxlen=history_minutes + 600)
+        self._candles: deque[Candle] = deque(maxlen=history_minutes + 600)
         self._next_trade_id = 1
         self._rng = random.Random(seed ^ 0x5EED)
         self._book_cache: dict[tuple[int, Decimal, Decimal, int], BookLevels] = {}
-        self._history(start_ms, history_minutes)
+        # history is generated on first use: a server with many venues and pairs starts fast
+        self._pending_history: tuple[int, int] | None = (start_ms, history_minutes)
+
+    @property
+    def candles(self) -> deque[Candle]:
+        """The 1m candle series (pre-history generated on first access)."""
+        if self._pending_history is not None:
+            start_ms, minutes = self._pending_history
+            self._pending_history = None
+            live = list(self._candles)
+            self._candles.clear()
+            self._history(start_ms, minutes)
+            self._candles.extend(live)
+        return self._candles
 
     def _history(self, start_ms: int, minutes: int) -> None:
         # A backward walk from the start price, so history ends where the live walk begins.
@@ -231,7 +244,7 @@ class PairMarket:
             candles.append(c)
             close = open_
         candles.reverse()
-        self.candles.extend(candles)
+        self._candles.extend(candles)
 
     @property
     def price(self) -> Decimal:
@@ -259,11 +272,12 @@ class PairMarket:
         self._next_trade_id += 1
         self.trades.append(trade)
         bucket = wall_ms // MINUTE_MS * MINUTE_MS
-        last = self.candles[-1] if self.candles else None
+        series = self._candles  # not `candles`: ticking must not force the pre-history
+        last = series[-1] if series else None
         if last is None or bucket > last.open_ms:
             start = last.close if last is not None else price
-            self.candles.append(Candle(bucket, start, max(start, price), min(start, price), price))
-            last = self.candles[-1]
+            series.append(Candle(bucket, start, max(start, price), min(start, price), price))
+            last = series[-1]
         last.update(price, qty)
         return trade
 

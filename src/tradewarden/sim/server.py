@@ -101,6 +101,14 @@ class WeightMeter:
         for k in [k for k in self._m if venue is None or k[0] == venue]:
             del self._m[k]
 
+    def charge(self, venue: str, ip: str, extra: int) -> int:
+        """Add weight found out while handling (the limit is checked on the next request)."""
+        m = self._m.get((venue, ip))
+        if m is None:
+            return 0
+        m.used += extra
+        return m.used
+
     def add(self, venue: str, ip: str, weight: int, state: VenueState, now: float) -> tuple[int, int, bool]:
         """Count a request; returns (used, retry_after_s, banned); retry_after 0 means allowed."""
         m = self._m.setdefault((venue, ip), _Meter(window_start=now))
@@ -320,6 +328,7 @@ class SimServer:
         req.weight = spec.weight
         venue.market.advance()
         venue.on_tick()
+        retry_after = 0
         try:
             used, retry_after, banned = self.meter.add(venue.name, req.remote, req.weight, state, time.time())
             req.used_weight = used
@@ -333,6 +342,10 @@ class SimServer:
             log.exception("sim handler %s %s%s failed", req.method, req.host, req.path)
             req.code = "internal"
             return web.Response(status=500, text="simulator internal error")
+        finally:
+            if req.weight > spec.weight and not retry_after:
+                # the handler priced the request by its parameters (e.g. depth limit): charge the rest
+                req.used_weight = self.meter.charge(venue.name, req.remote, req.weight - spec.weight)
         if isinstance(result, web.StreamResponse):
             return result
         return web.Response(text=dumps(result), content_type="application/json")
