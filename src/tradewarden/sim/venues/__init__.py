@@ -10,6 +10,7 @@ from ..venue import Venue
 VENUE_MODULES: list[str] = [
     "mexc",
     "binance",
+    "kucoin",
     "okx",
 ]
 
