@@ -12,6 +12,7 @@ VENUE_MODULES: list[str] = [
     "binance",
     "kucoin",
     "okx",
+    "bybit",
 ]
 
 
