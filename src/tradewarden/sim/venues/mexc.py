@@ -1392,6 +1392,7 @@ class MexcVenue(Venue):
 
     def _contract_order(self, o: Order) -> dict[str, Any]:
         side = o.extra.get("mexc_side", 1 if o.side is Side.BUY else 3)
+        cs = self.contracts.instruments[o.symbol].contract_size
         taker = sum((f.fee for f in o.fills if not f.is_maker), Decimal(0))
         maker = sum((f.fee for f in o.fills if f.is_maker), Decimal(0))
         return {
@@ -1404,7 +1405,8 @@ class MexcVenue(Venue):
             "side": side,
             "category": 1,
             "orderType": o.extra.get("mexc_type", 1),
-            "dealAvgPrice": _num(o.avg_price),
+            # fills' quote amounts include the contract size; the average price does not
+            "dealAvgPrice": _num(o.cum_quote / (o.executed_qty * cs) if o.executed_qty else Decimal(0)),
             "dealVol": _num(o.executed_qty),
             "orderMargin": _num(o.locked),
             "takerFee": _num(taker),
