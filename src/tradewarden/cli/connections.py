@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -11,13 +12,16 @@ from tradewarden.cli.common import (
     JSON_OPTION,
     PASSPHRASE_FILE_OPTION,
     app_context,
+    err,
     out,
     print_json,
     read_credentials,
     read_passphrase,
 )
-from tradewarden.services.connections import service, validation
+from tradewarden.services.connections import checks, service, validation
 from tradewarden.services.connections.service import ConnectionView
+from tradewarden.services.connections.tester import ConnectionReport
+from tradewarden.services.errors import InputError
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -120,7 +124,7 @@ def rotate(
     passphrase_file: Path | None = PASSPHRASE_FILE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Replace a connection's credentials in one step; the old ones are shredded.
+    """Test new credentials, then swap them in only if the test passes; the old ones are shredded.
 
     Example: tradewarden connections rotate "MEXC Spot Main" --credentials new-key.json
     """
@@ -129,11 +133,16 @@ def rotate(
     creds, stdin_used = read_credentials(credentials, exchange)
     passphrase = read_passphrase(passphrase_file, stdin_taken=stdin_used)
     with app_context() as ctx:
-        view = service.rotate_credentials(ctx, passphrase, name, creds)
+        report, swapped = checks.rotate_tested(ctx, passphrase, name, creds)
     if as_json:
-        print_json(view.to_json())
-        return
-    out.print(f"Rotated [bold]{view.name}[/]: new API key {view.api_key}; the old credentials are shredded.")
+        print_json({"rotated": swapped, "test": report.to_json()})
+    elif swapped:
+        out.print(f"Rotated [bold]{name}[/]: the new key passed the test; the old credentials are shredded.")
+    else:
+        _print_report(report)
+        err.print(f"Not rotated: the new key failed the test ({report.status}). The old key stays in force.")
+    if not swapped:
+        raise typer.Exit(1)
 
 
 @app.command("remove")
@@ -148,4 +157,105 @@ def remove(
         view = service.remove_connection(ctx, name)
     out.print(
         f"Removed [bold]{view.name}[/]; its credentials are shredded. Revoke the key on {view.exchange} too."
+    )
+
+
+STATUS_STYLE = {"online": "green", "withdraw_enabled": "bold red"}
+
+
+def _print_report(report: ConnectionReport) -> None:
+    table = Table("Check", "Result", "ms", "Detail")
+    for check in report.checks:
+        table.add_row(
+            check.name, "[green]ok[/]" if check.ok else "[red]failed[/]", f"{check.ms:.0f}", check.detail
+        )
+    out.print(table)
+    style = STATUS_STYLE.get(report.status, "yellow")
+    out.print(f"[bold]{report.name}[/] ({report.exchange}): [{style}]{report.status}[/]")
+    out.print(report.message)
+    if report.remedy:
+        out.print(f"[bold]What to do:[/] {report.remedy}")
+    for warning in report.warnings:
+        out.print(f"[yellow]Warning:[/] {warning}")
+
+
+@app.command("test")
+def test(
+    name: str | None = typer.Argument(None, help="Connection name (leave out with --all)."),
+    all_: bool = typer.Option(False, "--all", help="Test every connection, concurrently."),
+    passphrase_file: Path | None = PASSPHRASE_FILE_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Check the key, signature, clock, permissions, IP restriction and market access; exit 0 only if Online.
+
+    Example: tradewarden connections test "MEXC Spot Main" --json
+    """
+    if (name is None) == (not all_):
+        raise InputError(
+            "give one connection name, or --all",
+            'e.g. tradewarden connections test "MEXC Spot Main"',
+            field="name",
+        )
+    passphrase = read_passphrase(passphrase_file)
+    with app_context() as ctx:
+        reports = checks.check_connections(ctx, passphrase, None if all_ else [name or ""])
+    if as_json:
+        print_json(reports[0].to_json() if name else [r.to_json() for r in reports])
+    else:
+        for report in reports:
+            _print_report(report)
+    if not all(report.ok for report in reports):
+        raise typer.Exit(1)
+
+
+@app.command("history")
+def history(
+    name: str = typer.Argument(..., help="Connection name."),
+    limit: int = typer.Option(20, "--limit", min=1, max=1000, help="How many results."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Past connection tests, newest first."""
+    with app_context() as ctx:
+        rows = checks.history(ctx, name, limit)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("When", "Status", "Message")
+    for row in rows:
+        table.add_row(str(row["checked_at"]), str(row["status"]), str(row["message"]))
+    out.print(table)
+
+
+@app.command("keygen")
+def keygen(
+    name: str = typer.Argument(..., help='Name of the new connection, e.g. "Binance Spot Main".'),
+    exchange: str = typer.Option(
+        "binance", "--exchange", "-e", help="Only binance accepts self-generated keys."
+    ),
+    market: str = typer.Option("spot", "--market", help="spot, futures or both."),
+    endpoint: str | None = typer.Option(None, "--endpoint", help="Send requests via this base URL."),
+    passphrase_file: Path | None = PASSPHRASE_FILE_OPTION,
+) -> None:
+    """Generate an Ed25519 key pair; the private key is sealed here and only the public key is printed.
+
+    Then register the public key on Binance and finish with:
+    tradewarden connections add NAME --exchange binance --credentials FILE   (FILE holds just {"apiKey": ...})
+    """
+    exchange = validation.validate_exchange(exchange)
+    if exchange not in ("binance", "binanceusdm"):
+        raise InputError(
+            f"{exchange} does not take self-generated keys here", "use --exchange binance", field="exchange"
+        )
+    passphrase = read_passphrase(passphrase_file)
+    with app_context() as ctx:
+        view, public_pem = service.generate_ed25519_key(ctx, passphrase, name, exchange, market, endpoint)
+    sys.stdout.write(public_pem)
+    err.print(
+        f"\nThe private key of [bold]{view.name}[/] is sealed in the vault and never leaves it. Next:\n"
+        "  1. Binance → Account → API Management → Create API → Self-generated (Ed25519).\n"
+        "  2. Paste the public key above; tick Enable Reading and Enable Spot & Margin Trading"
+        " (Enable Futures only if needed);\n"
+        "     leave Enable Withdrawals off; restrict access to this server's IP.\n"
+        f'  3. Put the API key Binance shows in a file as {{"apiKey": "..."}} and run:\n'
+        f'     tradewarden connections add "{view.name}" --exchange binance --credentials FILE'
     )

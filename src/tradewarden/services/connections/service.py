@@ -15,7 +15,7 @@ from tradewarden.adapters.vault import vault
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.app import App
 from tradewarden.services.connections import validation
-from tradewarden.services.errors import ConflictError, NotFoundError
+from tradewarden.services.errors import ConflictError, InputError, NotFoundError
 from tradewarden.services.vault_access import unlocked
 
 
@@ -83,6 +83,83 @@ def _seal_all(
     session.flush()
 
 
+AWAITING_API_KEY = "awaiting_api_key"
+
+
+def generate_ed25519_key(
+    app: App, passphrase: Secret, name: str, exchange: str, market: str = "spot", endpoint: str | None = None
+) -> tuple[ConnectionView, str]:
+    """Create a connection holding a new Ed25519 private key (sealed); return it and the public key PEM.
+
+    The private half never leaves the vault; `add` with the exchange's API key completes the connection.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    name = validation.validate_name(name)
+    exchange = validation.validate_exchange(exchange)
+    market = validation.validate_market(market)
+    endpoint = validation.validate_endpoint_option(endpoint)
+    private_key = Ed25519PrivateKey.generate()
+    private_pem = Secret(
+        private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+    )
+    public_pem = (
+        private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    with unlocked(app, passphrase) as (session, opened):
+        _refuse_duplicate(session, name)
+        row = Connection(
+            name=name,
+            exchange=exchange,
+            market=market,
+            endpoint=endpoint,
+            key_type="ed25519",
+            api_key_masked="—",
+            status=AWAITING_API_KEY,
+        )
+        session.add(row)
+        session.flush()
+        _seal_all(session, opened, row, {"secret": private_pem})
+        audit.record(
+            session, "connection.key_generated", app.actor, row, exchange=exchange, key_type="ed25519"
+        )
+        return ConnectionView.of(row), public_pem
+
+
+def _complete_generated(
+    app: App, passphrase: Secret, name: str, credentials: dict[str, Secret]
+) -> ConnectionView:
+    if set(credentials) != {"apiKey"}:
+        raise InputError(
+            "must hold only apiKey for a connection whose key was generated here",
+            "give just the API key the exchange showed after you registered the public key",
+            field="credentials",
+        )
+    validation.validate_credentials_fields(credentials)
+    with unlocked(app, passphrase) as (session, opened):
+        row = find(session, name)
+        _seal_all(session, opened, row, credentials)
+        row.api_key_masked = validation.mask_api_key(credentials["apiKey"].reveal())
+        row.status = "untested"
+        row.updated_at = utcnow()
+        audit.record(
+            session,
+            "connection.added",
+            app.actor,
+            row,
+            exchange=row.exchange,
+            market=row.market,
+            fields=["apiKey", "secret"],
+            key_type=row.key_type,
+        )
+        return ConnectionView.of(row)
+
+
 def add_connection(
     app: App,
     passphrase: Secret,
@@ -97,11 +174,16 @@ def add_connection(
     exchange = validation.validate_exchange(exchange)
     market = validation.validate_market(market)
     endpoint = validation.validate_endpoint_option(endpoint)
-    credentials = validation.validate_credentials(exchange, credentials)
-    kind = validation.key_type(credentials)
     with app.store.session() as session:
+        pending = session.scalars(
+            select(Connection).where(func.lower(Connection.name) == name.lower())
+        ).first()
+        if pending is not None and pending.status == AWAITING_API_KEY and pending.exchange == exchange:
+            return _complete_generated(app, passphrase, name, credentials)
         # Duplicate check before the (slow) unlock so a clash is reported at once.
         _refuse_duplicate(session, name)
+    credentials = validation.validate_credentials(exchange, credentials)
+    kind = validation.key_type(credentials)
     with unlocked(app, passphrase) as (session, opened):
         _refuse_duplicate(session, name)
         row = Connection(

@@ -155,6 +155,11 @@ def validate_credentials(exchange_id: str, credentials: dict[str, Secret]) -> di
                 f'add "{name}": "..." to the credentials JSON',
                 field=name,
             )
+    return validate_credentials_fields(credentials)
+
+
+def validate_credentials_fields(credentials: dict[str, Secret]) -> dict[str, Secret]:
+    """Check every given value is within sane lengths and free of stray whitespace."""
     for name, value in credentials.items():
         _check_field(name, value)
     return credentials

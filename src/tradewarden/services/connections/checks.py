@@ -1,0 +1,163 @@
+"""Running the connection test on stored connections: open the vault, test, keep the history."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from tradewarden.adapters import audit
+from tradewarden.adapters.exchanges import registry
+from tradewarden.adapters.exchanges.client import build_client, open_credentials
+from tradewarden.adapters.store.models import Connection, ConnectionCheck, utcnow
+from tradewarden.adapters.vault.secret import Secret
+from tradewarden.services.app import App
+from tradewarden.services.connections.service import find
+from tradewarden.services.connections.tester import Clients, ConnectionReport, run_test
+from tradewarden.services.vault_access import unlocked
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the test needs of a connection, with its credentials already opened."""
+
+    connection_id: str
+    name: str
+    exchange: str
+    market: str
+    endpoint: str | None
+    credentials: Mapping[str, Secret]
+
+
+def make_clients(target: Target, timeout_ms: int) -> Clients:
+    """The ccxt client(s) for a target: the market's own API, plus futures for market `both`."""
+    info = registry.get_exchange(target.exchange)
+    if info is None:
+        client = build_client(target.exchange, target.credentials, target.endpoint, timeout_ms=timeout_ms)
+        return Clients(target.exchange, target.market, client, target.exchange)
+    main_market = "futures" if target.market == "futures" else "spot"
+    main_id = registry.ccxt_id_for(info, main_market)
+    main_options = info.futures_options if main_market == "futures" else {}
+    main = build_client(main_id, target.credentials, target.endpoint, main_options, timeout_ms)
+    clients = Clients(target.exchange, target.market, main, main_id)
+    if target.market == "both":
+        clients.futures_ccxt_id = registry.ccxt_id_for(info, "futures")
+        clients.futures = build_client(
+            clients.futures_ccxt_id, target.credentials, target.endpoint, info.futures_options, timeout_ms
+        )
+    return clients
+
+
+async def _close(clients: Clients) -> None:
+    for client in (clients.main, clients.futures):
+        if client is not None:
+            await client.close()
+
+
+async def run_targets(targets: Sequence[Target], timeout_ms: int = 30_000) -> list[ConnectionReport]:
+    """Test several targets concurrently; each gets its own clients, closed afterwards."""
+
+    async def one(target: Target) -> ConnectionReport:
+        clients = make_clients(target, timeout_ms)
+        try:
+            return await run_test(target.name, registry.get_exchange(target.exchange), clients)
+        finally:
+            await _close(clients)
+
+    return list(await asyncio.gather(*(one(target) for target in targets)))
+
+
+def load_targets(app: App, passphrase: Secret, names: Sequence[str] | None) -> list[Target]:
+    """Open the credentials of the named connections (all when `names` is None) with one unlock."""
+    with unlocked(app, passphrase) as (session, opened):
+        if names is None:
+            rows = list(session.scalars(select(Connection).order_by(Connection.name)))
+        else:
+            rows = [find(session, name) for name in names]
+        return [
+            Target(row.id, row.name, row.exchange, row.market, row.endpoint, open_credentials(opened, row))
+            for row in rows
+        ]
+
+
+def record_reports(app: App, targets: Sequence[Target], reports: Sequence[ConnectionReport]) -> None:
+    """Store each report in the history, set the connections' status, audit the test and any change."""
+    with app.store.session() as session:
+        for target, report in zip(targets, reports, strict=True):
+            row = session.get(Connection, target.connection_id)
+            session.add(
+                ConnectionCheck(
+                    connection_id=row.id if row else None,
+                    connection_name=target.name,
+                    status=report.status,
+                    ok=report.ok,
+                    result_json=json.dumps(report.to_json()),
+                )
+            )
+            if row is None:  # removed while the test ran
+                continue
+            previous = row.status
+            row.status = report.status
+            row.status_checked_at = utcnow()
+            audit.record(session, "connection.tested", app.actor, row, status=report.status, code=report.code)
+            if previous != report.status:
+                audit.record(
+                    session,
+                    "connection.status_changed",
+                    app.actor,
+                    row,
+                    previous=previous,
+                    status=report.status,
+                )
+
+
+def check_connections(
+    app: App, passphrase: Secret, names: Sequence[str] | None, timeout_ms: int = 30_000
+) -> list[ConnectionReport]:
+    """Test the named connections (all when None) and record the results."""
+    targets = load_targets(app, passphrase, names)
+    reports = asyncio.run(run_targets(targets, timeout_ms))
+    record_reports(app, targets, reports)
+    return reports
+
+
+def history(app: App, name: str, limit: int = 20) -> list[dict[str, object]]:
+    """The newest test results of a connection, newest first."""
+    with app.store.session() as session:
+        row = find(session, name)
+        checks = session.scalars(
+            select(ConnectionCheck)
+            .where(ConnectionCheck.connection_id == row.id)
+            .order_by(ConnectionCheck.checked_at.desc(), ConnectionCheck.id.desc())
+            .limit(limit)
+        )
+        return [{"checked_at": c.checked_at.isoformat(), **json.loads(c.result_json)} for c in checks]
+
+
+def rotate_tested(
+    app: App, passphrase: Secret, name: str, credentials: dict[str, Secret], timeout_ms: int = 30_000
+) -> tuple[ConnectionReport, bool]:
+    """Test new credentials first; swap them in (atomically) only when the test passes.
+
+    Returns the report and whether the swap happened. On failure the old credentials stay in force.
+    """
+    from tradewarden.services.connections import service, validation
+
+    credentials = validation.validate_credentials(service.list_exchange_of(app, name), credentials)
+    with unlocked(app, passphrase) as (session, _opened):
+        row = find(session, name)
+        target = Target(row.id, row.name, row.exchange, row.market, row.endpoint, credentials)
+    report = asyncio.run(run_targets([target], timeout_ms))[0]
+    if not report.ok:
+        with app.store.session() as session:
+            row = find(session, name)
+            audit.record(
+                session, "connection.rotation_refused", app.actor, row, status=report.status, code=report.code
+            )
+        return report, False
+    service.rotate_credentials(app, passphrase, name, credentials)
+    record_reports(app, [target], [report])
+    return report, True
