@@ -136,6 +136,8 @@ async def test_balance_and_limit_order_lifecycle(
     ex = ccxt_client("kucoin", key)
     bal = await ex.fetch_balance()
     assert (bal["USDT"]["free"], bal["BTC"]["free"], bal["ETH"]["total"]) == (10000, 1, 10)
+    full_book = await ex.fetch_order_book("BTC/USDT")  # with a key ccxt reads the private full book
+    assert len(full_book["asks"]) == len(full_book["bids"]) == 100
     price = round((await ex.fetch_ticker("BTC/USDT"))["bid"] * 0.9, 2)
     created = await ex.create_order("BTC/USDT", "limit", "buy", 0.01, price)
     fetched = await ex.fetch_order(created["id"], "BTC/USDT")
@@ -317,13 +319,24 @@ async def test_stale_timestamp_and_clock_skew(
     )
 
 
-async def test_revoked_key(sim: SimServer, make_key: MakeKey, ccxt_client: MakeClient) -> None:
+async def test_revoked_and_expired_keys(sim: SimServer, make_key: MakeKey, ccxt_client: MakeClient) -> None:
     key = await kucoin_key(make_key)
     ex = ccxt_client("kucoin", key)
     assert (await ex.privateGetUserApiKey())["data"]["apiKey"] == key["apiKey"]
     await admin(sim.url, "DELETE", f"/_sim/keys/{key['apiKey']}")
+    # a deleted key no longer exists for KuCoin's gateway: 400003
     await _auth_failure(
         sim, ex, lambda e: e.privateGetUserApiKey(), ccxt.AuthenticationError, 400003, 401, key["apiKey"]
+    )
+    expired = await kucoin_key(make_key, expires_ms=1)
+    await _auth_failure(
+        sim,
+        ccxt_client("kucoin", expired),
+        lambda e: e.privateGetUserApiKey(),
+        ccxt.AuthenticationError,
+        400003,
+        401,
+        expired["apiKey"],
     )
 
 

@@ -164,9 +164,14 @@ class KucoinVenue(Venue):
         super().__init__(ctx)
         self.wallets = Wallets()
         # spot fees are charged in the quote currency (symbols' feeCurrency)
-        self.spot = Engine(self.market, SpotSettlement(self.wallets, fee_in="quote"), name="spot")
+        # 100 synthetic levels a side, so level2_100 and the full book have something to show
+        self.spot = Engine(
+            self.market, SpotSettlement(self.wallets, fee_in="quote"), name="spot", book_depth=100
+        )
         self.perps = PerpSettlement(Decimal("10000"), "USDT", default_leverage=1)
-        self.futures = Engine(self.market, self.perps, name="futures", first_order_id=50_000_000)
+        self.futures = Engine(
+            self.market, self.perps, name="futures", first_order_id=50_000_000, book_depth=100
+        )
         self.perps.mark_price = self.futures.last_price
         self.engines = [self.spot, self.futures]
         self.multipliers: dict[str, Decimal] = {}
@@ -771,7 +776,7 @@ class KucoinVenue(Venue):
         if r in (Reject.LOT_SIZE, Reject.MARKET_LOT_SIZE):
             return _param_error("Order size increment invalid.")
         if r is Reject.NO_LIQUIDITY:
-            return _err(200, "400100", "No liquidity to fill the order.")
+            return _param_error("No liquidity to fill the order.")
         if r is Reject.POST_ONLY_WOULD_TAKE:
             return _param_error("The post-only order would be executed immediately.")
         return _param_error(exc.detail or "Parameter Error")
