@@ -163,8 +163,8 @@ class KucoinVenue(Venue):
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
         self.wallets = Wallets()
-        # spot fees are charged in the quote currency (symbols' feeCurrency)
-        # 100 synthetic levels a side, so level2_100 and the full book have something to show
+        # spot fees are charged in the quote currency (symbols' feeCurrency); 100 synthetic levels
+        # a side, so level2_100 and the full book have something to show
         self.spot = Engine(
             self.market, SpotSettlement(self.wallets, fee_in="quote"), name="spot", book_depth=100
         )
