@@ -39,6 +39,10 @@ class Venue:
 VENUES = [
     Venue("binance-spot", "binance", "binance", "spot"),
     Venue("binance-usdm", "binance", "binance", "futures"),
+    Venue("mexc", "mexc", "mexc", "spot"),
+    Venue("kucoin", "kucoin", "kucoin", "spot"),
+    Venue("okx", "okx", "okx", "spot"),
+    Venue("bybit", "bybit", "bybit", "spot"),
 ]
 CASES = [
     "healthy",
