@@ -14,6 +14,8 @@ from decimal import Decimal
 from .matching import Instrument, Order, OrderRejected, Reject, Side
 
 ZERO = Decimal(0)
+# Entry prices and margins are kept to 8 decimals so PnL and margin sums stay exact (no 28-digit rounding).
+EIGHT = Decimal("0.00000001")
 MARKET = "__market__"
 FEES = "__fees__"
 CLEARING = "__clearing__"
@@ -51,7 +53,8 @@ class Wallets:
         """The account's balances, created with `initial` (or the defaults) on first use."""
         acc = self._acc.get(account)
         if acc is None:
-            start = self.defaults if initial is None else initial
+            # the MARKET/CLEARING/FEES sinks start empty; only real accounts get the demo balances
+            start = ({} if account.startswith("__") else self.defaults) if initial is None else initial
             acc = {a: Balance(Decimal(v)) for a, v in start.items()}
             self._acc[account] = acc
         return acc
@@ -259,12 +262,12 @@ class PerpSettlement:
             return
         opening = abs(signed) - closing
         unit = notional / qty if qty else ZERO
-        margin = opening * unit / self.leverage(order.account, order.symbol)
+        margin = (opening * unit / self.leverage(order.account, order.symbol)).quantize(EIGHT)
         if margin > self.available(acc):
             raise OrderRejected(Reject.INSUFFICIENT_BALANCE, f"margin {margin}")
         acc.order_margin += margin
         order.locked = margin
-        order.extra["_margin_per_qty"] = margin / qty if qty else ZERO
+        order.extra["_margin_per_qty"] = (margin / qty).quantize(EIGHT) if qty else ZERO
 
     def settle(
         self,
@@ -282,7 +285,7 @@ class PerpSettlement:
         pnl = ZERO
         if pos.qty == 0 or pos.qty * signed > 0:
             new_qty = pos.qty + signed
-            pos.entry = (abs(pos.qty) * pos.entry + qty * price) / abs(new_qty)
+            pos.entry = ((abs(pos.qty) * pos.entry + qty * price) / abs(new_qty)).quantize(EIGHT)
             pos.qty = new_qty
         else:
             closed = min(qty, abs(pos.qty))
