@@ -212,6 +212,28 @@ async def test_order_rejections(make_key: MakeKey, ccxt_client: MakeClient) -> N
     )
 
 
+async def test_post_only_and_fok_that_cannot_rest_are_placed_then_canceled(
+    make_key: MakeKey, ccxt_client: MakeClient
+) -> None:
+    key = await make_key("okx")
+    ex = ccxt_client("okx", key)
+    await ex.load_markets()
+    ask = (await ex.fetch_order_book("BTC/USDT", 5))["asks"][0][0]
+    # OKX accepts both (sCode 0) and cancels them at once: cancelSource 31 (post-only would take) and 13
+    crossing = await ex.create_order("BTC/USDT", "limit", "buy", 0.001, ask * 1.01, {"postOnly": True})
+    too_big = await ex.create_order("BTC/USDT", "limit", "buy", 100, ask, {"timeInForce": "FOK"})
+    for placed, source in ((crossing, "31"), (too_big, "13")):
+        assert placed["info"]["sCode"] == "0"
+        order = await ex.fetch_order(placed["id"], "BTC/USDT")
+        assert order["status"] == "canceled" and order["filled"] == 0
+        assert order["info"]["cancelSource"] == source
+    await expect(ccxt.OrderNotFound, "51401", ex.cancel_order(crossing["id"], "BTC/USDT"))
+    canceled = await ex.fetch_canceled_orders("BTC/USDT")
+    assert {o["id"] for o in canceled} == {too_big["id"], crossing["id"]}
+    assert await ex.fetch_closed_orders("BTC/USDT") == []  # closed means state "filled"
+    assert (await ex.fetch_balance())["USDT"]["free"] == 10000  # nothing stayed locked
+
+
 # ---- swaps in the unified account --------------------------------------------------------------------
 
 

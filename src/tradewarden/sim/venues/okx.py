@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -126,7 +126,7 @@ def _empty(param: str) -> VenueError:
 
 
 def _bad(param: str) -> VenueError:
-    return _err(200, "51000", f"Parameter {param} error")
+    return _err(400, "51000", f"Parameter {param} error")
 
 
 class OrderFailure(Exception):
@@ -146,7 +146,6 @@ REJECTS: dict[Reject, tuple[str, str]] = {
     Reject.MIN_NOTIONAL: ("51020", "Your order should meet or exceed the minimum order amount."),
     Reject.INSUFFICIENT_BALANCE: ("51008", "Order failed. Insufficient balance."),
     Reject.NO_LIQUIDITY: ("51109", "No available offer."),
-    Reject.POST_ONLY_WOULD_TAKE: ("51000", "Parameter ordType error"),
     Reject.REDUCE_ONLY: ("51169", "Order failed because you don't have any positions to reduce."),
     Reject.DUPLICATE_CLIENT_ID: ("51016", "Duplicated clOrdId"),
     Reject.BAD_PARAMS: ("51000", "Parameter sz error"),
@@ -221,7 +220,6 @@ class Listing:
     engine: Engine
     inst: Instrument
     ct_val: Decimal = Decimal(1)
-    extra: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass
@@ -355,6 +353,10 @@ class OkxVenue(Venue):
                 self.listings[swap_id] = Listing("SWAP", self.swap, sw, Decimal(ct))
         self.withdrawals: list[Withdrawal] = []
         self._wd_ids = itertools.count(70_000_001)
+        # orders OKX accepts and cancels at once (post-only that would take, FOK that cannot fill);
+        # the engine refuses them before booking, so the venue keeps them itself
+        self.stillborn: dict[int, tuple[Listing, Order]] = {}
+        self._stillborn_ids = itertools.count(900_000_000)
         self._bill_ids = itertools.count(900_000_001)
         self._created_ms = self.now_ms()
 
@@ -1043,8 +1045,7 @@ class OkxVenue(Venue):
             raise OrderFailure("51000", "Parameter ordType error")
         swap = lst.inst_type == "SWAP"
         if swap:
-            self_mode = td_mode in ("cross", "isolated")
-            if not self_mode:
+            if td_mode not in ("cross", "isolated"):
                 raise OrderFailure("51000", "Parameter tdMode error")
             if self.acct_lv(key) == "1":
                 raise OrderFailure(
@@ -1108,11 +1109,50 @@ class OkxVenue(Venue):
                 extra=extra,
             )
         except OrderRejected as exc:
+            # Order types: a post_only order that would take, a fok order that cannot fill completely,
+            # are placed and then canceled (cancelSource 31 and 13), not refused
+            if exc.reason is Reject.POST_ONLY_WOULD_TAKE or (
+                exc.reason is Reject.NO_LIQUIDITY and tif is TIF.FOK and not is_market
+            ):
+                source = "31" if exc.reason is Reject.POST_ONLY_WOULD_TAKE else "13"
+                return self._stillborn(key, lst, side_t, sz, px, tif, {**extra, "cancelSource": source})
             code, msg = REJECTS.get(exc.reason, ("51000", "Parameter error"))
             if exc.reason is Reject.INSUFFICIENT_BALANCE and not swap:
                 ccy = inst.quote if side_t == "buy" else inst.base
                 msg = f"Order failed. Insufficient {ccy} balance in account."
             raise OrderFailure(code, msg) from exc
+
+    def _stillborn(
+        self,
+        key: ApiKey,
+        lst: Listing,
+        side: str | None,
+        sz: Decimal,
+        px: Decimal | None,
+        tif: TIF,
+        extra: dict[str, Any],
+    ) -> Order:
+        now = self.now_ms()
+        oid = next(self._stillborn_ids)
+        order = Order(
+            oid,
+            str(extra.get("clOrdId") or f"sim-{oid}"),
+            key.account,
+            lst.inst.symbol,
+            Side.BUY if side == "buy" else Side.SELL,
+            OrdType.LIMIT,
+            tif,
+            px,
+            sz,
+            None,
+            now,
+            0,
+            status=Status.CANCELED,
+            updated_ms=now,
+            extra=extra,
+        )
+        self.stillborn[oid] = (lst, order)
+        return order
 
     def _placed(self, cl: str, order: Order | None, fail: OrderFailure | None, now: int) -> dict[str, Any]:
         if order is not None:
@@ -1195,6 +1235,13 @@ class OkxVenue(Venue):
         try:
             order = lst.engine.find(key.account, lst.inst.symbol, oid, None if oid is not None else cl)
         except OrderNotFound as exc:
+            for s_lst, s_order in self.stillborn.values():
+                if (
+                    s_order.account == key.account
+                    and s_lst is lst
+                    and (s_order.order_id == oid if oid is not None else s_order.extra.get("clOrdId") == cl)
+                ):
+                    return s_lst, s_order
             raise OrderFailure("51603", "Order does not exist") from exc
         return lst, order
 
@@ -1215,6 +1262,8 @@ class OkxVenue(Venue):
             cl = _text(p.get("clOrdId")) or ""
             try:
                 lst, order = self.find(key, p)
+                if not order.is_open:
+                    raise CancelRejected(order)
                 lst.engine.cancel(key.account, lst.inst.symbol, order.order_id)
             except OrderFailure as fail:
                 code, msg = fail.code, fail.msg
@@ -1281,12 +1330,19 @@ class OkxVenue(Venue):
         limit = _int(q.get("limit"), 100, 1, 100, "limit")
         after = _int(q.get("after"), 0, 0, 2**62, "after")
         before = _int(q.get("before"), 0, 0, 2**62, "before")
+        begin = _int(q.get("begin"), 0, 0, 2**62, "begin")
+        end = _int(q.get("end"), 0, 0, 2**62, "end")
         rows: list[tuple[Listing, Order]] = []
         for lst in self.listings.values():
             if (inst_type and lst.inst_type != inst_type) or (inst_id and lst.inst.symbol != inst_id):
                 continue
-            src = lst.engine.open_orders if open_only else lst.engine.all_orders
-            for o in src(key.account, lst.inst.symbol):
+            orders = (
+                lst.engine.open_orders(key.account, lst.inst.symbol)
+                if open_only
+                else lst.engine.all_orders(key.account, lst.inst.symbol)
+                + [o for s_lst, o in self.stillborn.values() if s_lst is lst and o.account == key.account]
+            )
+            for o in orders:
                 if not open_only and o.is_open:
                     continue
                 if ord_type and o.extra.get("ordType") not in ord_type.split(","):
@@ -1294,6 +1350,8 @@ class OkxVenue(Venue):
                 if state and STATES[o.status] != state:
                     continue
                 if (after and o.order_id >= after) or (before and o.order_id <= before):
+                    continue
+                if (begin and o.created_ms < begin) or (end and o.created_ms > end):
                     continue
                 rows.append((lst, o))
         rows.sort(key=lambda r: (r[1].created_ms, r[1].order_id), reverse=True)
@@ -1376,9 +1434,12 @@ class OkxVenue(Venue):
         fee_ccy = (inst.settle or inst.quote) if swap else (inst.base if o.side is Side.BUY else inst.quote)
         last = o.fills[-1] if o.fills else None
         pnl = sum((f.realized_pnl for f in o.fills), ZERO)
-        cancel_src = ""
-        if o.status is Status.EXPIRED:
-            cancel_src = "14" if o.tif is TIF.FOK else "1"
+        # cancelSource: 1 canceled by the user, 13 fok not filled completely, 14 ioc remainder, 0 by system
+        cancel_src = str(o.extra.get("cancelSource", ""))
+        if not cancel_src and o.status is Status.CANCELED:
+            cancel_src = "1"
+        elif not cancel_src and o.status is Status.EXPIRED:
+            cancel_src = {TIF.FOK: "13", TIF.IOC: "14"}.get(o.tif, "0") if o.type is OrdType.LIMIT else "0"
         return {
             "accFillSz": fmt(filled),
             "algoClOrdId": "",
@@ -1446,8 +1507,6 @@ class OkxVenue(Venue):
             if want and ccy not in want:
                 continue
             for i, (chain, fee, min_wd) in enumerate(chains):
-                tick = Decimal(min_wd).as_tuple().exponent
-                places = max(0, -tick if isinstance(tick, int) else 0)
                 out.append(
                     {
                         "burningFeeRate": "",
@@ -1479,7 +1538,7 @@ class OkxVenue(Venue):
                         "usedWdQuota": "0",
                         "wdEstOpenTime": "",
                         "wdQuota": "10000000",
-                        "wdTickSz": str(max(places, 8 if ccy != "USDT" else 6)),
+                        "wdTickSz": "6" if ccy == "USDT" else "8",
                     }
                 )
         return ok(out)
@@ -1558,7 +1617,7 @@ class OkxVenue(Venue):
         if amt is None or amt <= 0:
             raise _bad("amt")
         if amt < Decimal(chain[2]):
-            raise _err(200, "58213", f"The minimum withdrawal amount is {chain[2]}.")
+            raise _bad("amt")  # below the chain's minWd
         fee = Decimal(chain[1])
         bal = self.funding.get(key.account, ccy)
         if bal.free < amt + fee:
