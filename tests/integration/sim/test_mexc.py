@@ -75,7 +75,8 @@ async def test_load_markets_without_key(sim_url: str, ccxt_client: MakeClient) -
     assert btc["spot"] and btc["active"] and btc["precision"] == {"amount": 0.00001, "price": 0.01}
     assert btc["limits"]["cost"]["min"] == 1 and btc["taker"] == 0.0005
     assert perp["swap"] and perp["linear"] and perp["contractSize"] == 0.0001 and perp["settle"] == "USDT"
-    assert ex.currencies == {} or "USDT" in ex.currencies
+    # without a key ccxt skips capital/config/getall and derives the currencies from the markets
+    assert set(ex.currencies) == {"ADA", "BNB", "BTC", "DOGE", "ETH", "LTC", "SOL", "USDT", "XRP"}
     rows = await request_log(sim_url)
     assert {r["path"] for r in rows} == {"/api/v3/exchangeInfo", "/api/v1/contract/detail"}
     assert all(r["status"] == 200 for r in rows)
@@ -253,6 +254,19 @@ async def test_wrong_secret(make_key: MakeKey, ccxt_client: MakeClient) -> None:
     await refused(ex, ex.contract_private_get_account_assets(), 602, ccxt.AuthenticationError)
 
 
+async def test_missing_malformed_and_unknown_keys(sim_url: str, ccxt_client: MakeClient) -> None:
+    ex = ccxt_client("mexc", {"apiKey": "no such key!", "secret": "s"})
+    await refused(ex, ex.spot_private_get_account(), 700001, ccxt.AuthenticationError)
+    ex = ccxt_client("mexc", {"apiKey": "mx0vglUnknownKey01", "secret": "s"})
+    await refused(ex, ex.spot_private_get_account(), 10072, ccxt.BadRequest)
+    await refused(ex, ex.contract_private_get_account_assets(), 401, ccxt.AuthenticationError)
+    async with (
+        aiohttp.ClientSession() as s,
+        s.get(f"{sim_url}/api.mexc.com/api/v3/account?timestamp=1&signature=00") as r,
+    ):
+        assert (r.status, await r.json()) == (400, {"code": 400, "msg": "api key required"})
+
+
 async def test_tampered_query_is_refused_and_nothing_is_placed(
     sim_url: str, make_key: MakeKey, ccxt_client: MakeClient
 ) -> None:
@@ -284,6 +298,8 @@ async def test_stale_timestamp(make_key: MakeKey, ccxt_client: MakeClient) -> No
     await refused(ex, ex.contract_private_get_account_assets(), 513, ccxt.BadRequest)
     ex.options["timeDifference"] = 0
     assert "balances" in await ex.spot_private_get_account()
+    ex.options["recvWindow"] = 70_000  # above MEXC's 60000 ms ceiling
+    await refused(ex, ex.spot_private_get_account(), 700005, ccxt.InvalidNonce)
 
 
 async def test_server_clock_skew(sim_url: str, make_key: MakeKey, ccxt_client: MakeClient) -> None:

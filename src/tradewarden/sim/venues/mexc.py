@@ -122,6 +122,7 @@ NETWORKS: dict[str, list[tuple[str, str]]] = {
     "LTC": [("LTC", "LTC")],
 }
 
+KEY_RE = re.compile(r"^[A-Za-z0-9]{1,128}$")
 NUM_RE = re.compile(r"^[0-9]{1,20}(\.[0-9]{1,20})?$")
 SPOT_ERROR = 400  # spot v3 business and auth errors come with HTTP 400 ("4XX ... sender's side")
 CONTRACT_ERROR = 200  # contract errors: HTTP 200, {"success": false, "code": ..., "message": ...}
@@ -306,6 +307,8 @@ class MexcVenue(Venue):
         if not key_id:
             raise _err(400, "api key required")
         req.api_key_id = key_id
+        if not KEY_RE.match(key_id):
+            raise _err(700001, "API-key format invalid.")
         key = self.keys.get(key_id)
         if key is None or key.venue != self.name or not key.is_active(req.now_ms):
             # unknown, deleted and lapsed keys all answer "invalid access key"
