@@ -54,10 +54,12 @@ async def refused(ex: Any, call: Any, code: int, cls: type[Exception]) -> Except
 
 
 def dec(value: Any) -> Decimal:
+    """Decimal from a ccxt number or a venue string, without float noise."""
     return Decimal(str(value))
 
 
 async def request_log(url: str, key: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The simulator's log of MEXC requests (optionally of one key)."""
     query: dict[str, Any] = {"venue": "mexc"}
     if key is not None:
         query["api_key"] = key["apiKey"]
@@ -69,6 +71,7 @@ async def request_log(url: str, key: dict[str, Any] | None = None) -> list[dict[
 
 
 async def test_load_markets_without_key(sim_url: str, ccxt_client: MakeClient) -> None:
+    """Default load_markets without a key: spot exchangeInfo plus contract detail, nothing else."""
     ex = ccxt_client("mexc")
     markets = await ex.load_markets()
     btc, perp = markets["BTC/USDT"], markets["BTC/USDT:USDT"]
@@ -83,6 +86,7 @@ async def test_load_markets_without_key(sim_url: str, ccxt_client: MakeClient) -
 
 
 async def test_load_markets_with_key(sim_url: str, make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """With a key ccxt also loads currencies from capital/config/getall."""
     key = await make_key("mexc", permissions=["read"])
     ex = ccxt_client("mexc", key)
     await ex.load_markets()
@@ -95,6 +99,7 @@ async def test_load_markets_with_key(sim_url: str, make_key: MakeKey, ccxt_clien
 
 
 async def test_spot_market_data(ccxt_client: MakeClient) -> None:
+    """Spot ticker, order book, candles and trades from the simulated market."""
     ex = ccxt_client("mexc")
     ticker = await ex.fetch_ticker("BTC/USDT")
     assert ticker["bid"] < ticker["ask"] and ticker["low"] <= ticker["last"] <= ticker["high"]
@@ -111,6 +116,7 @@ async def test_spot_market_data(ccxt_client: MakeClient) -> None:
 
 
 async def test_swap_market_data(ccxt_client: MakeClient) -> None:
+    """Perpetual ticker, order book (in contracts) and candles."""
     ex = ccxt_client("mexc")
     ticker = await ex.fetch_ticker("BTC/USDT:USDT")
     assert ticker["bid"] < ticker["ask"] and ticker["symbol"] == "BTC/USDT:USDT"
@@ -125,6 +131,7 @@ async def test_swap_market_data(ccxt_client: MakeClient) -> None:
 
 
 async def test_limit_order_lifecycle(sim_url: str, make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """Limit buy rests and locks quote, is fetched and listed, then canceled and unlocked."""
     key = await make_key("mexc", permissions=["read", "spot_trade"])
     ex = ccxt_client("mexc", key)
     balance = await ex.fetch_balance()
@@ -152,6 +159,7 @@ async def test_limit_order_lifecycle(sim_url: str, make_key: MakeKey, ccxt_clien
 async def test_market_order_moves_balances_by_its_fills(
     side: str, make_key: MakeKey, ccxt_client: MakeClient
 ) -> None:
+    """A market order fills against the book; balances move by price x qty and the fee."""
     key = await make_key("mexc", permissions=["read", "spot_trade"])
     ex = ccxt_client("mexc", key)
     before = (await ex.fetch_balance())["info"]["balances"]
@@ -176,6 +184,7 @@ async def test_market_order_moves_balances_by_its_fills(
 
 
 async def test_order_rejections(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """Minimum order value, insufficient balance and unknown symbol use MEXC's codes."""
     key = await make_key("mexc", permissions=["read", "spot_trade"], balances={"USDT": "50"})
     ex = ccxt_client("mexc", key)
     await ex.load_markets()
@@ -192,6 +201,7 @@ async def test_order_rejections(make_key: MakeKey, ccxt_client: MakeClient) -> N
 
 
 async def test_api_key_info_through_implicit_method(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """GET /api/v3/apiKeyInfo reports the key's scopes, IP whitelist, validity and status."""
     key = await make_key(
         "mexc", permissions=["read", "spot_trade"], ip_whitelist=["127.0.0.1"], expires_in_s=3 * 86400
     )
@@ -248,6 +258,7 @@ async def test_connection_probe_implicit_methods(
 
 
 async def test_wrong_secret(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """A wrong secret fails spot (700002) and contract (602) signature checks."""
     key = await make_key("mexc", permissions=ALL)
     ex = ccxt_client("mexc", {**key, "secret": key["secret"][::-1]})
     await refused(ex, ex.spot_private_get_account(), 700002, ccxt.AuthenticationError)
@@ -255,6 +266,7 @@ async def test_wrong_secret(make_key: MakeKey, ccxt_client: MakeClient) -> None:
 
 
 async def test_missing_malformed_and_unknown_keys(sim_url: str, ccxt_client: MakeClient) -> None:
+    """No key header, a malformed key and an unknown key are told apart."""
     ex = ccxt_client("mexc", {"apiKey": "no such key!", "secret": "s"})
     await refused(ex, ex.spot_private_get_account(), 700001, ccxt.AuthenticationError)
     ex = ccxt_client("mexc", {"apiKey": "mx0vglUnknownKey01", "secret": "s"})
@@ -270,6 +282,7 @@ async def test_missing_malformed_and_unknown_keys(sim_url: str, ccxt_client: Mak
 async def test_tampered_query_is_refused_and_nothing_is_placed(
     sim_url: str, make_key: MakeKey, ccxt_client: MakeClient
 ) -> None:
+    """A query changed after signing is refused and no order is placed."""
     key = await make_key("mexc", permissions=["read", "spot_trade"])
     ex = ccxt_client("mexc", key)
     await ex.load_markets()
@@ -281,6 +294,7 @@ async def test_tampered_query_is_refused_and_nothing_is_placed(
 async def test_tampered_contract_body_is_refused(
     sim_url: str, make_key: MakeKey, ccxt_client: MakeClient
 ) -> None:
+    """A contract JSON body changed after signing is refused."""
     key = await make_key("mexc", permissions=ALL)
     ex = ccxt_client("mexc", key)
     await ex.load_markets()
@@ -290,6 +304,7 @@ async def test_tampered_contract_body_is_refused(
 
 
 async def test_stale_timestamp(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """Requests signed too long ago fall outside recvWindow / Request-Time windows."""
     key = await make_key("mexc", permissions=ALL)
     ex = ccxt_client("mexc", key)
     ex.options["timeDifference"] = 20_000  # ccxt signs with a clock 20 s behind
@@ -303,6 +318,7 @@ async def test_stale_timestamp(make_key: MakeKey, ccxt_client: MakeClient) -> No
 
 
 async def test_server_clock_skew(sim_url: str, make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """A venue clock behind the client makes requests look like they come from the future."""
     key = await make_key("mexc", permissions=["read"])
     ex = ccxt_client("mexc", key)
     await admin(sim_url, "POST", "/_sim/venue", {"venue": "mexc", "clock_skew_ms": -30_000})
@@ -311,6 +327,7 @@ async def test_server_clock_skew(sim_url: str, make_key: MakeKey, ccxt_client: M
 
 
 async def test_revoked_key(sim_url: str, make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """A key revoked after use is refused on spot and contract."""
     key = await make_key("mexc", permissions=ALL)
     ex = ccxt_client("mexc", key)
     assert (await ex.spot_private_get_account())["balances"]
@@ -321,6 +338,7 @@ async def test_revoked_key(sim_url: str, make_key: MakeKey, ccxt_client: MakeCli
 
 
 async def test_expired_key(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """A key past its expiry is refused (contract says 402 Api_key expired)."""
     key = await make_key("mexc", permissions=ALL, expires_ms=int(time.time() * 1000) - 1)
     ex = ccxt_client("mexc", key)
     await refused(ex, ex.spot_private_get_account(), 10072, ccxt.BadRequest)
@@ -328,6 +346,7 @@ async def test_expired_key(make_key: MakeKey, ccxt_client: MakeClient) -> None:
 
 
 async def test_ip_not_whitelisted(sim_url: str, make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """A key bound to another IP is refused with MEXC's whitelist codes."""
     key = await make_key("mexc", permissions=ALL, ip_whitelist=["10.9.9.9"])
     ex = ccxt_client("mexc", key)
     exc = await refused(ex, ex.spot_private_get_account(), 700006, ccxt.BadRequest)
@@ -339,6 +358,7 @@ async def test_ip_not_whitelisted(sim_url: str, make_key: MakeKey, ccxt_client: 
 
 
 async def test_read_only_key_cannot_trade(sim_url: str, make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """A read-only key can read balances but not place orders."""
     key = await make_key("mexc", permissions=["read"])
     ex = ccxt_client("mexc", key)
     assert (await ex.fetch_balance())["USDT"]["free"] == 10000
@@ -351,6 +371,7 @@ async def test_read_only_key_cannot_trade(sim_url: str, make_key: MakeKey, ccxt_
 async def test_futures_need_futures_permission(
     sim_url: str, make_key: MakeKey, ccxt_client: MakeClient
 ) -> None:
+    """Contract account and orders need the futures permission."""
     key = await make_key("mexc", permissions=["read", "spot_trade"])
     ex = ccxt_client("mexc", key)
     await refused(ex, ex.fetch_balance({"type": "swap"}), 701, ccxt.PermissionDenied)
@@ -359,6 +380,7 @@ async def test_futures_need_futures_permission(
 
 
 async def test_futures_order_with_permission(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """A contract market order opens a position; margin and fee follow the fill."""
     key = await make_key("mexc", permissions=["read", "futures_trade"])
     ex = ccxt_client("mexc", key)
     order = await ex.create_order("ETH/USDT:USDT", "market", "buy", 10)
@@ -376,6 +398,7 @@ async def test_futures_order_with_permission(make_key: MakeKey, ccxt_client: Mak
 
 
 async def test_withdraw_needs_withdraw_permission(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """Withdraw is refused without the permission and recorded with it."""
     plain = await make_key("mexc", permissions=["read", "spot_trade"])
     ex = ccxt_client("mexc", plain)
     await refused(
@@ -399,6 +422,7 @@ async def test_withdraw_needs_withdraw_permission(make_key: MakeKey, ccxt_client
 
 
 async def test_documented_signature_example(sim: SimServer) -> None:
+    """MEXC's own signing example (query + body concatenated) is accepted end to end."""
     key = sim.ctx.keys.create("mexc", ["read", "spot_trade"], api_key=KAT_KEY, secret=KAT_SECRET)
     sim.venues["mexc"].on_key_created(key, None)
     skew = KAT_TS + 50 - int(time.time() * 1000)
@@ -416,6 +440,7 @@ async def test_documented_signature_example(sim: SimServer) -> None:
 
 
 async def test_injected_fault_is_a_ccxt_exchange_not_available(sim_url: str, ccxt_client: MakeClient) -> None:
+    """An injected HTTP 503 surfaces as ccxt ExchangeNotAvailable."""
     ex = ccxt_client("mexc")
     await admin(sim_url, "POST", "/_sim/faults", {"venue": "mexc", "kind": "http_503", "count": 1})
     with pytest.raises(ccxt.ExchangeNotAvailable):
@@ -424,6 +449,7 @@ async def test_injected_fault_is_a_ccxt_exchange_not_available(sim_url: str, ccx
 
 
 async def test_venue_down_is_maintenance(sim_url: str, ccxt_client: MakeClient) -> None:
+    """A venue marked down answers MEXC's maintenance body: ccxt OnMaintenance."""
     ex = ccxt_client("mexc")
     await admin(sim_url, "POST", "/_sim/venue", {"venue": "mexc", "down": True})
     with pytest.raises(ccxt.OnMaintenance):
@@ -433,6 +459,7 @@ async def test_venue_down_is_maintenance(sim_url: str, ccxt_client: MakeClient) 
 
 
 async def test_rate_limit(sim_url: str, ccxt_client: MakeClient) -> None:
+    """Over the weight limit MEXC answers 429 with code 429: ccxt RateLimitExceeded."""
     ex = ccxt_client("mexc")
     await admin(sim_url, "POST", "/_sim/venue", {"venue": "mexc", "weight_limit": 3, "ban_seconds": 0})
     for _ in range(3):
