@@ -225,6 +225,7 @@ class Engine:
         self.instruments: dict[str, Instrument] = {}
         self.orders: dict[int, Order] = {}
         self._by_client: dict[tuple[str, str], Order] = {}
+        self._by_account: dict[str, list[Order]] = {}
         self._bids: dict[str, list[Order]] = {}
         self._asks: dict[str, list[Order]] = {}
         self._consumed: dict[tuple[str, int, Side, Decimal], Decimal] = {}
@@ -266,21 +267,22 @@ class Engine:
 
     def open_orders(self, account: str | None, symbol: str | None = None) -> list[Order]:
         """Open orders, oldest first; account None means every account."""
-        return [
+        # every open order rests in a book (the others finish at once), so read the books, not history
+        symbols = [symbol] if symbol is not None else list(self.instruments)
+        out = [
             o
-            for o in self.orders.values()
-            if o.is_open
-            and (account is None or o.account == account)
-            and (symbol is None or o.symbol == symbol)
+            for s in symbols
+            for book in (self._bids, self._asks)
+            for o in book.get(s, ())
+            if account is None or o.account == account
         ]
+        out.sort(key=lambda o: o.seq)
+        return out
 
     def all_orders(self, account: str | None, symbol: str | None = None) -> list[Order]:
         """Every order ever placed, oldest first; account None means every account."""
-        return [
-            o
-            for o in self.orders.values()
-            if (account is None or o.account == account) and (symbol is None or o.symbol == symbol)
-        ]
+        source = self.orders.values() if account is None else self._by_account.get(account, [])
+        return [o for o in source if symbol is None or o.symbol == symbol]
 
     def fills(self, account: str, symbol: str | None = None) -> list[Fill]:
         """Every fill of the account, oldest first."""
@@ -409,6 +411,7 @@ class Engine:
         # Committed from here on: nothing below may raise OrderRejected.
         self._next_order_id += 1
         self.orders[oid] = order
+        self._by_account.setdefault(account, []).append(order)
         if client_order_id is not None:
             self._by_client[(account, client_order_id)] = order
         else:
