@@ -387,3 +387,19 @@ async def test_injected_fault_and_ip_rate_limit(sim_url: str, ccxt_client: MakeC
     with pytest.raises(ccxt_async.RateLimitExceeded):
         await ex.public_get_v5_market_time()
     assert (await _rows(sim_url))[-1]["status"] == 403
+
+
+async def test_uid_rate_limit(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    # Withdraw: 5 requests per second per UID; the sixth within the second is "Too many visits!"
+    key = await make_key("bybit", permissions=["read", "withdraw"])
+    ex = ccxt_client("bybit", key)
+    body = {"coin": "USDT", "chain": "TRX", "address": "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE", "amount": "10"}
+    for left in range(4, -1, -1):
+        await ex.private_post_v5_asset_withdraw_create({**body, "timestamp": int(time.time() * 1000)})
+        assert ex.last_response_headers["X-Bapi-Limit"] == "5"
+        assert ex.last_response_headers["X-Bapi-Limit-Status"] == str(left)
+    await _raises(
+        lambda: ex.private_post_v5_asset_withdraw_create({**body, "timestamp": int(time.time() * 1000)}),
+        ccxt_async.RateLimitExceeded,
+        10006,
+    )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections import deque
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -106,6 +107,15 @@ MSG_IP = "Unmatched IP, please check your API key's bound IP addresses."
 MSG_EXPIRED = "Your api key has expired."
 MSG_BAD_SYMBOL = "Not supported symbols"
 MSG_CATEGORY = "Illegal category"
+
+# Rate Limit > API Rate Limit: per UID and endpoint, rolling one-second window (answers retCode 10006).
+UID_LIMITS: dict[str, int] = {
+    "/v5/order/create": 10,
+    "/v5/order/cancel": 10,
+    "/v5/order/cancel-all": 10,
+    "/v5/asset/withdraw/create": 5,  # Withdraw: "the API rate limit for this endpoint is 5 req/s"
+}
+DEFAULT_UID_LIMIT = 50
 
 TRADE_PERMISSION = {"spot": "spot_trade", "linear": "futures_trade", "inverse": "futures_trade"}
 
@@ -237,6 +247,7 @@ class BybitVenue(Venue):
         self.dead: dict[str, list[Order]] = {"spot": [], "linear": []}
         self._dead_ids = itertools.count(9_000_000_000)
         self.withdrawals: list[dict[str, Any]] = []
+        self._uid_hits: dict[tuple[str, str], deque[int]] = {}
         self._withdraw_ids = itertools.count(10_000_001)
         self.launch_ms = self.now_ms() - 400 * DAY_MS
         for spec in self.pairs:
@@ -430,16 +441,37 @@ class BybitVenue(Venue):
         raw = self._raw_params(req)
         category = str(raw.get("category")) if raw and raw.get("category") is not None else None
         key = self._auth(req, category)
+        self._uid_limit(req, key)
         if perm is not None and not key.has(perm):
             raise _err(10005, MSG_PERMISSION)
         if raw is None:
             raise _err(10001, "request params type error")
         return key, raw
 
-    @staticmethod
-    def _need(key: ApiKey, perm: str) -> None:
-        if not key.has(perm):
-            raise _err(10005, MSG_PERMISSION)
+    def _uid_limit(self, req: SimRequest, key: ApiKey) -> None:
+        """Per-UID endpoint limit with the X-Bapi-Limit* headers every private answer carries."""
+        limit = UID_LIMITS.get(req.path, DEFAULT_UID_LIMIT)
+        hits = self._uid_hits.setdefault((key.account, req.path), deque())
+        now = req.now_ms
+        while hits and hits[0] <= now - 1000:
+            hits.popleft()
+        if len(hits) >= limit:
+            req.response_headers.update(
+                {
+                    "X-Bapi-Limit": str(limit),
+                    "X-Bapi-Limit-Status": "0",
+                    "X-Bapi-Limit-Reset-Timestamp": str(hits[0] + 1000),
+                }
+            )
+            raise _err(10006, "Too many visits!")
+        hits.append(now)
+        req.response_headers.update(
+            {
+                "X-Bapi-Limit": str(limit),
+                "X-Bapi-Limit-Status": str(limit - len(hits)),
+                "X-Bapi-Limit-Reset-Timestamp": str(now),
+            }
+        )
 
     # ---- parameter helpers ---------------------------------------------------------------------
 
