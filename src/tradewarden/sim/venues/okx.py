@@ -18,7 +18,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -40,6 +40,9 @@ from ..matching import (
 )
 from ..signing import equal, hmac_sha256_b64
 from ..venue import SimRequest, Venue, VenueError, dumps, fmt, parse_decimal, route
+
+if TYPE_CHECKING:
+    from ..server import SimContext
 
 HOST = "www.okx.com"
 V5 = "/api/v5"
@@ -293,7 +296,7 @@ class OkxVenue(Venue):
     weight_window_s = 2.0
     ban_seconds = 0.0
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: SimContext) -> None:
         super().__init__(ctx)
         self.wallets = Wallets()  # the trading account
         self.funding = Wallets()  # the funding account (withdrawals leave from here)
@@ -480,7 +483,7 @@ class OkxVenue(Venue):
 
     def _require_derivatives(self, key: ApiKey) -> None:
         if self.acct_lv(key) == "1":
-            raise _err(200, "51010", "You can't complete this request under your current account mode.")
+            raise _err(200, "51010", "The current account mode does not support this API interface.")
 
     # ---- request helpers -----------------------------------------------------------------------
 
@@ -1048,9 +1051,7 @@ class OkxVenue(Venue):
             if td_mode not in ("cross", "isolated"):
                 raise OrderFailure("51000", "Parameter tdMode error")
             if self.acct_lv(key) == "1":
-                raise OrderFailure(
-                    "51010", "You can't complete this request under your current account mode."
-                )
+                raise OrderFailure("51010", "The current account mode does not support this API interface.")
             pos_side = _text(p.get("posSide")) or "net"
             if pos_side != "net":
                 raise OrderFailure("51000", "Parameter posSide error")
