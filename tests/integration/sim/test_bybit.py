@@ -336,13 +336,41 @@ async def test_no_futures_permission(make_key: MakeKey, ccxt_client: MakeClient)
         10005,
     )
 
-    futures = await make_key("bybit", permissions=ALL)
-    fx = ccxt_client("bybit", futures)
-    await fx.create_order("BTC/USDT:USDT", "market", "buy", 0.01)
+
+async def test_linear_market_order_margin_and_fee(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    key = await make_key("bybit", permissions=ALL)
+    fx = ccxt_client("bybit", key)
+    before = _coins(await fx.fetch_balance())
+    order = await fx.create_order("BTC/USDT:USDT", "market", "buy", 0.01)
     positions = await fx.fetch_positions(["BTC/USDT:USDT"])
     assert positions[0]["contracts"] == 0.01 and positions[0]["side"] == "long"
-    usdt = (await fx.fetch_balance())["USDT"]
-    assert usdt["used"] == pytest.approx(positions[0]["initialMargin"])  # unified: margin comes from USDT
+    fills = (await fx.private_get_v5_execution_list({"category": "linear", "symbol": "BTCUSDT"}))["result"][
+        "list"
+    ]
+    assert {f["orderId"] for f in fills} == {order["id"]}
+    value = sum((Decimal(f["execValue"]) for f in fills), Decimal(0))
+    fee = sum((Decimal(f["execFee"]) for f in fills), Decimal(0))
+    assert fee == value * Decimal("0.00055")  # taker fee of linear contracts
+    balance = await fx.fetch_balance()
+    # unified account: the fee leaves the wallet, the initial margin (value / leverage 10) is held in USDT
+    assert _coins(balance)["USDT"] - before["USDT"] == -fee
+    usdt = balance["info"]["result"]["list"][0]["coin"]
+    held = next(Decimal(c["totalPositionIM"]) for c in usdt if c["coin"] == "USDT")
+    assert abs(held - value / 10) < Decimal("0.000001")  # entry price kept to 8 decimals
+    assert balance["USDT"]["used"] == pytest.approx(float(held))
+
+
+async def test_post_only_that_would_take_is_accepted_then_cancelled(
+    make_key: MakeKey, ccxt_client: MakeClient
+) -> None:
+    key = await make_key("bybit", permissions=["read", "spot_trade"])
+    ex = ccxt_client("bybit", key)
+    ask = (await ex.fetch_order_book("BTC/USDT", 1))["asks"][0][0]
+    order = await ex.create_order("BTC/USDT", "limit", "buy", 0.001, ask * 1.01, {"postOnly": True})
+    done = await ex.fetch_order(order["id"], "BTC/USDT", {"acknowledged": True})
+    assert done["status"] == "canceled" and done["filled"] == 0
+    assert done["info"]["rejectReason"] == "EC_PostOnlyWillTakeLiquidity"
+    assert (await ex.fetch_balance())["USDT"]["free"] == 10000
 
 
 async def test_withdraw_needs_withdraw_permission(

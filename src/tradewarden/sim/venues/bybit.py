@@ -229,7 +229,7 @@ class BybitVenue(Venue):
             SpotSettlement(self.wallets, fee_in="received"),  # spot fee: base coin on buys, quote on sells
             name="spot",
             first_order_id=1_700_000_000,
-            book_depth=50,
+            book_depth=200,  # Get Orderbook: spot depth up to 200 levels
             clock=self.now_ms,
         )
         self.perps = UnifiedPerps(self.wallets)
@@ -238,7 +238,7 @@ class BybitVenue(Venue):
             self.perps,
             name="linear",
             first_order_id=2_700_000_000,
-            book_depth=50,
+            book_depth=200,  # Get Orderbook: spot depth up to 200 levels
             clock=self.now_ms,
         )
         self.perps.mark_price = self.linear.last_price
@@ -555,8 +555,15 @@ class BybitVenue(Venue):
         self, category: str, inst: Instrument, limit: int
     ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
         if category == "inverse":
-            levels = self._pm(inst).book(inst.tick, inst.step, max(limit, 1))
-            return list(levels.bids[:limit]), list(levels.asks[:limit])
+            # inverse sizes are USD contracts: the synthetic book's coin sizes times the price
+            levels = self._pm(inst).book(inst.tick, Decimal("0.0001"), max(limit, 1))
+
+            def usd(rows: tuple[tuple[Decimal, Decimal], ...]) -> list[tuple[Decimal, Decimal]]:
+                return [
+                    (px, max(inst.step, (q * px).quantize(inst.step, ROUND_DOWN))) for px, q in rows[:limit]
+                ]
+
+            return usd(levels.bids), usd(levels.asks)
         return self._engine(category).depth(inst.symbol, limit)
 
     # ---- market data (public) ------------------------------------------------------------------
@@ -667,8 +674,9 @@ class BybitVenue(Venue):
             "price24hPcnt": fmt(pcnt),
             "highPrice24h": self._px(inst, max(stats.high, last)),
             "lowPrice24h": self._px(inst, min(stats.low, last)),
-            "turnover24h": fmt(stats.quote_volume, 4),
-            "volume24h": fmt(stats.volume, 4),
+            # inverse: volume in USD contracts, turnover in the coin
+            "turnover24h": fmt(stats.volume if cat == "inverse" else stats.quote_volume, 4),
+            "volume24h": fmt(stats.quote_volume if cat == "inverse" else stats.volume, 4),
         }
         if cat == "spot":
             out["usdIndexPrice"] = self._px(inst, last) if inst.quote == "USDT" else ""
