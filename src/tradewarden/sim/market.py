@@ -202,7 +202,7 @@ class PairMarket:
         self._candles: deque[Candle] = deque(maxlen=history_minutes + 600)
         self._next_trade_id = 1
         self._rng = random.Random(seed ^ 0x5EED)
-        self._book_cache: dict[tuple[int, Decimal, Decimal, int], BookLevels] = {}
+        self._book_cache: dict[tuple[int, Decimal, Decimal, int, Decimal, Decimal], BookLevels] = {}
         # history is generated on first use: a server with many venues and pairs starts fast
         self._pending_history: tuple[int, int] | None = (start_ms, history_minutes)
 
@@ -290,7 +290,7 @@ class PairMarket:
         level_notional: Decimal = Decimal(25000),
     ) -> BookLevels:
         """Synthetic book around the current price; deterministic for (seed, tick, sizes)."""
-        key = (self.tick, tick_size, step, depth)
+        key = (self.tick, tick_size, step, depth, spread_bps, level_notional)
         cached = self._book_cache.get(key)
         if cached is not None:
             return cached

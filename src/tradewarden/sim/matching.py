@@ -215,6 +215,8 @@ class Engine:
         name: str = "spot",
         first_order_id: int = 1000,
         book_depth: int = 20,
+        spread_bps: Decimal = Decimal(2),
+        level_notional: Decimal = Decimal(25000),
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self.market = market
@@ -222,6 +224,8 @@ class Engine:
         self.name = name
         self.clock = clock
         self.book_depth = book_depth
+        self.spread_bps = spread_bps  # synthetic book: best bid/ask this far apart, in basis points
+        self.level_notional = level_notional  # synthetic book: quote value of the first level
         self.instruments: dict[str, Instrument] = {}
         self.orders: dict[int, Order] = {}
         self._by_client: dict[tuple[str, str], Order] = {}
@@ -482,7 +486,9 @@ class Engine:
     # ---- internals ---------------------------------------------------------------------------
 
     def _levels(self, inst: Instrument) -> Any:
-        return self.market.get(inst.pair).book(inst.tick, inst.step, self.book_depth)
+        return self.market.get(inst.pair).book(
+            inst.tick, inst.step, self.book_depth, self.spread_bps, self.level_notional
+        )
 
     def _refresh_consumed(self) -> None:
         if self._consumed_tick != self.market.tick:

@@ -500,6 +500,20 @@ class SimServer:
         targets = [self._venue(body["venue"])] if body.get("venue") else list(self.venues.values())
         symbol = str(body.get("symbol", "BTC/USDT"))
         result: dict[str, Any] = {}
+        book_only = body.get("replay") is None and body.get("price") is None
+        if "spread_bps" in body or "depth" in body:
+            # synthetic book shape, for every engine of the target venues
+            spread = Decimal(str(body["spread_bps"])) if "spread_bps" in body else None
+            depth = int(body["depth"]) if "depth" in body else None
+            if (spread is not None and spread <= 0) or (depth is not None and not 1 <= depth <= 5000):
+                raise ValueError("spread_bps must be > 0 and depth within 1..5000")
+            for venue in targets:
+                for engine in venue.engines:
+                    engine.spread_bps = spread if spread is not None else engine.spread_bps
+                    engine.book_depth = depth if depth is not None else engine.book_depth
+                result[venue.name] = {"spread_bps": str(spread), "depth": depth}
+            if book_only:
+                return _ok(result)
         for venue in targets:
             pair = venue.market.resolve(symbol)
             if pair is None:
@@ -517,7 +531,7 @@ class SimServer:
                 venue.market.set_price(pair, price)
                 result[venue.name] = {"pair": pair, "price": str(price)}
             else:
-                raise ValueError("give price or replay")
+                raise ValueError("give price, replay, spread_bps or depth")
         return _ok(result)
 
     def _admin_requests(self, q: Any) -> list[dict[str, Any]]:

@@ -62,6 +62,13 @@ async def test_public_market_data(ccxt_client: MakeClient) -> None:
     trades = await ex.fetch_trades("BTC/USDT", limit=5)
     assert trades and all(t["amount"] > 0 for t in trades)
     assert abs(await ex.fetch_time() - ex.milliseconds()) < 5_000
+    bids_asks = await ex.fetch_bids_asks(["BTC/USDT", "ETH/USDT"])  # ticker/bookTicker
+    assert set(bids_asks) == {"BTC/USDT", "ETH/USDT"}
+    assert all(t["bid"] < t["ask"] for t in bids_asks.values())
+    prices = await ex.fetch_last_prices()  # ticker/price, every symbol
+    assert prices["ETH/BTC"]["price"] > 0 and len(prices) == len(
+        [m for m in ex.markets.values() if m["spot"]]
+    )
 
 
 async def test_limit_order_lifecycle(make_key: MakeKey, ccxt_client: MakeClient) -> None:

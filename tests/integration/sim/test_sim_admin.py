@@ -84,6 +84,11 @@ async def test_market_price_and_replay(sim: SimServer, ccxt_client: MakeClient, 
     await admin(sim.url, "POST", "/_sim/market", {"venue": "binance", "symbol": "BTCUSDT", "price": 12345})
     # one request = one tick of the walk: the price is still within a few ticks' noise of the set value
     assert abs((await ex.fetch_ticker("BTC/USDT"))["last"] - 12345) < 12345 * 0.01
+    await admin(sim.url, "POST", "/_sim/market", {"venue": "binance", "spread_bps": 40, "depth": 7})
+    book = await ex.fetch_order_book("BTC/USDT")
+    assert len(book["bids"]) == len(book["asks"]) == 7
+    mid = (book["bids"][0][0] + book["asks"][0][0]) / 2
+    assert book["asks"][0][0] - book["bids"][0][0] >= mid * 0.0039  # 40 bps wide
     csv = tmp_path / "candles.csv"
     rows = [(1577836800000 + i * 60_000, 7000 + i, 7010 + i, 6990 + i, 7005 + i) for i in range(5)]
     csv.write_text(
