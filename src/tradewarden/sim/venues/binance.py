@@ -243,7 +243,7 @@ class BinanceVenue(Venue):
         if rw is None or rw <= 0:
             raise _illegal("recvWindow")
         if rw > MAX_RECV_WINDOW:
-            raise _err(400, -1131, f"recvWindow must be less than {MAX_RECV_WINDOW}.")
+            raise _err(400, -1131, f"'recvWindow' must be less than {MAX_RECV_WINDOW}.")
         ts = int(ts_raw)
         if ts >= req.now_ms + 1000:
             raise _err(400, -1021, "Timestamp for this request was 1000ms ahead of the server's time.")
