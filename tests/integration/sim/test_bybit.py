@@ -57,6 +57,7 @@ def _coins(balance: dict[str, Any]) -> dict[str, Decimal]:
 
 
 def test_bybit_is_registered() -> None:
+    """The venue is in the registry the simulator loads."""
     assert "bybit" in VENUE_MODULES
 
 
@@ -66,6 +67,7 @@ def test_bybit_is_registered() -> None:
 async def test_load_markets_without_and_with_key(
     sim_url: str, make_key: MakeKey, ccxt_client: MakeClient
 ) -> None:
+    """ccxt's default load_markets works with and without a key, every call answered 200."""
     public = ccxt_client("bybit")
     markets = await public.load_markets()
     assert markets["BTC/USDT"]["spot"] and markets["BTC/USDT"]["precision"]["price"] == 0.01
@@ -88,6 +90,7 @@ async def test_load_markets_without_and_with_key(
 
 
 async def test_ticker_order_book_ohlcv_trades(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """Ticker, order book, candles and public trades parse in ccxt and are consistent."""
     ex = ccxt_client("bybit")
     ticker = await ex.fetch_ticker("BTC/USDT")
     assert 0 < ticker["bid"] < ticker["ask"]
@@ -115,6 +118,7 @@ async def test_ticker_order_book_ohlcv_trades(make_key: MakeKey, ccxt_client: Ma
 
 
 async def test_fetch_balance(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """The unified wallet starts with the default balances."""
     key = await make_key("bybit", permissions=["read"])
     bal = await ccxt_client("bybit", key).fetch_balance()
     assert bal["USDT"]["free"] == 10000 and bal["BTC"]["total"] == 1 and bal["ETH"]["total"] == 10
@@ -122,6 +126,7 @@ async def test_fetch_balance(make_key: MakeKey, ccxt_client: MakeClient) -> None
 
 
 async def test_limit_order_create_fetch_cancel(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """A resting limit order locks quote, can be fetched, cancelled, and not cancelled twice."""
     key = await make_key("bybit", permissions=["read", "spot_trade"])
     ex = ccxt_client("bybit", key)
     price = round((await ex.fetch_ticker("BTC/USDT"))["bid"] * 0.9, 2)
@@ -145,6 +150,7 @@ async def test_limit_order_create_fetch_cancel(make_key: MakeKey, ccxt_client: M
 
 
 async def test_market_orders_fill_against_the_book(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """Market orders fill and move balances by exactly the fills' value and fees."""
     key = await make_key("bybit", permissions=["read", "spot_trade"])
     ex = ccxt_client("bybit", key)
     before = _coins(await ex.fetch_balance())
@@ -184,6 +190,7 @@ async def test_market_orders_fill_against_the_book(make_key: MakeKey, ccxt_clien
 
 
 async def test_order_filters_and_balance_codes(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """Tick, precision, minimum value and balance refusals carry Bybit's spot codes."""
     key = await make_key("bybit", permissions=["read", "spot_trade"], balances={"USDT": "100"})
     ex = ccxt_client("bybit", key)
 
@@ -201,6 +208,7 @@ async def test_order_filters_and_balance_codes(make_key: MakeKey, ccxt_client: M
 
 
 async def test_key_permission_endpoint(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """GET /v5/user/query-api reports the key's real permissions, IPs and expiry."""
     full = await make_key("bybit", permissions=[*ALL, "withdraw"], ip_whitelist=["127.0.0.1"])
     info = (await ccxt_client("bybit", full).private_get_v5_user_query_api())["result"]
     assert info["apiKey"] == full["apiKey"] and info["readOnly"] == 0 and info["uta"] == 1
@@ -220,6 +228,7 @@ async def test_key_permission_endpoint(make_key: MakeKey, ccxt_client: MakeClien
 async def test_connection_test_implicit_calls(
     sim_url: str, make_key: MakeKey, ccxt_client: MakeClient
 ) -> None:
+    """The connection test's implicit calls work without load_markets (four requests)."""
     key = await make_key("bybit", permissions=ALL, ip_whitelist=["127.0.0.1"])
     ex = ccxt_client("bybit", key)
     now = int(time.time() * 1000)
@@ -241,6 +250,7 @@ async def test_connection_test_implicit_calls(
 
 
 async def test_wrong_secret(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """A signature made with the wrong secret is 10004 (AuthenticationError)."""
     key = await make_key("bybit", permissions=["read"])
     ex = ccxt_client("bybit", {**key, "secret": key["secret"][::-1]})
     err = await _raises(ex.private_get_v5_user_query_api, ccxt_async.AuthenticationError, 10004)
@@ -248,6 +258,7 @@ async def test_wrong_secret(make_key: MakeKey, ccxt_client: MakeClient) -> None:
 
 
 async def test_tampered_query_and_body(sim_url: str, make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """Changing the query or body after signing is 10004 and places nothing."""
     key = await make_key("bybit", permissions=ALL)
     ex = ccxt_client("bybit", key)
     signed_fetch = ex.fetch
@@ -277,6 +288,7 @@ async def test_tampered_query_and_body(sim_url: str, make_key: MakeKey, ccxt_cli
 
 
 async def test_stale_timestamp(sim_url: str, make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """A timestamp outside recv_window is 10002 (InvalidNonce)."""
     key = await make_key("bybit", permissions=["read"])
     ex = ccxt_client("bybit", key)
     # the venue clock runs 10 s ahead: the request is older than recv_window (5000 ms)
@@ -288,6 +300,7 @@ async def test_stale_timestamp(sim_url: str, make_key: MakeKey, ccxt_client: Mak
 
 
 async def test_revoked_and_expired_keys(sim_url: str, make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """A deleted key is 10003 over HTTP 401; an expired one -2015 (spot) or 33004."""
     key = await make_key("bybit", permissions=["read"])
     ex = ccxt_client("bybit", key)
     assert (await ex.private_get_v5_user_query_api())["retCode"] == 0
@@ -309,6 +322,7 @@ async def test_revoked_and_expired_keys(sim_url: str, make_key: MakeKey, ccxt_cl
 
 
 async def test_ip_not_whitelisted(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """A key bound to another IP is 10010 (PermissionDenied)."""
     key = await make_key("bybit", permissions=ALL, ip_whitelist=["10.9.9.9"])
     ex = ccxt_client("bybit", key)
     err = await _raises(ex.fetch_balance, ccxt_async.PermissionDenied, 10010)
@@ -316,6 +330,7 @@ async def test_ip_not_whitelisted(make_key: MakeKey, ccxt_client: MakeClient) ->
 
 
 async def test_read_only_key_cannot_trade(sim_url: str, make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """A read-only key placing an order is 10005 and no order exists."""
     key = await make_key("bybit", permissions=["read"])
     ex = ccxt_client("bybit", key)
     await _raises(
@@ -325,6 +340,7 @@ async def test_read_only_key_cannot_trade(sim_url: str, make_key: MakeKey, ccxt_
 
 
 async def test_no_futures_permission(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """Without the contract permission, futures orders and positions are 10005."""
     key = await make_key("bybit", permissions=["read", "spot_trade"])
     ex = ccxt_client("bybit", key)
     await _raises(
@@ -338,6 +354,7 @@ async def test_no_futures_permission(make_key: MakeKey, ccxt_client: MakeClient)
 
 
 async def test_linear_market_order_margin_and_fee(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """A linear fill charges the taker fee and holds initial margin in the unified USDT."""
     key = await make_key("bybit", permissions=ALL)
     fx = ccxt_client("bybit", key)
     before = _coins(await fx.fetch_balance())
@@ -363,6 +380,7 @@ async def test_linear_market_order_margin_and_fee(make_key: MakeKey, ccxt_client
 async def test_post_only_that_would_take_is_accepted_then_cancelled(
     make_key: MakeKey, ccxt_client: MakeClient
 ) -> None:
+    """A crossing post-only order is accepted and cancelled at once, as Bybit does."""
     key = await make_key("bybit", permissions=["read", "spot_trade"])
     ex = ccxt_client("bybit", key)
     ask = (await ex.fetch_order_book("BTC/USDT", 1))["asks"][0][0]
@@ -376,6 +394,7 @@ async def test_post_only_that_would_take_is_accepted_then_cancelled(
 async def test_withdraw_needs_withdraw_permission(
     sim_url: str, make_key: MakeKey, ccxt_client: MakeClient
 ) -> None:
+    """Withdraw is 10005 without the Withdraw permission and succeeds with it."""
     address = "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE"
     trader = await make_key("bybit", permissions=["read", "spot_trade"])
     tx = ccxt_client("bybit", trader)
@@ -402,6 +421,7 @@ async def test_withdraw_needs_withdraw_permission(
 
 
 async def test_injected_fault_and_ip_rate_limit(sim_url: str, ccxt_client: MakeClient) -> None:
+    """An injected 503 is ExchangeNotAvailable; the IP limit is 403 (RateLimitExceeded)."""
     ex = ccxt_client("bybit")
     await admin(sim_url, "POST", "/_sim/faults", {"venue": "bybit", "kind": "http_503", "count": 1})
     with pytest.raises(ccxt_async.ExchangeNotAvailable):
@@ -418,6 +438,7 @@ async def test_injected_fault_and_ip_rate_limit(sim_url: str, ccxt_client: MakeC
 
 
 async def test_uid_rate_limit(make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    """Over an endpoint's per-UID limit the answer is 10006 (RateLimitExceeded)."""
     # Withdraw: 5 requests per second per UID; the sixth within the second is "Too many visits!"
     key = await make_key("bybit", permissions=["read", "withdraw"])
     ex = ccxt_client("bybit", key)
