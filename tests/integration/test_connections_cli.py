@@ -150,9 +150,7 @@ def test_sealed_value_copied_to_another_connection_fails_to_open(ready: Cli) -> 
     try:
         app = open_app()
         with unlocked(app, Secret(PASSPHRASE)) as (session, opened):
-            assert (
-                open_credentials(opened, find(session, "Binance Main"))["secret"].reveal() == SECRET
-            )
+            assert open_credentials(opened, find(session, "Binance Main"))["secret"].reveal() == SECRET
             with pytest.raises(DecryptionError):
                 open_credentials(opened, find(session, "KuCoin Futures"))
         app.close()

@@ -107,7 +107,9 @@ def test_every_api_url_is_rewritten_including_nested_and_templated(ccxt_id: str)
 
 
 def test_rewrite_url_and_validation() -> None:
-    assert rewrite_url("https://api.{hostname}/v5", "http://p:1", "bybit.com") == "http://p:1/api.bybit.com/v5"
+    assert (
+        rewrite_url("https://api.{hostname}/v5", "http://p:1", "bybit.com") == "http://p:1/api.bybit.com/v5"
+    )
     assert rewrite_url("not a url", "http://p:1") == "not a url"
     assert validate_endpoint("http://127.0.0.1:8765/") == "http://127.0.0.1:8765"
     for bad in ("ftp://x", "127.0.0.1:8765", "http://", "http://a b"):

@@ -23,7 +23,8 @@ def test_seal_then_open_gives_back_the_plaintext(text: str, conn_id: str, field:
     aad = crypto.field_aad(conn_id, field)
     nonce, ciphertext = crypto.seal(KEY, text.encode(), aad)
     assert len(nonce) == 12
-    assert text.encode() not in ciphertext or text == ""
+    # Short plaintexts can occur by chance inside random ciphertext; a real secret (8+ bytes) cannot.
+    assert len(text.encode()) < 8 or text.encode() not in ciphertext
     assert crypto.open_sealed(KEY, nonce, ciphertext, aad).decode() == text
 
 

@@ -128,6 +128,10 @@ _OKX: _Table = {
     "50112": ("clock_skew", "the request timestamp is invalid"),
     "50113": ("invalid_key", "the request signature is invalid: check the secret"),
     "50114": ("no_trade_permission", "invalid authorisation: the key lacks the permission for this call"),
+    # Reported for a read-only key placing an order (third-party capture; not on OKX's error page).
+    "50120": ("no_trade_permission", "the API key does not have permission for this call"),
+    # Trading error: the account mode (Spot mode) does not allow derivatives, i.e. no futures trading.
+    "51010": ("no_futures_permission", "the account mode does not allow this instrument (futures off)"),
 }
 
 # Bybit v5 retCodes. Source: bybit-exchange.github.io/docs/v5/error.

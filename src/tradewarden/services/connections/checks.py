@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tradewarden.adapters import audit
 from tradewarden.adapters.exchanges import registry
 from tradewarden.adapters.exchanges.client import build_client, open_credentials
+from tradewarden.adapters.exchanges.shared import SharedClients, http_session
 from tradewarden.adapters.store.models import Connection, ConnectionCheck, utcnow
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.app import App
@@ -32,21 +33,35 @@ class Target:
     credentials: Mapping[str, Secret]
 
 
-def make_clients(target: Target, timeout_ms: int) -> Clients:
+def make_clients(target: Target, timeout_ms: int, shared: SharedClients | None = None) -> Clients:
     """The ccxt client(s) for a target: the market's own API, plus futures for market `both`."""
+    session = shared.session if shared is not None else None
     info = registry.get_exchange(target.exchange)
     if info is None:
-        client = build_client(target.exchange, target.credentials, target.endpoint, timeout_ms=timeout_ms)
-        return Clients(target.exchange, target.market, client, target.exchange)
+        client = build_client(target.exchange, target.credentials, target.endpoint, None, timeout_ms, session)
+        return Clients(target.exchange, target.market, client, target.exchange, endpoint=target.endpoint)
     main_market = "futures" if target.market == "futures" else "spot"
     main_id = registry.ccxt_id_for(info, main_market)
-    main_options = info.futures_options if main_market == "futures" else {}
-    main = build_client(main_id, target.credentials, target.endpoint, main_options, timeout_ms)
-    clients = Clients(target.exchange, target.market, main, main_id)
+    main_options = dict(info.futures_options) if main_market == "futures" else {}
+    main = build_client(main_id, target.credentials, target.endpoint, main_options, timeout_ms, session)
+    clients = Clients(
+        target.exchange,
+        target.market,
+        main,
+        main_id,
+        endpoint=target.endpoint,
+        main_options=main_options,
+        shared=shared,
+    )
     if target.market == "both":
         clients.futures_ccxt_id = registry.ccxt_id_for(info, "futures")
         clients.futures = build_client(
-            clients.futures_ccxt_id, target.credentials, target.endpoint, info.futures_options, timeout_ms
+            clients.futures_ccxt_id,
+            target.credentials,
+            target.endpoint,
+            info.futures_options,
+            timeout_ms,
+            session,
         )
     return clients
 
@@ -58,16 +73,21 @@ async def _close(clients: Clients) -> None:
 
 
 async def run_targets(targets: Sequence[Target], timeout_ms: int = 30_000) -> list[ConnectionReport]:
-    """Test several targets concurrently; each gets its own clients, closed afterwards."""
+    """Test several targets concurrently over one HTTP session; public calls are shared (single-flight)."""
+    async with http_session() as session:
+        shared = SharedClients(session, timeout_ms)
 
-    async def one(target: Target) -> ConnectionReport:
-        clients = make_clients(target, timeout_ms)
+        async def one(target: Target) -> ConnectionReport:
+            clients = make_clients(target, timeout_ms, shared)
+            try:
+                return await run_test(target.name, registry.get_exchange(target.exchange), clients)
+            finally:
+                await _close(clients)
+
         try:
-            return await run_test(target.name, registry.get_exchange(target.exchange), clients)
+            return list(await asyncio.gather(*(one(target) for target in targets)))
         finally:
-            await _close(clients)
-
-    return list(await asyncio.gather(*(one(target) for target in targets)))
+            await shared.close()
 
 
 def load_targets(app: App, passphrase: Secret, names: Sequence[str] | None) -> list[Target]:

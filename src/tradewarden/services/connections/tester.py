@@ -16,6 +16,7 @@ from tradewarden.adapters.exchanges import errors, permissions, probes, remedies
 from tradewarden.adapters.exchanges.errors import Classified, Status
 from tradewarden.adapters.exchanges.permissions import KeyPermissions
 from tradewarden.adapters.exchanges.registry import ExchangeInfo
+from tradewarden.adapters.exchanges.shared import Outcome, SharedClients
 
 # Past this every exchange refuses signed requests (Binance already at +1 s ahead, KuCoin at ±5 s).
 MAX_CLOCK_SKEW_MS = 5_000
@@ -86,6 +87,9 @@ class Clients:
     main_ccxt_id: str
     futures: Any | None = None
     futures_ccxt_id: str | None = None
+    endpoint: str | None = None
+    main_options: dict[str, Any] = field(default_factory=dict)
+    shared: SharedClients | None = None
 
 
 class _Failed(Exception):
@@ -111,19 +115,37 @@ async def _step(
     return result
 
 
+async def _public_step(report: ConnectionReport, name: str, clients: Clients, call: probes.Call) -> Outcome:
+    """A public call through the shared, single-flight clients (or the connection's own client)."""
+    started = time.perf_counter()
+    if clients.shared is not None:
+        outcome = await clients.shared.call(
+            clients.main_ccxt_id, clients.endpoint, call, clients.main_options
+        )
+    else:
+        outcome = await SharedClients.run_on(clients.main, call)
+    elapsed = (time.perf_counter() - started) * 1000
+    if outcome.error is not None:
+        classified = errors.classify(clients.exchange_id, outcome.http_status, outcome.body, outcome.error)
+        report.checks.append(Check(name, False, elapsed, classified.detail))
+        raise _Failed(classified)
+    report.checks.append(Check(name, True, elapsed, ""))
+    return outcome
+
+
 def _detail(report: ConnectionReport, text: str) -> None:
     report.checks[-1].detail = text
 
 
 async def _server_time(report: ConnectionReport, clients: Clients, probe: probes.Probes | None) -> None:
-    before = time.time() * 1000
     if probe is None:
+        before = time.time() * 1000
         server = await _step(report, "server_time", clients, clients.main, clients.main.fetch_time)
         server_ms = int(server) if server is not None else None
+        local_ms = (before + time.time() * 1000) / 2  # the server read its clock about mid-flight
     else:
-        response = await _step(report, "server_time", clients, clients.main, lambda: probe.time(clients.main))
-        server_ms = probe.server_ms(response)
-    local_ms = (before + time.time() * 1000) / 2  # the server read its clock about mid-flight
+        outcome = await _public_step(report, "server_time", clients, probe.time)
+        server_ms, local_ms = probe.server_ms(outcome.result), outcome.local_mid_ms
     if server_ms is None:
         _detail(report, "the exchange did not report its time")
         return
@@ -201,9 +223,8 @@ async def _market_access(report: ConnectionReport, clients: Clients) -> None:
         if spot_probe is None:
             report.checks.append(Check("spot_market", True, 0.0, "no direct market check for this exchange"))
         else:
-            ticker = spot_probe.spot_market
-            await _step(report, "spot_market", clients, clients.main, lambda: ticker(clients.main))
-            _detail(report, "spot market data readable")
+            await _public_step(report, "spot_market", clients, spot_probe.spot_market)
+            _detail(report, "market data readable")
     if clients.market in ("futures", "both"):
         client = clients.futures if clients.futures is not None else clients.main
         ccxt_id = clients.futures_ccxt_id or clients.main_ccxt_id
