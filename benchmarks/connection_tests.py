@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.integration.connections.simtools import SimAdmin
+from tests.integration.simtools import SimAdmin
 
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.connections.checks import Target, run_targets

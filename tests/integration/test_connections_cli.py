@@ -6,99 +6,127 @@ import json
 import os
 import sqlite3
 import stat
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import PASSPHRASE, Cli
 from tests.integration.helpers import find_leaks, row_counts, snapshot, write_credentials
+from tests.integration.simtools import SimAdmin
+from tradewarden.sim import ThreadedSim
 
-API_KEY = "AKtestkey0123456789abcdefLAST"
-SECRET = "Zq8v1s-Secret-Value-7f2b9c4d1e6a"
-KC_PASSWORD = "Kc7-Rt5w-Yu1i"
+
+@dataclass
+class Ready:
+    """An initialised home with a Binance and a KuCoin connection on simulator keys."""
+
+    cli: Cli
+    sim: ThreadedSim
+    admin: SimAdmin
+    binance: dict[str, str]
+    kucoin: dict[str, str]
+
+    def __call__(self, *args: str, **kwargs: Any) -> Any:
+        return self.cli(*args, **kwargs)
+
+    @property
+    def home(self) -> Path:
+        return self.cli.home
 
 
 @pytest.fixture
-def ready(cli: Cli, tmp_path: Path) -> Cli:
-    """An initialised home with one Binance and one KuCoin connection."""
+def ready(cli: Cli, tmp_path: Path, threaded_sim: ThreadedSim, sim_admin: SimAdmin) -> Ready:
+    """Two connections added through the CLI, their keys issued by the simulator."""
     assert cli("init").code == 0
-    creds = write_credentials(tmp_path / "b.json", apiKey=API_KEY, secret=SECRET)
-    assert (
-        cli("connections", "add", "Binance Main", "--exchange", "binance", "--credentials", str(creds)).code
-        == 0
+    binance = sim_admin.key("binance", ["read", "spot_trade"], ["127.0.0.1"])
+    creds = write_credentials(tmp_path / "b.json", apiKey=binance["apiKey"], secret=binance["secret"])
+    added = cli(
+        "connections",
+        "add",
+        "Binance Main",
+        "-e",
+        "binance",
+        "--endpoint",
+        threaded_sim.url,
+        "--credentials",
+        str(creds),
     )
-    kc = json.dumps(
-        {"apiKey": "kcapikey-000111222", "secret": "kc-secret-aaabbbccc", "password": KC_PASSWORD}
+    assert added.code == 0, added.stderr
+    kucoin = sim_admin.key("kucoin", ["read", "spot_trade"], ["127.0.0.1"])
+    kc = json.dumps({k: kucoin[k] for k in ("apiKey", "secret", "password")})
+    added = cli(
+        "connections",
+        "add",
+        "KuCoin Main",
+        "-e",
+        "kucoin",
+        "--endpoint",
+        threaded_sim.url,
+        "-c",
+        "-",
+        stdin=kc.encode(),
     )
-    assert cli("connections", "add", "KuCoin Futures", "-e", "kucoin", "-c", "-", stdin=kc.encode()).code == 0
-    return cli
+    assert added.code == 0, added.stderr
+    return Ready(cli, threaded_sim, sim_admin, binance, kucoin)
 
 
-def test_no_secret_or_passphrase_anywhere_on_disk_in_logs_or_output(ready: Cli, tmp_path: Path) -> None:
-    cli = ready
-    rotated = write_credentials(
-        tmp_path / "r.json", apiKey="AKrotated99887766554433", secret="Rotated-Secret-Value-4242xyz"
+def _masked(api_key: str) -> str:
+    return f"{api_key[:4]}…{api_key[-4:]}"
+
+
+def test_no_secret_or_passphrase_anywhere_on_disk_in_logs_or_output(ready: Ready, tmp_path: Path) -> None:
+    new_kc = ready.admin.key("kucoin", ["read", "spot_trade"], ["127.0.0.1"])
+    new_bn = ready.admin.key("binance", ["read", "spot_trade"], ["127.0.0.1"])
+    kc_file = write_credentials(
+        tmp_path / "k.json", **{k: new_kc[k] for k in ("apiKey", "secret", "password")}
     )
+    bn_file = write_credentials(tmp_path / "r.json", apiKey=new_bn["apiKey"], secret=new_bn["secret"])
+    new_passphrase = "Nw5-Hj8k-Pq3z-Vb6y"
     outputs = [
-        cli("connections", "list", subprocess_=True),
-        cli("connections", "list", "--json"),
-        cli("connections", "show", "Binance Main", subprocess_=True),
-        cli("connections", "show", "Binance Main", "--json"),
-        cli(
-            "connections",
-            "rotate",
-            "KuCoin Futures",
-            "-c",
-            str(
-                write_credentials(
-                    tmp_path / "k.json",
-                    apiKey="kcapikey-000111222",
-                    secret="kc-secret-rotated-777",
-                    password=KC_PASSWORD,
-                )
-            ),
-        ),
-        cli("connections", "rotate", "Binance Main", "-c", str(rotated), subprocess_=True),
-        cli("vault", "change-passphrase", env={"TRADEWARDEN_NEW_PASSPHRASE": "Nw5-Hj8k-Pq3z-Vb6y"}),
-        cli(
-            "connections",
-            "remove",
-            "KuCoin Futures",
-            "--yes",
-            env={"TRADEWARDEN_PASSPHRASE": "Nw5-Hj8k-Pq3z-Vb6y"},
+        ready("connections", "list", subprocess_=True),
+        ready("connections", "list", "--json"),
+        ready("connections", "show", "Binance Main", subprocess_=True),
+        ready("connections", "show", "Binance Main", "--json"),
+        ready("connections", "test", "Binance Main"),
+        ready("connections", "test", "KuCoin Main", "--json", subprocess_=True),
+        ready("connections", "rotate", "KuCoin Main", "-c", str(kc_file)),
+        ready("connections", "rotate", "Binance Main", "-c", str(bn_file), subprocess_=True),
+        ready("connections", "history", "Binance Main", "--json"),
+        ready("vault", "change-passphrase", env={"TRADEWARDEN_NEW_PASSPHRASE": new_passphrase}),
+        ready(
+            "connections", "remove", "KuCoin Main", "--yes", env={"TRADEWARDEN_PASSPHRASE": new_passphrase}
         ),
     ]
     assert [r.code for r in outputs] == [0] * len(outputs), [r.stderr for r in outputs]
-    needles = [
-        SECRET,
-        PASSPHRASE,
-        KC_PASSWORD,
-        "kc-secret-aaabbbccc",
-        "kc-secret-rotated-777",
-        "Rotated-Secret-Value-4242xyz",
-        "Nw5-Hj8k-Pq3z-Vb6y",
-    ]
-    haystacks: list[bytes | str] = [p.read_bytes() for p in cli.home.iterdir() if p.is_file()]
-    haystacks += cli.transcript
-    assert any((cli.home / "tradewarden.log").read_bytes() or [b"x"])
+    needles = [PASSPHRASE, new_passphrase]
+    for key in (ready.binance, ready.kucoin, new_kc, new_bn):
+        needles += [key["secret"], *([key["password"]] if key.get("password") else [])]
+    log_file = ready.home / "tradewarden.log"
+    assert log_file.exists()
+    haystacks: list[bytes | str] = [p.read_bytes() for p in ready.home.iterdir() if p.is_file()]
+    haystacks += ready.cli.transcript
     assert find_leaks(haystacks, needles) == []
-    # The API key: absent in full from disk and output, present masked in list/show.
-    assert find_leaks(haystacks, [API_KEY, "AKrotated99887766554433"], width=12) == []
-    assert "AKte…LAST" in outputs[0].stdout and "AKte…LAST" in outputs[2].stdout
-    assert json.loads(outputs[1].stdout)[0]["api_key"] == "AKte…LAST"
+    # API keys: never in full on disk or in output; masked in list/show.
+    api_keys = [k["apiKey"] for k in (ready.binance, ready.kucoin, new_kc, new_bn)]
+    assert find_leaks(haystacks, api_keys, width=12) == []
+    assert _masked(ready.binance["apiKey"]) in outputs[0].stdout
+    assert _masked(ready.binance["apiKey"]) in outputs[2].stdout
+    assert json.loads(outputs[1].stdout)[0]["api_key"] == _masked(ready.binance["apiKey"])
 
 
-def test_list_and_show_json_shapes(ready: Cli) -> None:
+def test_list_and_show_json_shapes(ready: Ready) -> None:
     listing = json.loads(ready("connections", "list", "--json").stdout)
-    assert [c["name"] for c in listing] == ["Binance Main", "KuCoin Futures"]
-    shown = json.loads(ready("connections", "show", "kucoin futures", "--json").stdout)
+    assert [c["name"] for c in listing] == ["Binance Main", "KuCoin Main"]
+    shown = json.loads(ready("connections", "show", "kucoin main", "--json").stdout)
     assert shown["exchange"] == "kucoin"
     assert shown["credential_fields"] == ["apiKey", "password", "secret"]
     assert shown["status"] == "untested"
     assert "secret" not in json.dumps(shown).replace('"secret"]', "")
 
 
-def test_wrong_passphrase_exits_2_and_changes_nothing(ready: Cli, tmp_path: Path) -> None:
+def test_wrong_passphrase_exits_2_and_changes_nothing(ready: Ready, tmp_path: Path) -> None:
     creds = write_credentials(
         tmp_path / "c.json", apiKey="AKanother0123456789", secret="another-secret-123456"
     )
@@ -127,7 +155,7 @@ def test_wrong_passphrase_exits_2_and_changes_nothing(ready: Cli, tmp_path: Path
     assert not (ready.home / "pending-audit.jsonl").exists()
 
 
-def test_sealed_value_copied_to_another_connection_fails_to_open(ready: Cli) -> None:
+def test_sealed_value_copied_to_another_connection_fails_to_open(ready: Ready) -> None:
     from tradewarden.adapters.exchanges.client import open_credentials
     from tradewarden.adapters.vault.crypto import DecryptionError
     from tradewarden.adapters.vault.secret import Secret
@@ -143,16 +171,19 @@ def test_sealed_value_copied_to_another_connection_fails_to_open(ready: Cli) -> 
         ).fetchone()
         conn.execute(
             "update sealed_credentials set nonce=?, ciphertext=? where field='secret' and connection_id="
-            "(select id from connections where name='KuCoin Futures')",
+            "(select id from connections where name='KuCoin Main')",
             src,
         )
     os.environ["TRADEWARDEN_HOME"] = str(ready.home)
     try:
         app = open_app()
         with unlocked(app, Secret(PASSPHRASE)) as (session, opened):
-            assert open_credentials(opened, find(session, "Binance Main"))["secret"].reveal() == SECRET
+            assert (
+                open_credentials(opened, find(session, "Binance Main"))["secret"].reveal()
+                == ready.binance["secret"]
+            )
             with pytest.raises(DecryptionError):
-                open_credentials(opened, find(session, "KuCoin Futures"))
+                open_credentials(opened, find(session, "KuCoin Main"))
         app.close()
     finally:
         del os.environ["TRADEWARDEN_HOME"]
@@ -178,11 +209,11 @@ def _open_all(home: Path, passphrase: str) -> dict[str, str]:
         app.close()
 
 
-def test_passphrase_change_keeps_every_secret_and_retires_the_old(ready: Cli) -> None:
+def test_passphrase_change_keeps_every_secret_and_retires_the_old(ready: Ready) -> None:
     from tradewarden.services.errors import PassphraseError
 
     before = _open_all(ready.home, PASSPHRASE)
-    assert before["Binance Main/secret"] == SECRET
+    assert before["Binance Main/secret"] == ready.binance["secret"]
     assert (
         ready("vault", "change-passphrase", env={"TRADEWARDEN_NEW_PASSPHRASE": "brand-new-passphrase-1"}).code
         == 0
@@ -193,7 +224,7 @@ def test_passphrase_change_keeps_every_secret_and_retires_the_old(ready: Cli) ->
 
 
 def test_interrupted_passphrase_change_leaves_old_passphrase_in_force(
-    ready: Cli, monkeypatch: pytest.MonkeyPatch
+    ready: Ready, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tradewarden.adapters.vault.secret import Secret
     from tradewarden.config import Settings
@@ -221,15 +252,15 @@ def test_interrupted_passphrase_change_leaves_old_passphrase_in_force(
         _open_all(ready.home, "never-applied-pass-1")
 
 
-def test_remove_shreds_the_sealed_rows_and_is_audited(ready: Cli) -> None:
-    assert ready("connections", "remove", "KuCoin Futures", "--yes").code == 0
+def test_remove_shreds_the_sealed_rows_and_is_audited(ready: Ready) -> None:
+    assert ready("connections", "remove", "KuCoin Main", "--yes").code == 0
     with sqlite3.connect(ready.home / "tradewarden.db") as conn:
-        assert conn.execute("select count(*) from connections where name='KuCoin Futures'").fetchone()[0] == 0
+        assert conn.execute("select count(*) from connections where name='KuCoin Main'").fetchone()[0] == 0
         assert conn.execute("select count(*) from sealed_credentials").fetchone()[0] == 2  # Binance's two
         kinds = [r[0] for r in conn.execute("select kind from audit_events order by id")]
     assert kinds[-1] == "connection.removed"
     assert {"vault.created", "connection.added"} <= set(kinds)
-    assert ready("connections", "show", "KuCoin Futures").code == 1
+    assert ready("connections", "show", "KuCoin Main").code == 1
 
 
 def test_data_dir_0700_db_0600_and_warning_when_looser(cli: Cli) -> None:

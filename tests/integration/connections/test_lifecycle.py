@@ -8,8 +8,8 @@ import sqlite3
 from pathlib import Path
 
 from tests.conftest import PASSPHRASE, Cli
-from tests.integration.connections.simtools import SimAdmin
 from tests.integration.helpers import find_leaks, write_credentials
+from tests.integration.simtools import SimAdmin
 from tradewarden.sim import ThreadedSim
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Cli
-from tests.integration.connections.simtools import SimAdmin
+from tests.integration.simtools import SimAdmin
 from tradewarden.adapters.exchanges.registry import get_exchange
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.connections.checks import Target, run_targets

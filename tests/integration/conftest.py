@@ -1,4 +1,4 @@
-"""One simulator for the module, reset between tests."""
+"""One simulator for the integration tests, reset after each test that touches it."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.connections.simtools import SimAdmin
+from tests.integration.simtools import SimAdmin
 from tradewarden.sim import ThreadedSim
 
 VENUES = ("binance", "kucoin", "mexc", "okx", "bybit")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def threaded_sim() -> Iterator[ThreadedSim]:
     """A simulator on an ephemeral loopback port, in its own thread."""
     sim = ThreadedSim(host="127.0.0.1", port=0, seed=11).start()
