@@ -15,8 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/tradewarden --help
-	$(BIN)/tradewarden init
+	$(BIN)/tradewarden up
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

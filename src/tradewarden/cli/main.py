@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from tradewarden import __version__
-from tradewarden.cli import connections, vault
+from tradewarden.cli import connections, serve, tokens, vault
 from tradewarden.cli.common import PASSPHRASE_FILE_OPTION, app_context, err, out, read_passphrase
 from tradewarden.cli.sim import sim_app
 from tradewarden.services import vault_access
@@ -25,6 +25,9 @@ app = typer.Typer(
 )
 app.add_typer(connections.app, name="connections")
 app.add_typer(vault.app, name="vault")
+app.add_typer(tokens.app, name="tokens")
+app.command("serve")(serve.serve)
+app.command("up")(serve.up)
 app.add_typer(sim_app, name="sim")
 
 

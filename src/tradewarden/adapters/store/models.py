@@ -125,3 +125,18 @@ class AuditEvent(Base):
     connection_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     connection_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class ApiToken(Base):
+    """An API token: only its SHA-256 digest is stored; the token itself is shown once at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(8))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

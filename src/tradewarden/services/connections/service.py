@@ -64,10 +64,12 @@ class ConnectionView:
 
 
 def find(session: Session, name: str) -> Connection:
-    """The connection called `name` (case-insensitive), or NotFoundError."""
-    row = session.scalars(
-        select(Connection).where(func.lower(Connection.name) == name.strip().lower())
-    ).first()
+    """The connection with this id, or called `name` (case-insensitive); NotFoundError otherwise."""
+    row = session.get(Connection, name) if len(name) == 32 else None
+    if row is None:
+        row = session.scalars(
+            select(Connection).where(func.lower(Connection.name) == name.strip().lower())
+        ).first()
     if row is None:
         raise NotFoundError(
             f"no connection named {name!r}", "see: tradewarden connections list", field="name"
@@ -260,6 +262,20 @@ def rotate_credentials(
         row.status_checked_at = None
         row.updated_at = utcnow()
         audit.record(session, "connection.rotated", app.actor, row, fields=sorted(credentials))
+        return ConnectionView.of(row)
+
+
+def set_endpoint(app: App, name: str, endpoint: str | None) -> ConnectionView:
+    """Change where a connection's requests go (simulator, proxy, or the exchange itself)."""
+    endpoint = validation.validate_endpoint_option(endpoint)
+    with app.store.session() as session:
+        row = find(session, name)
+        previous = row.endpoint
+        row.endpoint = endpoint
+        row.updated_at = utcnow()
+        audit.record(
+            session, "connection.endpoint_changed", app.actor, row, previous=previous, endpoint=endpoint
+        )
         return ConnectionView.of(row)
 
 

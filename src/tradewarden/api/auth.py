@@ -1,0 +1,132 @@
+"""Authentication: bearer tokens for programs; a session cookie plus CSRF header for the dashboard."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from tradewarden.adapters import audit
+from tradewarden.api.errors import ApiError
+from tradewarden.api.state import ServerState
+from tradewarden.services import tokens
+
+SESSION_COOKIE = "tw_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a token (directly, or through a dashboard session)."""
+
+    token_id: str
+    token_name: str
+    scope: str
+    via: str  # "bearer" | "session"
+
+    @property
+    def actor(self) -> str:
+        """The audit actor."""
+        return f"token:{self.token_name}"
+
+
+def state_of(request: Request) -> ServerState:
+    """The server state attached to the app."""
+    state: ServerState = request.app.state.tw
+    return state
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as this server sees it."""
+    return request.client.host if request.client else "unknown"
+
+
+def is_loopback(address: str) -> bool:
+    """True for 127.0.0.0/8 and ::1."""
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def record_auth_failure(state: ServerState, request: Request, reason: str) -> None:
+    """Count a failed authentication against the client and put it in the audit log."""
+    client = client_address(request)
+    state.limiter.failed(client)
+    with state.app.store.session() as session:
+        audit.record(session, "auth.failed", f"client:{client}", reason=reason, path=request.url.path)
+
+
+def refuse_if_limited(state: ServerState, request: Request) -> None:
+    """429 while the client is over its failed-login allowance."""
+    wait = state.limiter.retry_after(client_address(request))
+    if wait:
+        raise ApiError(
+            429,
+            "too_many_failures",
+            f"too many failed logins; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def authenticate(request: Request) -> Principal:
+    """The caller's principal, or 401 (and an audited failure)."""
+    state = state_of(request)
+    token = _bearer(request)
+    if token is not None:
+        refuse_if_limited(state, request)
+        view = tokens.authenticate(state.app, token)
+        if view is None:
+            record_auth_failure(state, request, "unknown or revoked token")
+            raise ApiError(
+                401, "unauthorized", "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
+            )
+        return Principal(view.id, view.name, view.scope, "bearer")
+    session_id = request.cookies.get(SESSION_COOKIE)
+    session = state.sessions.get(session_id) if session_id else None
+    if session is None or session_id is None:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "log in, or send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not tokens.token_is_active(state.app, session.token_id):
+        state.sessions.drop(session_id)
+        raise ApiError(401, "unauthorized", "the token behind this session was revoked; log in again")
+    if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != session.csrf:
+        raise ApiError(
+            403, "csrf", f"state-changing requests with the session cookie need the {CSRF_HEADER} header"
+        )
+    return Principal(session.token_id, session.token_name, session.scope, "session")
+
+
+def require(scope: str) -> Callable[[Request], Principal]:
+    """A dependency admitting callers whose scope includes `scope`."""
+
+    def dependency(request: Request) -> Principal:
+        principal = authenticate(request)
+        if not tokens.scope_allows(principal.scope, scope):
+            raise ApiError(
+                403, "forbidden", f"this needs a token with scope {scope!r} (yours: {principal.scope!r})"
+            )
+        return principal
+
+    dependency.__name__ = f"require_{scope}"
+    return dependency
+
+
+StateDep = Annotated[ServerState, Depends(state_of)]
+ReadPrincipal = Annotated[Principal, Depends(require("read"))]
+TradePrincipal = Annotated[Principal, Depends(require("trade"))]
+AdminPrincipal = Annotated[Principal, Depends(require("admin"))]

@@ -1,0 +1,110 @@
+"""The API's one error shape: {"error": {"code", "message", "field"?}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tradewarden.services.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PassphraseError,
+    UserError,
+    VaultStateError,
+)
+
+
+class ErrorBody(BaseModel):
+    """What went wrong, for a person and for a program."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every error the API returns."""
+
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    """An error with an HTTP status and a stable code."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field, self.headers = status, code, message, field, headers
+
+
+def error_json(
+    status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A JSON error response in the API's shape."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+USER_ERROR_STATUS: list[tuple[type[UserError], int, str]] = [
+    (InputError, 422, "invalid_input"),
+    (NotFoundError, 404, "not_found"),
+    (ConflictError, 409, "conflict"),
+    (PassphraseError, 503, "vault_locked"),
+    (VaultStateError, 503, "vault_missing"),
+]
+
+# Documented for every route, so generated clients and schemathesis know the error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text}
+    for code, text in (
+        (401, "No valid token or session"),
+        (403, "Token scope too small, or CSRF header missing"),
+        (422, "Invalid input; `field` names it"),
+        (429, "Too many failed logins from this address"),
+    )
+}
+
+
+async def api_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """ApiError → its status and code."""
+    assert isinstance(exc, ApiError)
+    return error_json(exc.status, exc.code, exc.message, exc.field, exc.headers)
+
+
+async def user_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """A service's UserError → 4xx/5xx with its message and fix."""
+    assert isinstance(exc, UserError)
+    for kind, status, code in USER_ERROR_STATUS:
+        if isinstance(exc, kind):
+            return error_json(status, code, f"{exc.message}" + (f"; {exc.fix}" if exc.fix else ""), exc.field)
+    return error_json(400, "bad_request", str(exc), exc.field)
+
+
+async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """Request validation → 422 naming the first bad field (never echoing its value)."""
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    field = ".".join(loc) or None
+    return error_json(422, "invalid_input", str(first.get("msg", "invalid value")), field)
+
+
+async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's HTTP errors (404 for unknown paths, 405, ...) in the API's shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return error_json(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))

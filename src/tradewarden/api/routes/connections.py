@@ -1,0 +1,100 @@
+"""Connections: create (credentials write-only), list, show, test, rotate, remove, test history."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, status
+
+from tradewarden.adapters.vault.secret import Secret
+from tradewarden.api.auth import AdminPrincipal, ReadPrincipal, StateDep
+from tradewarden.api.errors import ERROR_RESPONSES
+from tradewarden.api.schemas import (
+    ConnectionCreate,
+    ConnectionOut,
+    CredentialsIn,
+    HistoryItemOut,
+    RotateIn,
+    RotateOut,
+    TestResultOut,
+)
+from tradewarden.services.connections import checks, service
+from tradewarden.services.connections.service import ConnectionView
+
+router = APIRouter(prefix="/connections", tags=["connections"], responses=ERROR_RESPONSES)
+
+
+def _out(view: ConnectionView) -> ConnectionOut:
+    return ConnectionOut.model_validate(view.to_json())
+
+
+def _secrets(credentials: CredentialsIn) -> dict[str, Secret]:
+    # SecretStr → Secret: the values go straight to validation and the vault, never into a response.
+    return {
+        field: Secret(value.get_secret_value())
+        for field, value in credentials
+        if value is not None and value.get_secret_value() != ""
+    }
+
+
+@router.get("", response_model=list[ConnectionOut], summary="List connections")
+def list_connections(_: ReadPrincipal, state: StateDep) -> list[ConnectionOut]:
+    """Every connection with its masked API key and current status."""
+    return [_out(view) for view in service.list_connections(state.app)]
+
+
+@router.post(
+    "", response_model=ConnectionOut, status_code=status.HTTP_201_CREATED, summary="Add a connection"
+)
+def create_connection(body: ConnectionCreate, principal: AdminPrincipal, state: StateDep) -> ConnectionOut:
+    """Seal the credentials in the vault and store the connection (untested until you test it)."""
+    view = service.add_connection(
+        state.app_for(principal.actor),
+        state.passphrase,
+        body.name,
+        body.exchange,
+        _secrets(body.credentials),
+        market=body.market,
+        endpoint=body.endpoint,
+    )
+    return _out(view)
+
+
+@router.get("/{connection}", response_model=ConnectionOut, summary="Show a connection")
+def show_connection(connection: str, principal: ReadPrincipal, state: StateDep) -> ConnectionOut:
+    """One connection by id or name; the viewing is audited."""
+    return _out(service.show_connection(state.app_for(principal.actor), connection))
+
+
+@router.post("/{connection}/test", response_model=TestResultOut, summary="Run the connection test")
+def test_connection(connection: str, principal: AdminPrincipal, state: StateDep) -> TestResultOut:
+    """Key, signature, clock, permissions, IP restriction and market access; one status at the end."""
+    [report] = checks.check_connections(state.app_for(principal.actor), state.passphrase, [connection])
+    return TestResultOut.model_validate(report.to_json())
+
+
+@router.post("/{connection}/rotate", response_model=RotateOut, summary="Rotate the key (test first)")
+def rotate_connection(
+    connection: str, body: RotateIn, principal: AdminPrincipal, state: StateDep
+) -> RotateOut:
+    """Test the new credentials; swap them in only if they pass, otherwise the old ones stay."""
+    report, swapped = checks.rotate_tested(
+        state.app_for(principal.actor), state.passphrase, connection, _secrets(body.credentials)
+    )
+    return RotateOut(rotated=swapped, test=TestResultOut.model_validate(report.to_json()))
+
+
+@router.delete("/{connection}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a connection")
+def remove_connection(connection: str, principal: AdminPrincipal, state: StateDep) -> None:
+    """Delete the connection and shred its sealed credentials (the audit log keeps the removal)."""
+    service.remove_connection(state.app_for(principal.actor), connection)
+
+
+@router.get("/{connection}/history", response_model=list[HistoryItemOut], summary="Past connection tests")
+def connection_history(
+    connection: str, _: ReadPrincipal, state: StateDep, limit: int = 20
+) -> list[HistoryItemOut]:
+    """Stored test results, newest first."""
+    limit = max(1, min(limit, 500))
+    rows = checks.history(state.app, connection, limit)
+    return [HistoryItemOut.model_validate(json.loads(json.dumps(row))) for row in rows]

@@ -1,0 +1,47 @@
+"""Health (no auth) and server information."""
+
+from __future__ import annotations
+
+import socket
+
+from fastapi import APIRouter, Request
+
+from tradewarden import __version__
+from tradewarden.api.auth import ReadPrincipal, client_address
+from tradewarden.api.errors import ERROR_RESPONSES
+from tradewarden.api.schemas import HealthOut, ServerInfoOut
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=HealthOut, summary="Liveness (no token needed)")
+def health() -> HealthOut:
+    """Answers while the server runs."""
+    return HealthOut(status="ok", version=__version__)
+
+
+def outbound_address() -> str | None:
+    """The address of the interface this host would use to reach the internet (no packet is sent)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routing decision only, nothing is transmitted
+            address: str = probe.getsockname()[0]
+            return address
+    except OSError:
+        return None
+
+
+@router.get(
+    "/server-info",
+    response_model=ServerInfoOut,
+    responses=ERROR_RESPONSES,
+    summary="Addresses for IP whitelists",
+)
+def server_info(request: Request, _: ReadPrincipal) -> ServerInfoOut:
+    """This server's outbound address (what to whitelist behind no NAT) and the caller's address."""
+    return ServerInfoOut(
+        version=__version__,
+        outbound_address=outbound_address(),
+        client_address=client_address(request),
+        note="Exchanges see your public IP: behind NAT or a proxy, whitelist that address instead.",
+    )

@@ -1,0 +1,62 @@
+"""Dashboard login: a token in, an httpOnly SameSite=Strict session cookie out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from tradewarden.adapters import audit
+from tradewarden.api.auth import (
+    SESSION_COOKIE,
+    ReadPrincipal,
+    StateDep,
+    record_auth_failure,
+    refuse_if_limited,
+)
+from tradewarden.api.errors import ERROR_RESPONSES, ApiError
+from tradewarden.api.schemas import LoginIn, MeOut
+from tradewarden.api.state import SESSION_TTL_S
+from tradewarden.services import tokens
+
+router = APIRouter(prefix="/auth", tags=["auth"], responses=ERROR_RESPONSES)
+
+
+@router.post("/login", response_model=MeOut, summary="Log in with an API token")
+def login(body: LoginIn, request: Request, response: Response, state: StateDep) -> MeOut:
+    """Sets the session cookie; the returned `csrf_token` must accompany every state-changing request."""
+    refuse_if_limited(state, request)
+    view = tokens.authenticate(state.app, body.token.get_secret_value())
+    if view is None:
+        record_auth_failure(state, request, "login with an unknown or revoked token")
+        raise ApiError(401, "unauthorized", "that token is unknown or revoked", "token")
+    session_id, session = state.sessions.create(view.id, view.name, view.scope)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=SESSION_TTL_S,
+        httponly=True,
+        samesite="strict",
+        secure=state.secure_cookies,
+        path="/",
+    )
+    with state.app.store.session() as db:
+        audit.record(db, "auth.login", f"token:{view.name}")
+    return MeOut(token_name=view.name, scope=view.scope, via="session", csrf_token=session.csrf)
+
+
+@router.post("/logout", status_code=204, summary="Log out")
+def logout(request: Request, response: Response, _: ReadPrincipal, state: StateDep) -> None:
+    """Ends the session and clears the cookie."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        state.sessions.drop(session_id)
+    response.delete_cookie(SESSION_COOKIE, path="/", samesite="strict", httponly=True)
+
+
+@router.get("/me", response_model=MeOut, summary="Who am I")
+def me(request: Request, principal: ReadPrincipal, state: StateDep) -> MeOut:
+    """The caller's token name and scope (and CSRF token, for a session)."""
+    csrf = None
+    if principal.via == "session":
+        session = state.sessions.get(request.cookies.get(SESSION_COOKIE, ""))
+        csrf = session.csrf if session else None
+    return MeOut(token_name=principal.token_name, scope=principal.scope, via=principal.via, csrf_token=csrf)

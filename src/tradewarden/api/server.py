@@ -1,0 +1,88 @@
+"""Running the API server: checks before binding, the state, uvicorn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import uvicorn
+
+from tradewarden.adapters.vault.secret import Secret
+from tradewarden.api import background
+from tradewarden.api.app import create_app
+from tradewarden.api.auth import is_loopback
+from tradewarden.api.state import ServerState
+from tradewarden.services import tokens
+from tradewarden.services.app import App
+from tradewarden.services.errors import UserError
+from tradewarden.services.vault_access import unlocked
+
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+class ExposedWithoutTokens(UserError):
+    """Refusal to listen beyond loopback with no token to protect the API."""
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How to serve."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    ssl_keyfile: str | None = None
+    ssl_certfile: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    monitor_interval_s: float = 300.0
+
+
+def binds_beyond_loopback(host: str) -> bool:
+    """True unless `host` is a loopback name or address."""
+    return host not in LOOPBACK_NAMES and not is_loopback(host)
+
+
+def preflight(app: App, passphrase: Secret, options: ServeOptions) -> list[str]:
+    """Refuse unsafe or broken setups before binding; return warnings to show."""
+    with unlocked(app, passphrase):  # a wrong passphrase fails here (exit 2), not at the first request
+        pass
+    warnings: list[str] = []
+    if binds_beyond_loopback(options.host):
+        if not tokens.has_active_tokens(app):
+            raise ExposedWithoutTokens(
+                f"refusing to listen on {options.host}: no API token exists, so anyone who can reach it "
+                "could use your exchange keys",
+                "create one first with: tradewarden tokens create NAME --scope admin",
+                field="host",
+            )
+        if not (options.ssl_keyfile and options.ssl_certfile):
+            warnings.append(
+                f"listening on {options.host} without TLS: tokens and session cookies would cross the "
+                "network in clear. Pass --ssl-keyfile/--ssl-certfile, or put a TLS reverse proxy in front."
+            )
+    return warnings
+
+
+def build_state(app: App, passphrase: Secret, options: ServeOptions) -> ServerState:
+    """The server state with the standard background jobs."""
+    state = ServerState(
+        app=app,
+        passphrase=passphrase,
+        cors_origins=list(options.cors_origins),
+        secure_cookies=bool(options.ssl_keyfile and options.ssl_certfile),
+        monitor_interval_s=options.monitor_interval_s,
+    )
+    state.background_jobs += [background.health_monitor, background.audit_feed]
+    return state
+
+
+def run(state: ServerState, options: ServeOptions) -> None:
+    """Serve until interrupted."""
+    uvicorn.run(
+        create_app(state),
+        host=options.host,
+        port=options.port,
+        ssl_keyfile=options.ssl_keyfile,
+        ssl_certfile=options.ssl_certfile,
+        log_level="warning",
+        server_header=False,
+        proxy_headers=False,
+    )

@@ -1,0 +1,138 @@
+"""API tokens: created with a scope, shown once, stored as a digest, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tradewarden.adapters import audit
+from tradewarden.adapters.store.models import ApiToken, utcnow
+from tradewarden.adapters.vault.secret import Secret
+from tradewarden.services.app import App
+from tradewarden.services.connections.validation import validate_name
+from tradewarden.services.errors import ConflictError, InputError, NotFoundError
+
+SCOPES = ("read", "trade", "admin")
+TOKEN_PREFIX = "tw_"
+TOKEN_BYTES = 32  # 256 bits
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # write last-use at most once a minute per token
+
+
+@dataclass(frozen=True)
+class TokenView:
+    """What may be shown of a token: never the token."""
+
+    id: str
+    name: str
+    scope: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ApiToken) -> TokenView:
+        """The view of a stored token."""
+        return cls(row.id, row.name, row.scope, row.prefix, row.created_at, row.last_used_at, row.revoked_at)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "scope": self.scope,
+            "prefix": self.prefix,
+            "created_at": self.created_at.isoformat(),
+            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+        }
+
+
+def scope_allows(granted: str, needed: str) -> bool:
+    """admin ⊇ trade ⊇ read."""
+    return SCOPES.index(granted) >= SCOPES.index(needed)
+
+
+def digest(token: str) -> str:
+    """SHA-256 of a token; a fast hash is right here because tokens carry 256 random bits."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(app: App, name: str, scope: str) -> tuple[TokenView, Secret]:
+    """A new token; the returned Secret is the only time the token exists outside its digest."""
+    name = validate_name(name)
+    if scope not in SCOPES:
+        raise InputError(f"{scope!r} is not a scope", f"use one of {', '.join(SCOPES)}", field="scope")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+    with app.store.session() as session:
+        clash = session.scalars(
+            select(ApiToken).where(func.lower(ApiToken.name) == name.lower(), ApiToken.revoked_at.is_(None))
+        ).first()
+        if clash is not None:
+            raise ConflictError(
+                f"an active token named {clash.name!r} exists", "choose another name", field="name"
+            )
+        row = ApiToken(name=name, scope=scope, digest=digest(token), prefix=token[:10])
+        session.add(row)
+        session.flush()
+        audit.record(session, "token.created", app.actor, token_name=name, scope=scope)
+        return TokenView.of(row), Secret(token)
+
+
+def list_tokens(app: App, include_revoked: bool = False) -> list[TokenView]:
+    """Tokens, newest first."""
+    with app.store.session() as session:
+        stmt = select(ApiToken).order_by(ApiToken.created_at.desc())
+        if not include_revoked:
+            stmt = stmt.where(ApiToken.revoked_at.is_(None))
+        return [TokenView.of(row) for row in session.scalars(stmt)]
+
+
+def revoke_token(app: App, name_or_id: str) -> TokenView:
+    """Revoke the active token with this name or id."""
+    with app.store.session() as session:
+        row = session.scalars(
+            select(ApiToken).where(
+                (func.lower(ApiToken.name) == name_or_id.lower()) | (ApiToken.id == name_or_id),
+                ApiToken.revoked_at.is_(None),
+            )
+        ).first()
+        if row is None:
+            raise NotFoundError(
+                f"no active token {name_or_id!r}", "see: tradewarden tokens list", field="name"
+            )
+        row.revoked_at = utcnow()
+        audit.record(session, "token.revoked", app.actor, token_name=row.name)
+        return TokenView.of(row)
+
+
+def has_active_tokens(app: App) -> bool:
+    """True when at least one token is not revoked."""
+    with app.store.session() as session:
+        return session.scalars(select(ApiToken.id).where(ApiToken.revoked_at.is_(None))).first() is not None
+
+
+def token_is_active(app: App, token_id: str) -> bool:
+    """True while the token exists and is not revoked."""
+    with app.store.session() as session:
+        row = session.get(ApiToken, token_id)
+        return row is not None and row.revoked_at is None
+
+
+def authenticate(app: App, token: str) -> TokenView | None:
+    """The active token matching `token`, its last use recorded; None when unknown or revoked."""
+    wanted = digest(token)
+    with app.store.session() as session:
+        row = session.scalars(select(ApiToken).where(ApiToken.digest == wanted)).first()
+        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.digest, wanted):
+            return None
+        now = utcnow()
+        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+            row.last_used_at = now
+        return TokenView.of(row)
