@@ -15,7 +15,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tradewarden import __version__
 from tradewarden.api import errors
-from tradewarden.api.routes import audit, connections, exchanges, health, session, tokens
+from tradewarden.api.routes import (
+    audit,
+    connections,
+    exchanges,
+    health,
+    metrics,
+    portfolio,
+    session,
+    stream,
+    tokens,
+)
 from tradewarden.api.state import ServerState
 from tradewarden.services.errors import UserError
 
@@ -58,8 +68,10 @@ def create_app(state: ServerState, background: bool = True) -> FastAPI:
     app.add_exception_handler(UserError, errors.user_error_handler)
     app.add_exception_handler(RequestValidationError, errors.validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, errors.http_error_handler)
-    for module in (health, exchanges, connections, audit, tokens, session, *state.extra_routers):
+    routers = (health, exchanges, connections, audit, tokens, session, portfolio, stream)
+    for module in (*routers, *state.extra_routers):
         app.include_router(module.router, prefix=API_PREFIX)
+    metrics.install(app, state)  # /metrics at the root, where Prometheus looks, plus the request counter
     if state.cors_origins:  # off unless configured: no cross-site reads of the API
         app.add_middleware(
             CORSMiddleware,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
 from tradewarden.adapters import audit
 from tradewarden.api.errors import ApiError
@@ -40,7 +41,7 @@ def state_of(request: Request) -> ServerState:
     return state
 
 
-def client_address(request: Request) -> str:
+def client_address(request: HTTPConnection) -> str:
     """The caller's address as this server sees it."""
     return request.client.host if request.client else "unknown"
 
@@ -53,7 +54,7 @@ def is_loopback(address: str) -> bool:
         return False
 
 
-def record_auth_failure(state: ServerState, request: Request, reason: str) -> None:
+def record_auth_failure(state: ServerState, request: HTTPConnection, reason: str) -> None:
     """Count a failed authentication against the client and put it in the audit log."""
     client = client_address(request)
     state.limiter.failed(client)
@@ -61,7 +62,7 @@ def record_auth_failure(state: ServerState, request: Request, reason: str) -> No
         audit.record(session, "auth.failed", f"client:{client}", reason=reason, path=request.url.path)
 
 
-def refuse_if_limited(state: ServerState, request: Request) -> None:
+def refuse_if_limited(state: ServerState, request: HTTPConnection) -> None:
     """429 while the client is over its failed-login allowance."""
     wait = state.limiter.retry_after(client_address(request))
     if wait:
@@ -73,7 +74,7 @@ def refuse_if_limited(state: ServerState, request: Request) -> None:
         )
 
 
-def _bearer(request: Request) -> str | None:
+def _bearer(request: HTTPConnection) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
@@ -81,7 +82,12 @@ def _bearer(request: Request) -> str | None:
 
 def authenticate(request: Request) -> Principal:
     """The caller's principal, or 401 (and an audited failure)."""
-    state = state_of(request)
+    return authenticate_connection(request, request.method)
+
+
+def authenticate_connection(request: HTTPConnection, method: str) -> Principal:
+    """authenticate() for any connection, HTTP or WebSocket; `method` decides whether CSRF applies."""
+    state: ServerState = request.app.state.tw
     token = _bearer(request)
     if token is not None:
         refuse_if_limited(state, request)
@@ -104,7 +110,7 @@ def authenticate(request: Request) -> Principal:
     if not tokens.token_is_active(state.app, session.token_id):
         state.sessions.drop(session_id)
         raise ApiError(401, "unauthorized", "the token behind this session was revoked; log in again")
-    if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != session.csrf:
+    if method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != session.csrf:
         raise ApiError(
             403, "csrf", f"state-changing requests with the session cookie need the {CSRF_HEADER} header"
         )
