@@ -1,0 +1,42 @@
+// Typed calls, one per API route the dashboard uses.
+import { request } from "./client";
+import type {
+  AuditPage,
+  AuditQuery,
+  Connection,
+  CreateConnectionBody,
+  CredentialField,
+  Exchange,
+  HistoryItem,
+  Me,
+  Portfolio,
+  RotateResult,
+  ServerInfo,
+  TestResult,
+} from "./types";
+
+const enc = encodeURIComponent;
+
+export const api = {
+  me: () => request<Me>("/auth/me", { quiet401: true }),
+  login: (token: string) => request<Me>("/auth/login", { method: "POST", body: { token }, quiet401: true }),
+  logout: () => request<void>("/auth/logout", { method: "POST", quiet401: true }),
+  serverInfo: () => request<ServerInfo>("/server-info"),
+  exchanges: () => request<Exchange[]>("/exchanges"),
+  connections: () => request<Connection[]>("/connections"),
+  createConnection: (body: CreateConnectionBody) =>
+    request<Connection>("/connections", { method: "POST", body }),
+  testConnection: (id: string) => request<TestResult>(`/connections/${enc(id)}/test`, { method: "POST" }),
+  rotateConnection: (id: string, credentials: Partial<Record<CredentialField, string>>) =>
+    request<RotateResult>(`/connections/${enc(id)}/rotate`, { method: "POST", body: { credentials } }),
+  removeConnection: (id: string) => request<void>(`/connections/${enc(id)}`, { method: "DELETE" }),
+  history: (id: string, limit = 1) => request<HistoryItem[]>(`/connections/${enc(id)}/history?limit=${limit}`),
+  portfolio: (quote: string) => request<Portfolio>(`/portfolio?quote=${enc(quote)}`),
+  audit: (query: AuditQuery) => {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== "") params.set(key, String(value));
+    }
+    return request<AuditPage>(`/audit?${params.toString()}`);
+  },
+};

@@ -1,0 +1,159 @@
+// Shapes of the TradeWarden API (/api/v1), as its OpenAPI document and the server issue describe them.
+// Money arrives as decimal strings and stays a string here: the UI formats it, never does arithmetic.
+
+/** ccxt's credential field names; `password` is the exchange passphrase. */
+export type CredentialField = "apiKey" | "secret" | "password" | "uid";
+export const CREDENTIAL_FIELDS: readonly CredentialField[] = ["apiKey", "secret", "password", "uid"];
+
+export type Market = "spot" | "futures" | "both";
+
+export interface Guide {
+  where: string;
+  enable: string[];
+  disable: string[];
+  ip_whitelist: string;
+  notes: string[];
+}
+
+export interface Exchange {
+  id: string;
+  name: string;
+  tier: number;
+  markets: string[];
+  credentials: string[];
+  key_types: string[];
+  ip_whitelist: boolean;
+  permission_check: boolean;
+  setting_names: Record<string, string>;
+  guide: Guide;
+}
+
+export interface Connection {
+  id: string;
+  name: string;
+  exchange: string;
+  market: string;
+  endpoint: string | null;
+  key_type: string;
+  api_key: string; // already masked by the server ("mx0v…e7Qa")
+  credential_fields: string[];
+  status: string;
+  status_checked_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  ms: number;
+  detail: string;
+}
+
+export interface Permissions {
+  read: boolean | null;
+  spot_trade: boolean | null;
+  futures_trade: boolean | null;
+  withdraw: boolean | null;
+  ip_restricted: boolean | null;
+}
+
+export interface TestResult {
+  name: string;
+  exchange: string;
+  ok: boolean;
+  status: string;
+  warnings: string[];
+  permissions: Permissions;
+  checks: Check[];
+  message: string;
+  remedy: string;
+}
+
+export interface HistoryItem extends TestResult {
+  checked_at: string;
+}
+
+export interface RotateResult {
+  rotated: boolean;
+  test: TestResult;
+}
+
+export interface ServerInfo {
+  version: string;
+  outbound_address: string | null;
+  client_address: string;
+  note: string;
+}
+
+export interface Me {
+  token_name: string;
+  scope: string;
+  via: string;
+  csrf_token: string | null;
+}
+
+export interface AuditEvent {
+  id: number;
+  ts: string;
+  kind: string;
+  actor: string;
+  connection_id: string | null;
+  connection_name: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface AuditPage {
+  items: AuditEvent[];
+  page: number;
+  page_size: number;
+  total: number;
+}
+
+export interface AuditQuery {
+  kind?: string;
+  connection?: string;
+  since?: string; // ISO 8601
+  until?: string;
+  page: number;
+  page_size: number;
+}
+
+export interface Balance {
+  asset: string;
+  free: string;
+  used: string;
+  total: string;
+  value: string | null;
+}
+
+export interface PortfolioConnection {
+  id: string;
+  name: string;
+  exchange: string;
+  status: string;
+  total: string | null;
+  error: string | null;
+  as_of: string | null;
+  balances: Balance[];
+}
+
+export interface Portfolio {
+  quote: string;
+  as_of: string;
+  total: string;
+  connections: PortfolioConnection[];
+}
+
+/** A message on the live stream (/api/v1/stream). */
+export type StreamMessage =
+  | { type: "hello"; server_version?: string; scope?: string }
+  | ({ type: "audit" | "connection.status" } & AuditEvent);
+
+export interface CreateConnectionBody {
+  name: string;
+  exchange: string;
+  market: Market;
+  endpoint?: string;
+  credentials: Partial<Record<CredentialField, string>>;
+}
