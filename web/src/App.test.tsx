@@ -174,6 +174,11 @@ describe("add-connection wizard", () => {
     const row = await screen.findByText("MEXC Spot Main");
     const card = row.closest<HTMLElement>("[data-testid=connection-row]");
     await waitFor(() => expect(card?.getAttribute("data-status")).toBe("online"));
+    // The latest test's warning and message are on the card.
+    const warning = await within(card as HTMLElement).findByTestId("warning");
+    expect(warning.getAttribute("data-warning")).toBe("ip_unrestricted");
+    expect(warning.textContent).toContain("IP unrestricted");
+    expect(within(card as HTMLElement).getByTestId("connection-message").textContent).toBe("MEXC accepted the key.");
   });
 
   it("asks KuCoin users for the passphrase and refuses to submit without it", async () => {

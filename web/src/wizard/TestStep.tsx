@@ -1,5 +1,4 @@
 // Step 4: saving, testing, then the result: what the test found and what to do about it.
-import type { MessageKey } from "../i18n/catalogue";
 import { useI18n } from "../i18n/I18nContext";
 import { TestResultView } from "../connections/TestResultView";
 import { badgeFor } from "../connections/status";
@@ -14,7 +13,7 @@ export function TestStep({ state }: { state: WizardState }) {
   if (step === "saving") progress = t("wizard.saving");
   else if (step === "testing") progress = t("test.running");
   else if (failure) progress = t("test.failedToRun", { message: failure.message });
-  else if (result) progress = t("test.finished", { status: t(badgeFor(result.status).labelKey as MessageKey, { code: result.status }) });
+  else if (result) progress = t("test.finished", { status: t(badgeFor(result.status).labelKey, { code: result.status }) });
   else progress = "";
 
   return (
