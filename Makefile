@@ -44,7 +44,22 @@ web-clean:
 run: $(STAMP) web
 	$(BIN)/tradewarden up
 
-test: $(STAMP) web web-test
+# The browser tests (tests/e2e) drive Debian's Chromium: install it when missing (as root, or with sudo
+# that needs no prompt, since CI has no stdin). If it cannot be installed, make stops and says why.
+CHROMIUM := /usr/bin/chromium
+.PHONY: chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  echo "Installing Debian's chromium for the browser tests (tests/e2e)..."; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+	  && test -x $(CHROMIUM); \
+	} || { echo "error: Chromium could not be installed at $(CHROMIUM), and the browser tests (tests/e2e)" \
+	  "need it. Install it as root: apt-get update && apt-get install -y --no-install-recommends chromium" >&2; \
+	  exit 1; }
+
+test: $(STAMP) web web-test chromium
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
