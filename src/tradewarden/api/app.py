@@ -7,14 +7,17 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tradewarden import __version__
 from tradewarden.api import errors
+from tradewarden.api.auth import ReadPrincipal
 from tradewarden.api.routes import (
     audit,
     connections,
@@ -30,12 +33,44 @@ from tradewarden.api.state import ServerState
 from tradewarden.services.errors import UserError
 
 API_PREFIX = "/api/v1"
+OPENAPI_URL = f"{API_PREFIX}/openapi.json"
+DOCS_URL = f"{API_PREFIX}/docs"
 STATIC_DIR = Path(__file__).parent / "static"
 DESCRIPTION = """Drive TradeWarden: exchange connections, their tests, the portfolio and the audit log.
 
 Authenticate with `Authorization: Bearer <token>` (create one with `tradewarden tokens create`), or log
 in at `/api/v1/auth/login` for a session cookie; state-changing requests with the cookie need the
 `X-CSRF-Token` header. Secrets are write-only: no response ever contains one."""
+
+
+def _add_docs(app: FastAPI) -> None:
+    """The OpenAPI document and its Swagger UI, behind a read token like every route but health.
+
+    Loopback-only would not protect a server behind a reverse proxy (every caller is loopback there);
+    a browser logged in to the dashboard sends its session cookie, so the docs open there as they are.
+    """
+
+    @app.get(OPENAPI_URL, include_in_schema=False)
+    def openapi_document(_: ReadPrincipal) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get(DOCS_URL, include_in_schema=False)
+    def api_docs(_: ReadPrincipal) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=OPENAPI_URL, title=f"{app.title} — docs")
+
+
+def _add_api_fallback(app: FastAPI) -> None:
+    """404, or 405 for a known path, for every other /api request: the dashboard mounted at "/" must not
+    answer for the API (it would turn GET /api/v1/auth/login into a 404 where HTTP wants 405 + Allow).
+    """
+
+    @app.api_route(
+        f"{API_PREFIX}/{{path:path}}",
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        include_in_schema=False,
+    )
+    async def api_fallback(request: Request) -> None:
+        raise StarletteHTTPException(405 if errors.allowed_methods(request) else 404)
 
 
 def create_app(state: ServerState, background: bool = True) -> FastAPI:
@@ -59,9 +94,10 @@ def create_app(state: ServerState, background: bool = True) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url=f"{API_PREFIX}/docs",
+        # Served by _add_docs behind a token instead of FastAPI's public defaults.
+        docs_url=None,
         redoc_url=None,
-        openapi_url=f"{API_PREFIX}/openapi.json",
+        openapi_url=None,
     )
     app.state.tw = state
     app.add_exception_handler(errors.ApiError, errors.api_error_handler)
@@ -72,6 +108,8 @@ def create_app(state: ServerState, background: bool = True) -> FastAPI:
     for module in (*routers, *state.extra_routers):
         app.include_router(module.router, prefix=API_PREFIX)
     metrics.install(app, state)  # /metrics at the root, where Prometheus looks, plus the request counter
+    _add_docs(app)
+    _add_api_fallback(app)
     if state.cors_origins:  # off unless configured: no cross-site reads of the API
         app.add_middleware(
             CORSMiddleware,

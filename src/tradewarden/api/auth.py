@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from tradewarden.adapters import audit
@@ -117,11 +118,27 @@ def authenticate_connection(request: HTTPConnection, method: str) -> Principal:
     return Principal(session.token_id, session.token_name, session.scope, "session")
 
 
-def require(scope: str) -> Callable[[Request], Principal]:
+def _cached_bearer(request: Request) -> Principal | None:
+    """The principal of a bearer token validated moments ago (tokens.AUTH_CACHE_TTL_S), without I/O."""
+    token = _bearer(request)
+    if token is None:
+        return None
+    state = state_of(request)
+    if state.limiter.retry_after(client_address(request)):
+        return None  # the full path answers 429
+    view = tokens.cached_token(state.app, token)
+    return Principal(view.id, view.name, view.scope, "bearer") if view is not None else None
+
+
+def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
     """A dependency admitting callers whose scope includes `scope`."""
 
-    def dependency(request: Request) -> Principal:
-        principal = authenticate(request)
+    async def dependency(request: Request) -> Principal:
+        # A token seen moments ago is checked on the event loop; anything that may read or write the
+        # store (first sight of a token, sessions, failures) runs in the threadpool.
+        principal = _cached_bearer(request)
+        if principal is None:
+            principal = await run_in_threadpool(authenticate, request)
         if not tokens.scope_allows(principal.scope, scope):
             raise ApiError(
                 403, "forbidden", f"this needs a token with scope {scope!r} (yours: {principal.scope!r})"
@@ -132,7 +149,12 @@ def require(scope: str) -> Callable[[Request], Principal]:
     return dependency
 
 
-StateDep = Annotated[ServerState, Depends(state_of)]
+async def _state_dependency(request: Request) -> ServerState:
+    # async: FastAPI runs a sync dependency in the threadpool, a hop per request for an attribute read.
+    return state_of(request)
+
+
+StateDep = Annotated[ServerState, Depends(_state_dependency)]
 ReadPrincipal = Annotated[Principal, Depends(require("read"))]
 TradePrincipal = Annotated[Principal, Depends(require("trade"))]
 AdminPrincipal = Annotated[Principal, Depends(require("admin"))]

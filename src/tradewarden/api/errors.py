@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from tradewarden.services.errors import (
     ConflictError,
@@ -71,12 +72,21 @@ USER_ERROR_STATUS: list[tuple[type[UserError], int, str]] = [
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": text}
     for code, text in (
+        (400, "Malformed request: the body could not be read"),
         (401, "No valid token or session"),
         (403, "Token scope too small, or CSRF header missing"),
         (422, "Invalid input; `field` names it"),
         (429, "Too many failed logins from this address"),
     )
 }
+# Documented on the routes that can answer them.
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "No such resource; `field` names the parameter"}
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorResponse, "description": "The name is already taken; `field` names it"}
+}
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 async def api_error_handler(_request: Request, exc: Exception) -> JSONResponse:
@@ -94,17 +104,42 @@ async def user_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     return error_json(400, "bad_request", str(exc), exc.field)
 
 
+def _shown(part: object) -> str:
+    # An unknown key is echoed in `loc`, and a pasted secret can land where a field name belongs:
+    # show only what looks like a name (the CLI's rule for credentials files).
+    if isinstance(part, int) or (isinstance(part, str) and len(part) <= 24 and part.isidentifier()):
+        return str(part)
+    return "(not shown)"
+
+
 async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     """Request validation → 422 naming the first bad field (never echoing its value)."""
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    loc = [_shown(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
     field = ".".join(loc) or None
     return error_json(422, "invalid_input", str(first.get("msg", "invalid value")), field)
 
 
-async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the API documents for the request's path (empty when it documents none)."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    for template, operations in paths.items():
+        if compile_path(template)[0].match(request.scope["path"]):
+            return sorted(method.upper() for method in operations if method in HTTP_METHODS)
+    return []
+
+
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """Starlette's HTTP errors (404 for unknown paths, 405, ...) in the API's shape."""
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return error_json(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+    codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+    code = codes.get(exc.status_code, "http_error")
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        # Starlette names only the methods of the first route matching the path; HTTP wants all of the
+        # resource's methods in Allow (GET and POST for /connections, say).
+        allowed = allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    return error_json(exc.status_code, code, str(exc.detail), headers=headers or None)

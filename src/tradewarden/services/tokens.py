@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +24,9 @@ SCOPES = ("read", "trade", "admin")
 TOKEN_PREFIX = "tw_"
 TOKEN_BYTES = 32  # 256 bits
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # write last-use at most once a minute per token
+# A token found valid is believed this long without asking the store again. Revocation in this process
+# (API or service call) takes effect at once; revocation by another process (the CLI) within this time.
+AUTH_CACHE_TTL_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,52 @@ def list_tokens(app: App, include_revoked: bool = False) -> list[TokenView]:
         return [TokenView.of(row) for row in session.scalars(stmt)]
 
 
+class _AuthCache:
+    """Valid tokens recently looked up, by (database, digest), each believed for AUTH_CACHE_TTL_S.
+
+    Every API request authenticates; without this each one reads (and once a minute writes) the store.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, str], tuple[float, TokenView]] = {}
+
+    def get(self, app: App, token_digest: str) -> TokenView | None:
+        key = (str(app.store.engine.url), token_digest)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= time.monotonic():
+                del self._entries[key]
+                return None
+            return entry[1]
+
+    def put(self, app: App, token_digest: str, view: TokenView) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:  # only valid tokens get here; keep it bounded regardless
+                self._entries.clear()
+            key = (str(app.store.engine.url), token_digest)
+            self._entries[key] = (time.monotonic() + AUTH_CACHE_TTL_S, view)
+
+    def forget(self, token_id: str) -> None:
+        with self._lock:
+            for key in [k for k, (_, view) in self._entries.items() if view.id == token_id]:
+                del self._entries[key]
+
+    def is_active(self, app: App, token_id: str) -> bool:
+        url = str(app.store.engine.url)
+        now = time.monotonic()
+        with self._lock:
+            return any(
+                key[0] == url and view.id == token_id and expires > now
+                for key, (expires, view) in self._entries.items()
+            )
+
+
+_auth_cache = _AuthCache()
+
+
 def revoke_token(app: App, name_or_id: str) -> TokenView:
     """Revoke the active token with this name or id."""
     with app.store.session() as session:
@@ -109,7 +160,9 @@ def revoke_token(app: App, name_or_id: str) -> TokenView:
             )
         row.revoked_at = utcnow()
         audit.record(session, "token.revoked", app.actor, token_name=row.name)
-        return TokenView.of(row)
+        view = TokenView.of(row)
+    _auth_cache.forget(view.id)
+    return view
 
 
 def has_active_tokens(app: App) -> bool:
@@ -119,15 +172,28 @@ def has_active_tokens(app: App) -> bool:
 
 
 def token_is_active(app: App, token_id: str) -> bool:
-    """True while the token exists and is not revoked."""
+    """True while the token exists and is not revoked (see AUTH_CACHE_TTL_S)."""
+    if _auth_cache.is_active(app, token_id):
+        return True
     with app.store.session() as session:
         row = session.get(ApiToken, token_id)
         return row is not None and row.revoked_at is None
 
 
+def cached_token(app: App, token: str) -> TokenView | None:
+    """The token's view when `authenticate` found it valid within AUTH_CACHE_TTL_S; None otherwise."""
+    return _auth_cache.get(app, digest(token))
+
+
 def authenticate(app: App, token: str) -> TokenView | None:
-    """The active token matching `token`, its last use recorded; None when unknown or revoked."""
+    """The active token matching `token`, its last use recorded; None when unknown or revoked.
+
+    A token found valid is believed for AUTH_CACHE_TTL_S without reading the store (see there).
+    """
     wanted = digest(token)
+    cached = _auth_cache.get(app, wanted)
+    if cached is not None:
+        return cached
     with app.store.session() as session:
         row = session.scalars(select(ApiToken).where(ApiToken.digest == wanted)).first()
         if row is None or row.revoked_at is not None or not hmac.compare_digest(row.digest, wanted):
@@ -135,4 +201,6 @@ def authenticate(app: App, token: str) -> TokenView | None:
         now = utcnow()
         if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
             row.last_used_at = now
-        return TokenView.of(row)
+        view = TokenView.of(row)
+    _auth_cache.put(app, wanted, view)
+    return view

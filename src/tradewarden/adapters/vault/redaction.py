@@ -27,6 +27,16 @@ def _redact_value(value: Any, values: frozenset[str]) -> Any:
     return value
 
 
+def _redact_arg(arg: Any, values: frozenset[str]) -> Any:
+    # Keep an argument's type unless its text holds a secret: the record is shared by every handler,
+    # and "%d" of an int turned into a string fails to format (httpx and uvicorn log status codes so).
+    if isinstance(arg, str):
+        return redact_text(arg, values)
+    text = str(arg)
+    redacted = redact_text(text, values)
+    return arg if redacted == text else redacted
+
+
 class RedactingFilter(logging.Filter):
     """A stdlib logging filter that rewrites the message, arguments and traceback of each record."""
 
@@ -37,7 +47,7 @@ class RedactingFilter(logging.Filter):
         record.msg = redact_text(str(record.msg), values)
         if record.args:
             record.args = (
-                tuple(redact_text(str(arg), values) for arg in record.args)
+                tuple(_redact_arg(arg, values) for arg in record.args)
                 if isinstance(record.args, tuple)
                 else _redact_value(record.args, values)
             )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import re
+from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy import func, select
 
 from tradewarden.adapters import audit
@@ -14,6 +17,22 @@ from tradewarden.api.errors import ERROR_RESPONSES
 from tradewarden.api.schemas import AuditEventOut, AuditPageOut
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=ERROR_RESPONSES)
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_8601(value: object) -> object:
+    # Pydantic would also read "0.5" or "1700000000" as Unix timestamps; the API documents ISO 8601.
+    if isinstance(value, str) and not ISO_DATE.match(value):
+        raise ValueError("expected an ISO 8601 date-time, e.g. 2026-11-21T09:00:00Z")
+    return value
+
+
+def _aware(value: datetime) -> datetime:
+    # A time without an offset is UTC (the store holds aware UTC times and refuses naive ones).
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_aware)]
 
 
 @router.get("", response_model=AuditPageOut, summary="Audit events")
@@ -22,8 +41,8 @@ def list_audit(
     state: StateDep,
     kind: str | None = Query(None, max_length=48, examples=["connection.tested"]),
     connection: str | None = Query(None, max_length=64, description="Connection name"),
-    since: datetime | None = Query(None, description="ISO 8601, inclusive"),
-    until: datetime | None = Query(None, description="ISO 8601, exclusive"),
+    since: IsoDateTime | None = Query(None, description="ISO 8601, inclusive; UTC when no offset is given"),
+    until: IsoDateTime | None = Query(None, description="ISO 8601, exclusive; UTC when no offset is given"),
     page: int = Query(1, ge=1, le=100_000),
     page_size: int = Query(50, ge=1, le=500),
 ) -> AuditPageOut:

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from tradewarden.adapters.exchanges.registry import REGISTRY, ExchangeInfo
 from tradewarden.api.auth import ReadPrincipal
-from tradewarden.api.errors import ERROR_RESPONSES, ApiError
+from tradewarden.api.errors import ERROR_RESPONSES, NOT_FOUND, ApiError
 from tradewarden.api.schemas import ExchangeOut, GuideOut
 
 router = APIRouter(prefix="/exchanges", tags=["exchanges"], responses=ERROR_RESPONSES)
@@ -40,7 +40,12 @@ def list_exchanges(_: ReadPrincipal) -> list[ExchangeOut]:
     return [exchange_out(info) for info in sorted(REGISTRY.values(), key=lambda i: (i.tier, i.name))]
 
 
-@router.get("/{exchange_id}", response_model=ExchangeOut, summary="One exchange and its key guide")
+@router.get(
+    "/{exchange_id}",
+    response_model=ExchangeOut,
+    summary="One exchange and its key guide",
+    responses=NOT_FOUND,
+)
 def get_exchange(exchange_id: str, _: ReadPrincipal) -> ExchangeOut:
     """One exchange by id (e.g. `mexc`)."""
     info = REGISTRY.get(exchange_id.lower())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from tradewarden.api.auth import AdminPrincipal, StateDep
-from tradewarden.api.errors import ERROR_RESPONSES
+from tradewarden.api.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND
 from tradewarden.api.schemas import TokenCreatedOut, TokenCreateIn, TokenOut
 from tradewarden.services import tokens
 
@@ -19,7 +19,11 @@ def list_tokens(_: AdminPrincipal, state: StateDep, include_revoked: bool = Fals
 
 
 @router.post(
-    "", response_model=TokenCreatedOut, status_code=status.HTTP_201_CREATED, summary="Create a token"
+    "",
+    response_model=TokenCreatedOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a token",
+    responses=CONFLICT,
 )
 def create_token(body: TokenCreateIn, principal: AdminPrincipal, state: StateDep) -> TokenCreatedOut:
     """A new token; the `token` field is its only appearance anywhere."""
@@ -27,7 +31,9 @@ def create_token(body: TokenCreateIn, principal: AdminPrincipal, state: StateDep
     return TokenCreatedOut.model_validate({**view.to_json(), "token": token.reveal()})
 
 
-@router.delete("/{token}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a token")
+@router.delete(
+    "/{token}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a token", responses=NOT_FOUND
+)
 def revoke_token(token: str, principal: AdminPrincipal, state: StateDep) -> None:
     """Revoke by name or id; its dashboard sessions end at once."""
     view = tokens.revoke_token(state.app_for(principal.actor), token)

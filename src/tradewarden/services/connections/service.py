@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tradewarden.adapters import audit
-from tradewarden.adapters.store.models import Connection, utcnow
+from tradewarden.adapters.store.models import Connection, SealedCredential, utcnow
 from tradewarden.adapters.vault import vault
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.app import App
@@ -225,10 +225,50 @@ def _refuse_duplicate(session: Session, name: str) -> None:
 
 
 def list_connections(app: App) -> list[ConnectionView]:
-    """Every connection, by name."""
+    """Every connection, by name.
+
+    Two plain column queries instead of ORM objects: loading every connection with its sealed rows (one
+    query per connection, ciphertexts included) made GET /api/v1/connections cost ~30 ms at 100.
+    """
+    c = Connection
     with app.store.session() as session:
-        rows = session.scalars(select(Connection).order_by(func.lower(Connection.name)))
-        return [ConnectionView.of(row) for row in rows]
+        fields: dict[str, list[str]] = {}
+        for connection_id, field in session.execute(
+            select(SealedCredential.connection_id, SealedCredential.field)
+        ):
+            fields.setdefault(connection_id, []).append(field)
+        rows = session.execute(
+            select(
+                c.id,
+                c.name,
+                c.exchange,
+                c.market,
+                c.endpoint,
+                c.key_type,
+                c.api_key_masked,
+                c.status,
+                c.status_checked_at,
+                c.created_at,
+                c.updated_at,
+            ).order_by(func.lower(c.name))
+        )
+        return [
+            ConnectionView(
+                id=row.id,
+                name=row.name,
+                exchange=row.exchange,
+                market=row.market,
+                endpoint=row.endpoint,
+                key_type=row.key_type,
+                api_key=row.api_key_masked,
+                credential_fields=sorted(fields.get(row.id, [])),
+                status=row.status,
+                status_checked_at=row.status_checked_at,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+            for row in rows
+        ]
 
 
 def list_exchange_of(app: App, name: str) -> str:
