@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 import uvicorn
@@ -76,8 +77,13 @@ def build_state(app: App, passphrase: Secret, options: ServeOptions) -> ServerSt
 
 def run(state: ServerState, options: ServeOptions) -> None:
     """Serve until interrupted."""
+    app = create_app(state)
+    # What is loaded by now (ccxt alone is ~250k objects) lives as long as the process: keep it out of
+    # the cyclic GC, whose full passes over it stalled every request for ~90 ms.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
-        create_app(state),
+        app,
         host=options.host,
         port=options.port,
         ssl_keyfile=options.ssl_keyfile,
