@@ -126,6 +126,7 @@ class ServerState:
     # Extra route modules (each with a `router`) mounted under /api/v1.
     extra_routers: list[Any] = field(default_factory=list)
     monitor: Any = None  # the HealthMonitor, once its job runs
+    listing_cache: tuple[int, bytes] | None = None  # (store data version, rendered connection list)
 
     def app_for(self, actor: str) -> App:
         """The app context acting as `actor` (for the audit trail)."""

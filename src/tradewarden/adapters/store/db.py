@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,6 +70,23 @@ class Store:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._version_conn: sqlite3.Connection | None = None
+        self._version_lock = threading.Lock()
+
+    def data_version(self) -> int | None:
+        """A number that changes whenever anyone (any process) commits to the database; None if unknown.
+
+        SQLite's `PRAGMA data_version` changes when *another* connection commits, so it is read on a
+        private connection that never writes. Other databases return None: callers must not cache.
+        """
+        database = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            return None
+        with self._version_lock:
+            if self._version_conn is None:
+                self._version_conn = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+            row = self._version_conn.execute("PRAGMA data_version").fetchone()
+        return int(row[0])
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -77,4 +96,8 @@ class Store:
 
     def dispose(self) -> None:
         """Close every pooled connection."""
+        with self._version_lock:
+            if self._version_conn is not None:
+                self._version_conn.close()
+                self._version_conn = None
         self.engine.dispose()

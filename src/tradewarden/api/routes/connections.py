@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
+from pydantic import TypeAdapter
+from starlette.concurrency import run_in_threadpool
 
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.api.auth import AdminPrincipal, ReadPrincipal, StateDep
@@ -18,6 +20,7 @@ from tradewarden.api.schemas import (
     RotateOut,
     TestResultOut,
 )
+from tradewarden.api.state import ServerState
 from tradewarden.services.connections import checks, service
 from tradewarden.services.connections.service import ConnectionView
 
@@ -38,10 +41,27 @@ def _secrets(credentials: CredentialsIn) -> dict[str, Secret]:
     }
 
 
+_LIST_ADAPTER = TypeAdapter(list[ConnectionOut])
+
+
+def _render_list(state: ServerState) -> bytes:
+    return _LIST_ADAPTER.dump_json([_out(view) for view in service.list_connections(state.app)])
+
+
 @router.get("", response_model=list[ConnectionOut], summary="List connections")
-def list_connections(_: ReadPrincipal, state: StateDep) -> list[ConnectionOut]:
+async def list_connections(_: ReadPrincipal, state: StateDep) -> Response:
     """Every connection with its masked API key and current status."""
-    return [_out(view) for view in service.list_connections(state.app)]
+    # The rendered list is reused until anyone (this server, the CLI, another process) commits to the
+    # store: the dashboard and scripts poll this route far more often than connections change.
+    version = state.app.store.data_version()
+    cached = state.listing_cache
+    if version is not None and cached is not None and cached[0] == version:
+        return Response(cached[1], media_type="application/json")
+    body = await run_in_threadpool(_render_list, state)
+    if version is not None:
+        # Keyed by the version read *before* rendering: a commit racing the render only costs a re-render.
+        state.listing_cache = (version, body)
+    return Response(body, media_type="application/json")
 
 
 @router.post(
