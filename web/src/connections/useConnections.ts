@@ -41,6 +41,9 @@ export function useConnections(): ConnectionsModel {
   const [testing, setTesting] = useState<ReadonlySet<string>>(new Set());
   const [actionErrors, setActionErrors] = useState<Record<string, string>>({});
   const reloadTimer = useRef<number | undefined>(undefined);
+  // Connections removed from this page: a reload whose list was fetched before the removal must neither
+  // show them again nor ask for their history (which would answer 404, an error in the console).
+  const removed = useRef<Set<string>>(new Set());
   // The list as shown, for the stream handler (which must not re-subscribe on every change).
   const shown = useRef<Connection[]>([]);
   useEffect(() => {
@@ -51,7 +54,7 @@ export function useConnections(): ConnectionsModel {
 
   const reload = useCallback(async () => {
     try {
-      const list = await api.connections();
+      const list = (await api.connections()).filter((c) => !removed.current.has(c.id));
       setConnections(list);
       setLoadError(null);
       const results = await Promise.all(
@@ -128,7 +131,10 @@ export function useConnections(): ConnectionsModel {
     }
   };
 
-  const forget = (id: string) => setConnections((list) => list?.filter((c) => c.id !== id) ?? list);
+  const forget = (id: string) => {
+    removed.current.add(id);
+    setConnections((list) => list?.filter((c) => c.id !== id) ?? list);
+  };
 
   return { connections, loadError, last, testing, actionErrors, reload, retest, forget };
 }
