@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,11 +27,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
 from tests.conftest import PASSPHRASE
 from tests.integration.helpers import find_leaks
 from tests.integration.simtools import SimAdmin
+from tests.serving import serve_in_thread
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.api.app import STATIC_DIR, create_app
 from tradewarden.api.server import ServeOptions, build_state, preflight
@@ -82,7 +81,6 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, 
 ACTION_TIMEOUT_MS = 10_000
 NAVIGATION_TIMEOUT_MS = 15_000
 RESULT_TIMEOUT_MS = 30_000
-SERVER_START_TIMEOUT_S = 15.0
 BODY_WAIT_S = 5.0  # for responses still arriving when a leak scan starts or the page navigates
 # The dashboard reloads lists 300 ms (connections) or 500 ms (audit) after a live event: wait that out.
 SETTLE_QUIET_S = 0.6
@@ -173,31 +171,6 @@ class Server:
     token_name: str = ADMIN_TOKEN_NAME
 
 
-@contextlib.contextmanager
-def _uvicorn_in_thread(asgi: Any) -> Iterator[str]:
-    """Serve `asgi` on 127.0.0.1 (ephemeral port) in a thread; yield the base URL; stop it after."""
-    config = uvicorn.Config(
-        asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="on", server_header=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="tradewarden-e2e-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            thread.join(timeout=5)
-            raise RuntimeError("the TradeWarden server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        assert not thread.is_alive(), "the TradeWarden server did not stop"
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     """A fresh home with a vault and an admin token, served like `tradewarden serve` on loopback."""
@@ -213,7 +186,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         options = ServeOptions(host="127.0.0.1", port=0, monitor_interval_s=3600.0)
         assert preflight(app, passphrase, options) == []
         state = build_state(app, passphrase, options)
-        with _uvicorn_in_thread(create_app(state)) as url:
+        with serve_in_thread(create_app(state), name="tradewarden-e2e-server") as url:
             yield Server(url=url, home=home, app=app, token=token.reveal())
     finally:
         app.close()

@@ -7,17 +7,15 @@ a vault with fast KDF parameters, an admin and a read token, and optionally the 
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from tests.conftest import PASSPHRASE
+from tests.serving import serve_in_thread
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.api import background
 from tradewarden.api.app import create_app
@@ -29,8 +27,6 @@ from tradewarden.services.connections import service
 from tradewarden.services.connections.service import ConnectionView
 from tradewarden.services.vault_access import init_vault
 
-STARTUP_TIMEOUT_S = 15.0
-STOP_TIMEOUT_S = 15.0
 HTTP_TIMEOUT_S = 60.0
 
 
@@ -78,8 +74,6 @@ def _settings(home: Path) -> Settings:
 def running_server(home: Path, *, event_feed: bool = False) -> Iterator[TwServer]:
     """Serve a fresh home on an ephemeral loopback port until the block ends."""
     app = open_app(_settings(home), actor="test:fixture")
-    server: uvicorn.Server | None = None
-    thread: threading.Thread | None = None
     try:
         init_vault(app, Secret(PASSPHRASE))
         _admin, admin_token = tokens.create_token(app, "pf-admin", "admin")
@@ -87,23 +81,7 @@ def running_server(home: Path, *, event_feed: bool = False) -> Iterator[TwServer
         state = ServerState(app=app, passphrase=Secret(PASSPHRASE))
         if event_feed:
             state.background_jobs.append(background.audit_feed)  # no health monitor: tests call the tests
-        config = uvicorn.Config(
-            create_app(state), host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws="auto"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="tw-test-server", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield TwServer(f"http://127.0.0.1:{port}", app, state, admin_token.reveal(), read_token.reveal())
+        with serve_in_thread(create_app(state)) as url:
+            yield TwServer(url, app, state, admin_token.reveal(), read_token.reveal())
     finally:
-        if server is not None:
-            server.should_exit = True
-        if thread is not None:
-            thread.join(timeout=STOP_TIMEOUT_S)
-            assert not thread.is_alive(), "the test server did not stop"
         app.close()

@@ -6,7 +6,6 @@ import contextlib
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,11 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from tests.conftest import PASSPHRASE
+from tests.serving import serve_in_thread
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.api.app import create_app
 from tradewarden.api.server import ServeOptions, build_state
@@ -30,7 +29,6 @@ from tradewarden.services.app import App, open_app
 from tradewarden.services.vault_access import init_vault
 
 SCOPES = ("read", "trade", "admin")
-STARTUP_TIMEOUT_S = 15.0
 HTTP_TIMEOUT_S = 60.0  # a connection test against the simulator takes well under a second
 
 
@@ -109,30 +107,6 @@ def make_app(home: Path) -> App:
     app = open_app(settings, actor="test:api")
     assert init_vault(app, Secret(PASSPHRASE))
     return app
-
-
-@contextlib.contextmanager
-def serve_in_thread(fastapi_app: FastAPI) -> Iterator[str]:
-    """Run `fastapi_app` under uvicorn on 127.0.0.1 (ephemeral port) in a thread; yield its base URL."""
-    config = uvicorn.Config(
-        fastapi_app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", server_header=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="tradewarden-api-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError("the API server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        assert not thread.is_alive(), "the API server did not stop"
 
 
 @contextlib.contextmanager
