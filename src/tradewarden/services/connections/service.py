@@ -37,8 +37,10 @@ class ConnectionView:
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: Connection) -> ConnectionView:
-        """The view of a stored connection."""
+    def of(cls, row: Any, credential_fields: list[str] | None = None) -> ConnectionView:
+        """The view of a stored connection: an ORM row, or a selected row with the same column names."""
+        if credential_fields is None:
+            credential_fields = [cred.field for cred in row.credentials]
         return cls(
             id=row.id,
             name=row.name,
@@ -47,7 +49,7 @@ class ConnectionView:
             endpoint=row.endpoint,
             key_type=row.key_type,
             api_key=row.api_key_masked,
-            credential_fields=sorted(cred.field for cred in row.credentials),
+            credential_fields=sorted(credential_fields),
             status=row.status,
             status_checked_at=row.status_checked_at,
             created_at=row.created_at,
@@ -252,23 +254,7 @@ def list_connections(app: App) -> list[ConnectionView]:
                 c.updated_at,
             ).order_by(func.lower(c.name))
         )
-        return [
-            ConnectionView(
-                id=row.id,
-                name=row.name,
-                exchange=row.exchange,
-                market=row.market,
-                endpoint=row.endpoint,
-                key_type=row.key_type,
-                api_key=row.api_key_masked,
-                credential_fields=sorted(fields.get(row.id, [])),
-                status=row.status,
-                status_checked_at=row.status_checked_at,
-                created_at=row.created_at,
-                updated_at=row.updated_at,
-            )
-            for row in rows
-        ]
+        return [ConnectionView.of(row, fields.get(row.id, [])) for row in rows]
 
 
 def list_exchange_of(app: App, name: str) -> str:
