@@ -106,3 +106,36 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if pg_available():
         return ["PostgreSQL: available on 127.0.0.1:5432 — store tests run on SQLite and PostgreSQL"]
     return ["PostgreSQL: NOT available on 127.0.0.1:5432 — store tests run on SQLite only"]
+
+
+# --- The attack table: every test marked `@pytest.mark.attack("what an attacker tries")` is one case of
+# that attack; at the end of the run the suite prints, per attack, how many cases ran and how many held.
+_ATTACKS: dict[str, list[bool]] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Record each attack case's outcome (a failure in setup or call means the defence did not hold)."""
+    outcome = yield
+    report = outcome.get_result()
+    marker = item.get_closest_marker("attack")
+    if marker is None or not marker.args:
+        return
+    attack = str(marker.args[0])
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        _ATTACKS.setdefault(attack, []).append(report.passed)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the attack table: attacks tried, cases, and how many held."""
+    if not _ATTACKS:
+        return
+    tr = terminalreporter
+    tr.section("security: attacks tried")
+    width = max(len(a) for a in _ATTACKS)
+    tr.write_line(f"{'attack'.ljust(width)}  cases  held")
+    for attack in sorted(_ATTACKS):
+        results = _ATTACKS[attack]
+        tr.write_line(f"{attack.ljust(width)}  {len(results):5d}  {sum(results):4d}")
+    total = [r for rs in _ATTACKS.values() for r in rs]
+    tr.write_line(f"{len(_ATTACKS)} attacks, {len(total)} cases, {sum(total)} held")
