@@ -251,6 +251,10 @@ class PairMarket:
         """Current last price."""
         return self.process.price
 
+    def index_price(self, now_ms: int) -> Decimal:
+        """Reference cross price (no venue basis) at `now_ms`; interim: the current price."""
+        return self.process.price
+
     def advance_to(self, tick: int, wall_ms: int) -> None:
         """Catch the pair up to the venue's tick count, printing one synthetic trade per step."""
         while self.tick < tick:

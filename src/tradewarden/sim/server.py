@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .clock import SimClock
 from .keys import KeyError_, KeyStore
 from .market import seed_for
 from .venue import SimRequest, Venue, VenueError, dumps
@@ -141,11 +142,12 @@ class SimContext:
     seed: int
     keys: KeyStore = field(default_factory=KeyStore)
     states: dict[str, VenueState] = field(default_factory=dict)
+    clock: SimClock = field(default_factory=SimClock)
 
     def now_ms(self, venue: str) -> int:
-        """A venue's clock: wall time plus its skew."""
+        """A venue's clock: the shared simulator clock plus the venue's admin skew."""
         state = self.states.get(venue)
-        return int(time.time() * 1000) + (state.clock_skew_ms if state else 0)
+        return self.clock.now_ms() + (state.clock_skew_ms if state else 0)
 
 
 class SimServer:
