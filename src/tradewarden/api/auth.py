@@ -55,24 +55,33 @@ def is_loopback(address: str) -> bool:
         return False
 
 
-def record_auth_failure(state: ServerState, request: HTTPConnection, reason: str) -> None:
-    """Count a failed authentication against the client and put it in the audit log."""
+def record_auth_failure(state: ServerState, request: HTTPConnection, reason: str, token: str | None) -> None:
+    """Count a failed authentication (address, token prefix, global) and put it in the audit log."""
     client = client_address(request)
-    state.limiter.failed(client)
+    state.limiter.failed(client, token)
     with state.app.store.session() as session:
         audit.record(session, "auth.failed", f"client:{client}", reason=reason, path=request.url.path)
 
 
-def refuse_if_limited(state: ServerState, request: HTTPConnection) -> None:
-    """429 while the client is over its failed-login allowance."""
-    wait = state.limiter.retry_after(client_address(request))
+def refuse_if_limited(state: ServerState, request: HTTPConnection, token: str | None) -> None:
+    """429 while unknown tokens from this client (or with this prefix, or from anyone) are over budget.
+
+    Call it only once the presented token has been found invalid: a valid token is never limited.
+    """
+    wait = state.limiter.retry_after(client_address(request), token)
     if wait:
         raise ApiError(
             429,
             "too_many_failures",
-            f"too many failed logins; try again in {wait} s",
+            f"too many failed authentications; try again in {wait} s",
             headers={"Retry-After": str(wait)},
         )
+
+
+def refuse_unknown_token(state: ServerState, request: HTTPConnection, token: str, reason: str) -> None:
+    """The answer to a token found unknown or revoked: 429 when over the limit, else count it (then 401)."""
+    refuse_if_limited(state, request, token)
+    record_auth_failure(state, request, reason, token)
 
 
 def _bearer(request: HTTPConnection) -> str | None:
@@ -91,10 +100,10 @@ def authenticate_connection(request: HTTPConnection, method: str) -> Principal:
     state: ServerState = request.app.state.tw
     token = _bearer(request)
     if token is not None:
-        refuse_if_limited(state, request)
+        # Verified first (a digest and an indexed lookup): the failure limit applies to bad tokens only.
         view = tokens.authenticate(state.app, token)
         if view is None:
-            record_auth_failure(state, request, "unknown or revoked token")
+            refuse_unknown_token(state, request, token, "unknown or revoked token")
             raise ApiError(
                 401, "unauthorized", "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
             )
@@ -123,10 +132,7 @@ def _cached_bearer(request: Request) -> Principal | None:
     token = _bearer(request)
     if token is None:
         return None
-    state = state_of(request)
-    if state.limiter.retry_after(client_address(request)):
-        return None  # the full path answers 429
-    view = tokens.cached_token(state.app, token)
+    view = tokens.cached_token(state_of(request).app, token)
     return Principal(view.id, view.name, view.scope, "bearer") if view is not None else None
 
 

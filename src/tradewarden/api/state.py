@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import math
 import secrets
+import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -15,7 +18,9 @@ from tradewarden.services.app import App
 
 SESSION_TTL_S = 12 * 3600
 LOGIN_WINDOW_S = 300.0
-LOGIN_MAX_FAILURES = 5
+LOGIN_MAX_FAILURES = 5  # per source address, and per presented token prefix
+AUTH_MAX_GLOBAL_FAILURES = 100  # from every source together: many addresses must not multiply the budget
+TOKEN_PREFIX_CHARS = 10  # what `tokens list` shows of a token (tw_ and 7 characters)
 
 
 @dataclass
@@ -60,26 +65,81 @@ class SessionStore:
             del self._sessions[key]
 
 
+def address_bucket(address: str) -> str:
+    """The bucket an address's failures count in: all of loopback is one, an IPv6 client is its /64.
+
+    Every local client (and everything behind a local reverse proxy) shares loopback, and rotating
+    127.0.0.x or the low bits of an IPv6 address costs an attacker nothing, so neither may reset the count.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"other:{address[:64]}"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return "loopback"
+    if isinstance(ip, ipaddress.IPv6Address):
+        return f"ip:{ipaddress.IPv6Network((ip, 64), strict=False)}"
+    return f"ip:{ip}"
+
+
 class LoginLimiter:
-    """At most LOGIN_MAX_FAILURES failed authentications per client address per window."""
+    """Failed authentications, counted per source address, per presented token prefix and globally.
 
-    def __init__(self, max_failures: int = LOGIN_MAX_FAILURES, window_s: float = LOGIN_WINDOW_S) -> None:
+    Only failures count, and only unknown or revoked tokens are refused when a budget is spent: a valid
+    token is verified before the limit is consulted, so an attack on others never locks it out.
+    """
+
+    def __init__(
+        self,
+        max_failures: int = LOGIN_MAX_FAILURES,
+        window_s: float = LOGIN_WINDOW_S,
+        max_global_failures: int = AUTH_MAX_GLOBAL_FAILURES,
+    ) -> None:
         self.max_failures, self.window_s = max_failures, window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self.max_global_failures = max(max_global_failures, max_failures)
+        self._lock = threading.Lock()
+        self._failures: dict[str, deque[float]] = {}
 
-    def retry_after(self, client: str) -> int:
-        """Seconds until `client` may try again (0: now)."""
-        failures = self._failures[client]
-        now = time.monotonic()
+    def _buckets(self, client: str, prefix: str | None) -> list[tuple[str, int]]:
+        buckets = [
+            (f"addr:{address_bucket(client)}", self.max_failures),
+            ("global", self.max_global_failures),
+        ]
+        if prefix:
+            buckets.append((f"prefix:{prefix[:TOKEN_PREFIX_CHARS]}", self.max_failures))
+        return buckets
+
+    def _wait(self, key: str, limit: int, now: float) -> float:
+        failures = self._failures.get(key)
+        if failures is None:
+            return 0.0
         while failures and failures[0] <= now - self.window_s:
             failures.popleft()
-        if len(failures) < self.max_failures:
-            return 0
-        return max(1, int(failures[0] + self.window_s - now))
+        if not failures:
+            del self._failures[key]  # bounded memory: only buckets with recent failures are kept
+            return 0.0
+        if len(failures) < limit:
+            return 0.0
+        return failures[-limit] + self.window_s - now
 
-    def failed(self, client: str) -> None:
-        """Count one failure."""
-        self._failures[client].append(time.monotonic())
+    def retry_after(self, client: str, prefix: str | None = None) -> int:
+        """Seconds until an unknown token from `client` (starting with `prefix`) may be tried (0: now)."""
+        now = time.monotonic()
+        with self._lock:
+            wait = max(self._wait(key, limit, now) for key, limit in self._buckets(client, prefix))
+        return max(1, math.ceil(wait)) if wait > 0 else 0
+
+    def failed(self, client: str, prefix: str | None = None) -> None:
+        """Count one failure against the client's address, the token prefix and the global budget."""
+        now = time.monotonic()
+        with self._lock:
+            if len(self._failures) > 4 * self.max_global_failures:  # drop buckets nobody asked about since
+                for key in list(self._failures):
+                    self._wait(key, 1, now)
+            for key, _limit in self._buckets(client, prefix):
+                self._failures.setdefault(key, deque()).append(now)
 
 
 class EventHub:

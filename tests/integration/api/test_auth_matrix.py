@@ -256,9 +256,10 @@ def test_login_rate_limit_and_audited_failures(matrix: Matrix) -> None:
     _assert_error(limited, 429, "too_many_failures", "sixth failure")
     retry_after = int(limited.headers["retry-after"])
     assert 1 <= retry_after <= LOGIN_WINDOW_S
-    # While limited, even the right token is refused: the answer must not tell a right guess apart.
+    # While the address is limited, a valid token still logs in: it is verified before the limit applies
+    # (a right guess of 256 random bits is not a risk; locking out every local client is).
     right = anonymous.post("/api/v1/auth/login", json={"token": server.tokens["admin"]})
-    _assert_error(right, 429, "too_many_failures", "right token while limited")
+    assert right.status_code == 200, right.text
     # A bearer token from the same address is refused as well.
     _assert_error(server.client(token=guesses[0]).get("/api/v1/connections"), 429, "too_many_failures", "b")
 
