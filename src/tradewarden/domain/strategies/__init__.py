@@ -1,0 +1,1 @@
+"""Pure strategies (DCA, grid) and the risk rules they share; see base.py for the engine contract."""
