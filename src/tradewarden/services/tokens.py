@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -161,8 +163,40 @@ def revoke_token(app: App, name_or_id: str) -> TokenView:
         row.revoked_at = utcnow()
         audit.record(session, "token.revoked", app.actor, token_name=row.name)
         view = TokenView.of(row)
+        # Before the commit: whatever this process holds for the token (open streams) ends no later than
+        # the revocation becomes visible; should the commit fail, a stream closed early just reconnects.
+        _auth_cache.forget(view.id)
+        _notify_revoked(view.id)
     _auth_cache.forget(view.id)
     return view
+
+
+RevocationListener = Callable[[str], None]
+_revocation_listeners: list[RevocationListener] = []
+_listeners_lock = threading.Lock()
+
+
+def on_revoked(listener: RevocationListener) -> Callable[[], None]:
+    """Call `listener(token_id)` when this process revokes a token; returns the function that unsubscribes.
+
+    The listener runs in the revoking thread and must only hand the news on (e.g. call_soon_threadsafe).
+    Revocations by other processes are not announced: holders re-check the store (token_is_active).
+    """
+    with _listeners_lock:
+        _revocation_listeners.append(listener)
+
+    def unsubscribe() -> None:
+        with _listeners_lock, contextlib.suppress(ValueError):
+            _revocation_listeners.remove(listener)
+
+    return unsubscribe
+
+
+def _notify_revoked(token_id: str) -> None:
+    with _listeners_lock:
+        listeners = list(_revocation_listeners)
+    for listener in listeners:
+        listener(token_id)
 
 
 def has_active_tokens(app: App) -> bool:
@@ -171,9 +205,9 @@ def has_active_tokens(app: App) -> bool:
         return session.scalars(select(ApiToken.id).where(ApiToken.revoked_at.is_(None))).first() is not None
 
 
-def token_is_active(app: App, token_id: str) -> bool:
-    """True while the token exists and is not revoked (see AUTH_CACHE_TTL_S)."""
-    if _auth_cache.is_active(app, token_id):
+def token_is_active(app: App, token_id: str, fresh: bool = False) -> bool:
+    """True while the token exists and is not revoked (see AUTH_CACHE_TTL_S; `fresh` asks the store)."""
+    if not fresh and _auth_cache.is_active(app, token_id):
         return True
     with app.store.session() as session:
         row = session.get(ApiToken, token_id)

@@ -5,7 +5,8 @@ handshake; tokens are never taken from the URL, where logs and browser history w
 
 The handshake is always accepted and a refused client is then closed with a code, because a browser's
 WebSocket API cannot read the HTTP status of a refused handshake but can read a close code:
-  4401 not authenticated (no or unknown token, expired session, token revoked while connected),
+  4401 not authenticated (no or unknown token, expired session, token revoked while connected: at once
+       when revoked through this server, within RECHECK_S when revoked by another process),
   4403 authenticated but not allowed (scope too small, or a cookie sent from another site's page),
   4429 too many failed authentications from this address.
 Nothing is sent before that close. On success the server sends `{"type": "hello", "server_version", "scope"}`
@@ -18,6 +19,8 @@ import asyncio
 import contextlib
 import json
 import time
+from asyncio import FIRST_COMPLETED
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,7 +39,9 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_MANY_FAILURES = 4429
 CLOSE_CODES = {401: CLOSE_UNAUTHENTICATED, 403: CLOSE_FORBIDDEN, 429: CLOSE_TOO_MANY_FAILURES}
-RECHECK_S = 30.0  # how soon a revoked token or ended session loses its open stream
+# How often an open stream re-checks that its token is active and its session open. A revocation in this
+# process closes the stream at once; one by another process (the CLI) within this time.
+RECHECK_S = 0.5
 MAX_REASON_BYTES = 120  # a close frame's reason is limited to 123 bytes
 
 
@@ -62,12 +67,22 @@ def admit(websocket: WebSocket, state: ServerState) -> tuple[Principal | None, i
     return principal, 0, ""
 
 
-def _still_admitted(websocket: WebSocket, state: ServerState, principal: Principal) -> bool:
-    if not tokens.token_is_active(state.app, principal.token_id):
-        return False
-    if principal.via == "session":
-        return state.sessions.get(websocket.cookies.get(SESSION_COOKIE, "")) is not None
-    return True
+def _still_admitted(
+    websocket: WebSocket, state: ServerState, principal: Principal, seen_version: int | None
+) -> tuple[bool, int | None]:
+    """Whether the caller may still listen, and the store version this answer is based on.
+
+    The store is asked only when it changed since `seen_version` (SQLite's data_version, one pragma on a
+    shared connection), so idle streams cost no query; a store without a version is asked each time.
+    """
+    version = state.app.store.data_version()
+    if (version is None or version != seen_version) and not tokens.token_is_active(
+        state.app, principal.token_id, fresh=True
+    ):
+        return False, version
+    if principal.via == "session" and state.sessions.get(websocket.cookies.get(SESSION_COOKIE, "")) is None:
+        return False, version
+    return True, version
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
@@ -82,22 +97,51 @@ async def _until_disconnect(websocket: WebSocket) -> None:
 
 
 async def _forward(
-    websocket: WebSocket, state: ServerState, principal: Principal, queue: asyncio.Queue[dict[str, Any]]
+    websocket: WebSocket,
+    state: ServerState,
+    principal: Principal,
+    queue: asyncio.Queue[dict[str, Any]],
+    revoked: asyncio.Event,
 ) -> None:
-    """Send each event as it comes; every RECHECK_S make sure the caller may still listen."""
-    next_check = time.monotonic() + RECHECK_S
+    """Send each event as it comes; end at once on `revoked`, and re-check the store every RECHECK_S."""
+    next_check = time.monotonic()
+    seen_version: int | None = None
     while True:
+        if time.monotonic() >= next_check:
+            admitted, seen_version = await asyncio.to_thread(
+                _still_admitted, websocket, state, principal, seen_version
+            )
+            if not admitted:
+                await _close(websocket, CLOSE_UNAUTHENTICATED, "the token or session is no longer valid")
+                return
+            next_check = time.monotonic() + RECHECK_S
         getter = asyncio.ensure_future(queue.get())
-        await asyncio.wait({getter}, timeout=max(0.0, next_check - time.monotonic()))
+        watcher = asyncio.ensure_future(revoked.wait())
+        await asyncio.wait(
+            {getter, watcher}, timeout=max(0.0, next_check - time.monotonic()), return_when=FIRST_COMPLETED
+        )
+        watcher.cancel()
+        if revoked.is_set():  # checked first: nothing published after the revocation reaches the client
+            getter.cancel()
+            await _close(websocket, CLOSE_UNAUTHENTICATED, "the token was revoked")
+            return
         if getter.done():  # checked after the wait: the get may have completed as the timeout fired
             await websocket.send_text(json.dumps(getter.result(), default=str))
         else:
             getter.cancel()  # Queue.get gives up cleanly: no event is lost
-        if time.monotonic() >= next_check:
-            if not await asyncio.to_thread(_still_admitted, websocket, state, principal):
-                await _close(websocket, CLOSE_UNAUTHENTICATED, "the token or session is no longer valid")
-                return
-            next_check = time.monotonic() + RECHECK_S
+
+
+def _revocation_event(principal: Principal) -> tuple[asyncio.Event, Callable[[], None]]:
+    """An event set when this process revokes the principal's token, and the function that stops it."""
+    loop = asyncio.get_running_loop()
+    revoked = asyncio.Event()
+
+    def on_revoked(token_id: str) -> None:
+        if token_id == principal.token_id:
+            with contextlib.suppress(RuntimeError):  # the loop may have closed with the server
+                loop.call_soon_threadsafe(revoked.set)
+
+    return revoked, tokens.on_revoked(on_revoked)
 
 
 @router.websocket("/stream")
@@ -109,6 +153,7 @@ async def stream(websocket: WebSocket) -> None:
     if principal is None:
         await _close(websocket, code, reason)
         return
+    revoked, stop_watching = _revocation_event(principal)
     queue = state.events.subscribe()  # before hello: nothing published after it can be missed
     gauge = metrics.of(websocket.app)
     if gauge is not None:
@@ -121,7 +166,7 @@ async def stream(websocket: WebSocket) -> None:
         except WebSocketDisconnect:
             return  # gone before the hello
         tasks = [
-            asyncio.create_task(_forward(websocket, state, principal, queue)),
+            asyncio.create_task(_forward(websocket, state, principal, queue, revoked)),
             asyncio.create_task(_until_disconnect(websocket)),
         ]
         # Either the client left, or the stream closed itself; a send to a departed client ends it too.
@@ -130,6 +175,7 @@ async def stream(websocket: WebSocket) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        stop_watching()
         state.events.unsubscribe(queue)
         if gauge is not None:
             gauge.stream_subscribers.dec()
