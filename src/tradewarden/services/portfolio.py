@@ -24,13 +24,13 @@ from typing import Any
 from sqlalchemy import select
 
 from tradewarden.adapters import audit
-from tradewarden.adapters.exchanges import errors, registry
-from tradewarden.adapters.exchanges.client import build_client, open_credentials
+from tradewarden.adapters.exchanges import errors, registry, remedies
+from tradewarden.adapters.exchanges.client import build_client
 from tradewarden.adapters.exchanges.shared import SharedClients, http_session
 from tradewarden.adapters.store.models import Connection
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.app import App
-from tradewarden.services.connections.checks import Target
+from tradewarden.services.connections.checks import Target, open_target
 from tradewarden.services.vault_access import unlocked
 
 DEFAULT_TTL_S = 30.0
@@ -167,9 +167,15 @@ def _decimal(value: Any) -> Decimal | None:
     return result if result.is_finite() else None
 
 
-def holdings_of(balance: Mapping[str, Any]) -> tuple[Holding, ...]:
-    """The non-zero holdings of a ccxt unified balance."""
-    free, used, total = (balance.get(k) or {} for k in ("free", "used", "total"))
+def _side(balance: Any, key: str) -> Mapping[str, Any]:
+    """One side (free, used, total) of a ccxt balance; anything but a mapping counts as empty."""
+    side = balance.get(key) if isinstance(balance, Mapping) else None
+    return side if isinstance(side, Mapping) else {}
+
+
+def holdings_of(balance: Any) -> tuple[Holding, ...]:
+    """The non-zero holdings of a ccxt unified balance (any other shape holds nothing)."""
+    free, used, total = (_side(balance, k) for k in ("free", "used", "total"))
     out = []
     for asset in sorted(set(free) | set(used) | set(total)):
         f, u, t = (_decimal(side.get(asset)) for side in (free, used, total))
@@ -180,11 +186,13 @@ def holdings_of(balance: Mapping[str, Any]) -> tuple[Holding, ...]:
     return tuple(out)
 
 
-def spot_prices(tickers: Mapping[str, Any]) -> dict[str, Decimal]:
+def spot_prices(tickers: Any) -> dict[str, Decimal]:
     """Last price per spot symbol of a ccxt tickers map (close, then the bid/ask midpoint, as fallbacks)."""
     prices: dict[str, Decimal] = {}
-    for symbol, ticker in tickers.items():
-        if ":" in symbol or "/" not in symbol or not isinstance(ticker, Mapping):
+    for symbol, ticker in tickers.items() if isinstance(tickers, Mapping) else ():
+        if not isinstance(symbol, str) or ":" in symbol or "/" not in symbol:
+            continue
+        if not isinstance(ticker, Mapping):
             continue  # derivatives carry a settle currency after ':'; their prices are not spot prices
         price = _decimal(ticker.get("last")) or _decimal(ticker.get("close"))
         if price is None:
@@ -230,7 +238,8 @@ class _Pricing:
             if self.quotes.has.get("fetchLastPrices") is True:
                 # Binance: all last prices for weight 4, where the 24 h tickers of every pair weigh 80.
                 last = await self.quotes.fetch_last_prices()
-                return spot_prices({symbol: {"last": row.get("price")} for symbol, row in last.items()})
+                rows = last.items() if isinstance(last, Mapping) else ()
+                return spot_prices({s: {"last": r.get("price")} for s, r in rows if isinstance(r, Mapping)})
             return spot_prices(await self.quotes.fetch_tickers())
         except Exception as exc:
             raise _PricesUnavailable(_say(self.exchange, exc, self.quotes, "prices unavailable")) from None
@@ -244,6 +253,11 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
     """Mark a future's failure as seen: one nobody awaits (its connection already failed) is expected."""
     if not future.cancelled():
         future.exception()
+
+
+def _info(exchange: str) -> registry.ExchangeInfo:
+    """The registry entry, or generic words for a ccxt-only exchange."""
+    return registry.get_exchange(exchange) or remedies.basic_info(exchange)
 
 
 def _account_client(target: Target) -> tuple[str, dict[str, Any]]:
@@ -260,6 +274,8 @@ async def _fetch_one(
     target: Target, shared: SharedClients, pricing: dict[tuple[str, str | None], _Pricing]
 ) -> Snapshot:
     """Balances through the connection's own key, prices through the shared public client."""
+    if target.integrity_error:
+        return Snapshot(_now(), error=remedies.integrity(target.name, _info(target.exchange))[0])
     info = registry.get_exchange(target.exchange)
     spot_id = registry.ccxt_id_for(info, "spot") if info else target.exchange
     key = (spot_id, target.endpoint)
@@ -304,13 +320,13 @@ async def _guarded(
 
 
 def _open_targets(app: App, passphrase: Secret, ids: Sequence[str]) -> list[Target]:
-    """The connections' credentials, opened with one unlock (connections removed meanwhile are skipped)."""
+    """The connections' credentials, opened with one unlock (connections removed meanwhile are skipped).
+
+    A connection whose sealed key does not decrypt comes back marked (and audited), not as an exception.
+    """
     with unlocked(app, passphrase) as (session, opened):
         rows = session.scalars(select(Connection).where(Connection.id.in_(ids)))
-        return [
-            Target(row.id, row.name, row.exchange, row.market, row.endpoint, open_credentials(opened, row))
-            for row in rows
-        ]
+        return [open_target(app, session, opened, row) for row in rows]
 
 
 def _audit_reads(app: App, snapshots: Mapping[str, Snapshot]) -> None:
@@ -441,6 +457,8 @@ async def get_portfolio(
         snapshot = snapshots.get(row.id)
         if snapshot is None:
             error = f"connection is {row.status}; test it first"
+            if row.status == "integrity_error":
+                error = remedies.integrity(row.name, _info(row.exchange))[0]
             parts.append(
                 ConnectionPortfolio(row.id, row.name, row.exchange, row.status, None, error, (), None)
             )

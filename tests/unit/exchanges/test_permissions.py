@@ -16,9 +16,11 @@ from tradewarden.adapters.exchanges.permissions import (
     UNKNOWN,
     KeyPermissions,
     fetch_permissions,
+    parse_gate,
     parse_permissions,
 )
 from tradewarden.adapters.exchanges.registry import REGISTRY
+from tradewarden.adapters.exchanges.replies import UnreadableReply
 
 IP = "203.0.113.7"  # documentation address (RFC 5737)
 KEY = "test-access-key"
@@ -531,14 +533,19 @@ async def test_fetch_gate_combines_detail_and_main_keys() -> None:
     assert _summary(await fetch_permissions("gate", client)) == HEALTHY
 
 
-async def test_fetch_gate_survives_main_keys_refused() -> None:
+async def test_fetch_gate_without_main_keys_fails_closed() -> None:
+    # A sub-account key may not list main keys: the IP part parses, but withdraw stays unknown, and an
+    # exchange with a permission endpoint that cannot say whether the key withdraws must fail the read.
     client = FakeClient(
         {
             "private_account_get_detail": GATE["detail"],
             "private_account_get_main_keys": ccxt.PermissionDenied("x"),
         }
     )
-    assert _summary(await fetch_permissions("gate", client)) == (None, None, None, None, True)
+    parsed = parse_gate({"detail": GATE["detail"], "main_keys": None, "key": KEY})
+    assert _summary(parsed) == (None, None, None, None, True)
+    with pytest.raises(UnreadableReply, match="withdraw"):
+        await fetch_permissions("gate", client)
 
 
 async def test_fetch_lets_ccxt_errors_through() -> None:

@@ -6,7 +6,15 @@ import pytest
 
 from tradewarden.adapters.exchanges.errors import STATUSES, Status
 from tradewarden.adapters.exchanges.registry import REGISTRY, SETTING_KEYS, ExchangeInfo
-from tradewarden.adapters.exchanges.remedies import WARNINGS, basic_info, explain, explain_basic, warning_text
+from tradewarden.adapters.exchanges.remedies import (
+    WARNINGS,
+    basic_info,
+    explain,
+    explain_basic,
+    integrity,
+    unverified,
+    warning_text,
+)
 
 ENTRIES = [pytest.param(REGISTRY[i], id=i) for i in REGISTRY]
 
@@ -22,6 +30,7 @@ SETTING_FOR: dict[Status, str | None] = {
     "rate_limited": None,
     "exchange_unavailable": None,
     "expired": "ip_whitelist",
+    "integrity_error": None,  # nothing to change on the exchange: the stored copy is damaged
 }
 
 
@@ -130,3 +139,17 @@ def test_explain_basic_uses_the_registry_when_it_can() -> None:
 def test_basic_info_has_every_setting() -> None:
     info = basic_info("kraken")
     assert set(info.setting_names) == set(SETTING_KEYS) and info.permission_endpoint is None
+
+
+@pytest.mark.parametrize("info", ENTRIES)
+def test_unverified_permissions_say_not_online_and_retried(info: ExchangeInfo) -> None:
+    message, remedy = unverified(info)
+    assert "could not verify this key's permissions" in message
+    assert "not Online" in message and "retried" in message
+    assert info.setting_names["withdraw"] in message + remedy
+
+
+def test_integrity_names_the_connection_and_the_rotation() -> None:
+    message, remedy = integrity("MEXC Main", REGISTRY["mexc"])
+    assert message == "The stored key for MEXC Main cannot be decrypted: it was altered or moved."
+    assert 'connections rotate "MEXC Main"' in remedy

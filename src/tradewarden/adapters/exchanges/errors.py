@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
 
 from tradewarden.adapters.exchanges.permissions import KeyPermissions
+from tradewarden.adapters.exchanges.replies import UnreadableReply
 
 Status = Literal[
     "online",
@@ -29,6 +30,7 @@ Status = Literal[
     "rate_limited",
     "exchange_unavailable",
     "expired",
+    "integrity_error",  # not from the exchange: the stored key does not decrypt (altered or moved)
 ]
 STATUSES: tuple[Status, ...] = get_args(Status)
 
@@ -400,6 +402,11 @@ def classify(
         refined = _refine_by_message(exchange_id, "exchange_unavailable", code, _message(exchange_id, body))
         if refined is not None:
             return Classified(refined[0], code, http_status, f"{refined[1]} (code {code})")
+    if isinstance(exc, UnreadableReply):
+        # The call "succeeded" with a body that is not the documented shape: the exchange (or something in
+        # between) is not answering properly, whatever the HTTP status said.
+        suffix = f" (code {code})" if code else ""
+        return Classified("exchange_unavailable", code, http_status, exc.detail + suffix)
     if http_status is not None:
         fallback = _http_fallback(exchange_id, http_status)
         if fallback is not None:

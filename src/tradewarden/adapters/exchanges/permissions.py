@@ -1,10 +1,11 @@
 """What an API key may do, read from the exchange's own key-permission endpoint.
 
-`parse_<exchange>` turn one documented response shape into `KeyPermissions`; they are pure. The only I/O is
-`fetch_permissions`, which awaits the ccxt implicit method(s) for the exchange's endpoint and lets ccxt's
-exceptions through so the caller can classify them (errors.classify). A response whose shape we do not
-recognise yields unknowns (None), never a guess: None means "could not tell", False means "the exchange
-said no".
+`parse_<exchange>` turn one documented response shape into `KeyPermissions`; they are pure and total: any
+value at all (wrong types, text, empty, truncated) yields unknowns (None), never a guess and never an
+exception. None means "could not tell", False means "the exchange said no". The only I/O is
+`fetch_permissions`, which awaits the ccxt implicit method(s) for the exchange's endpoint, lets ccxt's
+exceptions through so the caller can classify them (errors.classify), and raises UnreadableReply when the
+reply does not say whether the key can withdraw: the connection test then fails closed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from tradewarden.adapters.exchanges.replies import UnreadableReply, require_json, require_object, whole_number
 
 
 @dataclass(frozen=True)
@@ -63,13 +66,13 @@ def _as_bool(value: Any) -> bool | None:
 
 
 def _split(value: Any) -> tuple[str, ...]:
-    """A comma/semicolon separated string or a list, as stripped non-empty items."""
+    """A comma/semicolon separated string or a list of strings, as stripped non-empty items."""
     if value is None:
         return ()
     if isinstance(value, str):
         items: Iterable[Any] = value.replace(";", ",").split(",")
     elif isinstance(value, list | tuple):
-        items = value
+        items = (item for item in value if isinstance(item, str | int) and not isinstance(item, bool))
     else:
         return ()
     return tuple(s for s in (str(item).strip() for item in items) if s)
@@ -86,12 +89,14 @@ def _ips(value: Any, wildcard: str | None = None) -> tuple[bool | None, tuple[st
 
 
 def _from_ms(value: Any) -> datetime | None:
-    """Epoch milliseconds (number or digit string) as aware UTC; 0 or junk means none."""
-    try:
-        ms = int(value)
-    except (TypeError, ValueError):
+    """Epoch milliseconds (number or digit string) as aware UTC; 0, out of range or junk means none."""
+    ms = whole_number(value)
+    if ms is None or ms <= 0:
         return None
-    return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms > 0 else None
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _from_iso(value: Any) -> datetime | None:
@@ -100,9 +105,19 @@ def _from_iso(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: a date at the edge of the calendar, moved to UTC
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _days_from(now: datetime, days: Any) -> datetime | None:
+    """`now` plus a number of days, or None when `days` is not a non-negative number in range."""
+    if isinstance(days, bool) or not isinstance(days, int | float):
+        return None
+    try:
+        return now + timedelta(days=days) if days >= 0 else None
+    except (OverflowError, ValueError):  # inf, NaN, or past the year 9999
+        return None
 
 
 def _data(response: Any, ok_codes: tuple[Any, ...]) -> Any:
@@ -179,9 +194,7 @@ def parse_mexc(response: Any, now: datetime | None = None) -> KeyPermissions:
     if isinstance(status, str) and status.upper() != "VALID":
         expires_at = now  # the exchange says the key is no longer valid
     elif not restricted:
-        days = response.get("remainingValidity")
-        if isinstance(days, int | float) and not isinstance(days, bool) and days >= 0:
-            expires_at = now + timedelta(days=float(days))
+        expires_at = _days_from(now, response.get("remainingValidity"))
     return KeyPermissions(
         read="SPOT_ACCOUNT_READ" in perms,
         spot_trade="SPOT_DEAL_WRITE" in perms,
@@ -258,7 +271,7 @@ def parse_bitget(response: Any) -> KeyPermissions:
     data = _data(response, ("00000",))
     if not isinstance(data, dict) or "authorities" not in data:
         return UNKNOWN
-    auth = {str(a).strip().lower() for a in (data.get("authorities") or [])}
+    auth = {a.lower() for a in _split(data.get("authorities"))}
     restricted, ips = _ips(data.get("ips", ""))
     legacy_trade = "trade" in auth
     return KeyPermissions(
@@ -293,7 +306,8 @@ def parse_gate(response: Any) -> KeyPermissions:
     if restricted is None:
         restricted, ips = _ips(entry.get("ip_whitelist"))
     writable: dict[str, bool] = {}
-    for perm in entry.get("perms") or []:
+    perms = entry.get("perms")
+    for perm in perms if isinstance(perms, list) else []:
         if isinstance(perm, dict) and isinstance(perm.get("name"), str):
             writable[perm["name"]] = _as_bool(perm.get("read_only")) is False
     return KeyPermissions(
@@ -323,10 +337,8 @@ def parse_htx(response: Any, now: datetime | None = None) -> KeyPermissions:
     expires_at: datetime | None = None
     if str(data.get("status", "normal")).lower() == "expired":
         expires_at = now
-    else:
-        days = data.get("validDays")
-        if isinstance(days, int) and not isinstance(days, bool) and days >= 0:
-            expires_at = now + timedelta(days=days)
+    elif isinstance(data.get("validDays"), int):
+        expires_at = _days_from(now, data.get("validDays"))
     trade = "trade" in perms
     return KeyPermissions(
         read="readonly" in perms or trade,
@@ -362,10 +374,9 @@ def parse_bingx(response: Any) -> KeyPermissions:
     if isinstance(data.get("permissions"), list):
         codes = set()
         for code in data["permissions"]:
-            try:
-                codes.add(_BINGX_CODES.get(int(code), "other"))
-            except (TypeError, ValueError):
-                continue
+            number = whole_number(code)
+            if number is not None:
+                codes.add(_BINGX_CODES.get(number, "other"))
         restricted, ips = _ips(data.get("ipAddresses", []))
         return KeyPermissions(
             read="read" in codes,
@@ -446,29 +457,39 @@ async def fetch_permissions(exchange_id: str, client: Any) -> KeyPermissions:
     """Read the key's permissions through the exchange's endpoint on an async ccxt client.
 
     Use the spot client (binanceusdm and kucoinfutures carry the same methods and reach the same host).
-    ccxt's exceptions propagate so the caller can classify them; exchanges with no endpoint give UNKNOWN.
+    ccxt's exceptions propagate so the caller can classify them; exchanges with no endpoint give UNKNOWN
+    without a request. A reply that does not say whether the key can withdraw raises UnreadableReply.
     """
+    methods = PERMISSION_METHODS.get(exchange_id)
+    if not methods:
+        return UNKNOWN
+    result = await _read(exchange_id, client, methods)
+    if result.withdraw is None:
+        raise UnreadableReply("it does not say whether the key can withdraw")
+    return result
+
+
+async def _read(exchange_id: str, client: Any, methods: tuple[str, ...]) -> KeyPermissions:
+    """The parsed permissions from the exchange's endpoint(s); replies that are not JSON raise."""
     if exchange_id == "mexc":
         # MEXC wants the key being asked about as a parameter.
-        return parse_mexc(await client.spot_private_get_apikeyinfo({"accessKey": client.apiKey}))
+        reply = await client.spot_private_get_apikeyinfo({"accessKey": client.apiKey})
+        return parse_mexc(require_json(reply))
     if exchange_id == "htx":
         # The key endpoint needs the account's uid and the access key; both come from the client itself.
-        uid_response = await client.v2private_get_user_uid()
-        uid = uid_response.get("data") if isinstance(uid_response, dict) else None
-        if uid is None:
-            return UNKNOWN
-        return parse_htx(await client.v2private_get_user_api_key({"uid": uid, "accessKey": client.apiKey}))
+        uid = require_object(await client.v2private_get_user_uid()).get("data")
+        if uid is None or isinstance(uid, dict | list | bool):
+            raise UnreadableReply("it does not hold the account's uid")
+        reply = await client.v2private_get_user_api_key({"uid": uid, "accessKey": client.apiKey})
+        return parse_htx(require_json(reply))
     if exchange_id == "gate":
         import ccxt  # lazily, as catalog.py does: importing ccxt is slow and parsing never needs it
 
-        detail = await client.private_account_get_detail()
+        detail = require_json(await client.private_account_get_detail())
         main_keys: Any = None
         try:
             main_keys = await client.private_account_get_main_keys()
         except ccxt.BaseError:  # a sub-account key may not list main keys; the IP part still stands
             main_keys = None
         return parse_gate({"detail": detail, "main_keys": main_keys, "key": client.apiKey})
-    methods = PERMISSION_METHODS.get(exchange_id)
-    if not methods:
-        return UNKNOWN
-    return parse_permissions(exchange_id, await getattr(client, methods[0])())
+    return parse_permissions(exchange_id, require_json(await getattr(client, methods[0])()))

@@ -115,6 +115,33 @@ def _unavailable(info: ExchangeInfo) -> tuple[str, str]:
     )
 
 
+def _integrity(info: ExchangeInfo) -> tuple[str, str]:
+    return integrity(None, info)
+
+
+def integrity(name: str | None, info: ExchangeInfo) -> tuple[str, str]:
+    """(message, remedy) for a connection whose sealed key no longer decrypts (tampered or moved)."""
+    who = name if name is not None else "this connection"
+    command = f'connections rotate "{name}"' if name is not None else "connections rotate NAME"
+    return (
+        f"The stored key for {who} cannot be decrypted: it was altered or moved.",
+        f"Rotate the key ({command}) with a key from {info.name}; the stored one cannot be recovered. "
+        "Check who else can write to TradeWarden's database.",
+    )
+
+
+def unverified(info: ExchangeInfo) -> tuple[str, str]:
+    """(message, remedy) when the exchange has a permission endpoint but the permission read failed."""
+    _, _, _, withdraw, _, mgmt = _names(info)
+    return (
+        f"TradeWarden could not verify this key's permissions on {info.name}, so it cannot confirm that "
+        f"'{withdraw}' is off: the connection is not Online. The test will be retried.",
+        "Nothing to change yet: the health monitor retries the test, or run `tradewarden connections test` "
+        f"again later. If it keeps failing, check {info.name}'s status page and, in {info.name} > {mgmt}, "
+        f"that '{withdraw}' is off.",
+    )
+
+
 def _expired(info: ExchangeInfo) -> tuple[str, str]:
     _, _, _, _, ip, mgmt = _names(info)
     return (
@@ -135,6 +162,7 @@ _EXPLAIN: dict[Status, Callable[[ExchangeInfo], tuple[str, str]]] = {
     "rate_limited": _rate_limited,
     "exchange_unavailable": _unavailable,
     "expired": _expired,
+    "integrity_error": _integrity,
 }
 assert set(_EXPLAIN) == set(STATUSES), "every status needs an explanation"
 

@@ -1,24 +1,38 @@
-"""Running the connection test on stored connections: open the vault, test, keep the history."""
+"""Running the connection test on stored connections: open the vault, test, keep the history.
+
+Each connection stands alone in a batch: a key that no longer decrypts becomes that connection's
+`integrity_error` (audited), an exchange that answers nonsense its `exchange_unavailable`; the rest are
+tested as usual.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tradewarden.adapters import audit
 from tradewarden.adapters.exchanges import registry
 from tradewarden.adapters.exchanges.client import build_client, open_credentials
 from tradewarden.adapters.exchanges.shared import SharedClients, http_session
 from tradewarden.adapters.store.models import Connection, ConnectionCheck, utcnow
+from tradewarden.adapters.vault.crypto import DecryptionError
 from tradewarden.adapters.vault.secret import Secret
+from tradewarden.adapters.vault.vault import UnlockedVault
+from tradewarden.logs import get_logger
 from tradewarden.services.app import App
 from tradewarden.services.connections.service import find
-from tradewarden.services.connections.tester import Clients, ConnectionReport, run_test
+from tradewarden.services.connections.tester import Clients, ConnectionReport, failed_report, run_test
 from tradewarden.services.vault_access import unlocked
+
+log = get_logger(__name__)
+UNDECRYPTABLE = "the sealed key did not decrypt (altered or moved)"
 
 
 @dataclass(frozen=True)
@@ -31,6 +45,19 @@ class Target:
     market: str
     endpoint: str | None
     credentials: Mapping[str, Secret]
+    integrity_error: bool = False  # its sealed credentials did not decrypt: never sent anywhere
+
+
+def open_target(app: App, session: Session, opened: UnlockedVault, row: Connection) -> Target:
+    """A connection, its credentials opened; marked integrity_error (and audited) if they do not open."""
+    try:
+        credentials = open_credentials(opened, row)
+    except DecryptionError:
+        log.warning("sealed credentials do not decrypt", connection=row.name)
+        fields = sorted(cred.field for cred in row.credentials)
+        audit.record(session, "connection.integrity_error", app.actor, row, fields=fields)
+        return Target(row.id, row.name, row.exchange, row.market, row.endpoint, {}, integrity_error=True)
+    return Target(row.id, row.name, row.exchange, row.market, row.endpoint, credentials)
 
 
 def make_clients(target: Target, timeout_ms: int, shared: SharedClients | None = None) -> Clients:
@@ -78,11 +105,19 @@ async def run_targets(targets: Sequence[Target], timeout_ms: int = 30_000) -> li
         shared = SharedClients(session, timeout_ms)
 
         async def one(target: Target) -> ConnectionReport:
-            clients = make_clients(target, timeout_ms, shared)
+            if target.integrity_error:
+                return failed_report(target.name, target.exchange, "integrity_error", UNDECRYPTABLE)
+            try:
+                clients = make_clients(target, timeout_ms, shared)
+            except Exception as exc:  # one connection's bad setup must not stop the batch
+                log.warning("connection client failed", connection=target.name, error=type(exc).__name__)
+                detail = f"the exchange client could not be set up ({type(exc).__name__})"
+                return failed_report(target.name, target.exchange, "exchange_unavailable", detail)
             try:
                 return await run_test(target.name, registry.get_exchange(target.exchange), clients)
             finally:
-                await _close(clients)
+                with contextlib.suppress(Exception):
+                    await _close(clients)
 
         try:
             return list(await asyncio.gather(*(one(target) for target in targets)))
@@ -97,10 +132,7 @@ def load_targets(app: App, passphrase: Secret, names: Sequence[str] | None) -> l
             rows = list(session.scalars(select(Connection).order_by(Connection.name)))
         else:
             rows = [find(session, name) for name in names]
-        return [
-            Target(row.id, row.name, row.exchange, row.market, row.endpoint, open_credentials(opened, row))
-            for row in rows
-        ]
+        return [open_target(app, session, opened, row) for row in rows]
 
 
 def record_reports(app: App, targets: Sequence[Target], reports: Sequence[ConnectionReport]) -> None:
@@ -155,6 +187,48 @@ def history(app: App, name: str, limit: int = 20) -> list[dict[str, object]]:
             .limit(limit)
         )
         return [{"checked_at": c.checked_at.isoformat(), **json.loads(c.result_json)} for c in checks]
+
+
+def _latest_checks(session: Session, ids: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The newest stored test result of each connection (of the given ids, or all), by connection id."""
+    newest = select(func.max(ConnectionCheck.id)).group_by(ConnectionCheck.connection_id)
+    if ids is not None:
+        newest = newest.where(ConnectionCheck.connection_id.in_(list(ids)))
+    rows = session.execute(
+        select(ConnectionCheck.connection_id, ConnectionCheck.checked_at, ConnectionCheck.result_json).where(
+            ConnectionCheck.id.in_(newest)
+        )
+    )
+    latest: dict[str, dict[str, Any]] = {}
+    for connection_id, checked_at, result_json in rows:
+        with contextlib.suppress(ValueError, TypeError):
+            data = json.loads(result_json)
+            if connection_id is not None and isinstance(data, dict):
+                latest[connection_id] = {**data, "checked_at": checked_at}
+    return latest
+
+
+def latest_warnings(app: App) -> dict[str, list[str]]:
+    """The warnings of each connection's newest test (e.g. permissions_unknown), by connection id."""
+    with app.store.session() as session:
+        return {
+            connection_id: [w for w in data.get("warnings") or [] if isinstance(w, str)]
+            for connection_id, data in _latest_checks(session).items()
+        }
+
+
+def permissions_verified(session: Session, row: Connection) -> bool:
+    """True when the newest test of the connection's current key read its permissions from the exchange.
+
+    Bots must run only where this holds: on exchanges with no permission endpoint it never does.
+    """
+    if row.status in ("untested", "awaiting_api_key", "integrity_error"):
+        return False
+    data = _latest_checks(session, [row.id]).get(row.id)
+    if data is None or data["checked_at"] < row.updated_at:
+        return False  # never tested, or tested before the key or endpoint last changed
+    perms = data.get("permissions")
+    return isinstance(perms, dict) and perms.get("withdraw") is not None
 
 
 def rotate_tested(

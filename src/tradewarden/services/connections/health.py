@@ -47,7 +47,10 @@ class HealthMonitor:
             if previous != report.status:
                 log.info("connection status", connection=report.name, previous=previous, status=report.status)
                 for listener in self.listeners:
-                    listener(report.name, previous, report.status)
+                    try:
+                        listener(report.name, previous, report.status)
+                    except Exception:  # one listener's failure must not hide the change from the rest
+                        log.exception("status listener failed", connection=report.name)
         self.rounds += 1
         return reports
 

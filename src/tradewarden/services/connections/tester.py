@@ -2,6 +2,11 @@
 
 It runs over already-built ccxt clients (the caller opens the vault), makes at most five upstream
 requests, times each step, and ends in one status from DESIGN.md with a message and a remedy.
+
+It fails closed: on an exchange with a key-permission endpoint, a permission read that fails or does not
+say whether the key can withdraw ends in `exchange_unavailable`, never `online`. Only exchanges with no
+such endpoint pass with the `permissions_unknown` warning. Whatever an exchange answers, `run_test`
+returns a report; it never raises.
 """
 
 from __future__ import annotations
@@ -15,8 +20,12 @@ from typing import Any
 from tradewarden.adapters.exchanges import errors, permissions, probes, remedies
 from tradewarden.adapters.exchanges.errors import Classified, Status
 from tradewarden.adapters.exchanges.permissions import KeyPermissions
-from tradewarden.adapters.exchanges.registry import ExchangeInfo
+from tradewarden.adapters.exchanges.registry import ExchangeInfo, get_exchange
+from tradewarden.adapters.exchanges.replies import UnreadableReply, whole_number
 from tradewarden.adapters.exchanges.shared import Outcome, SharedClients
+from tradewarden.logs import get_logger
+
+log = get_logger(__name__)
 
 # Past this every exchange refuses signed requests (Binance already at +1 s ahead, KuCoin at ±5 s).
 MAX_CLOCK_SKEW_MS = 5_000
@@ -53,6 +62,7 @@ class ConnectionReport:
     message: str = ""
     remedy: str = ""
     code: str | None = None
+    unverified: bool = False  # the exchange has a permission endpoint, but the permissions did not read
 
     @property
     def ok(self) -> bool:
@@ -141,11 +151,16 @@ async def _server_time(report: ConnectionReport, clients: Clients, probe: probes
     if probe is None:
         before = time.time() * 1000
         server = await _step(report, "server_time", clients, clients.main, clients.main.fetch_time)
-        server_ms = int(server) if server is not None else None
+        server_ms = whole_number(server)
         local_ms = (before + time.time() * 1000) / 2  # the server read its clock about mid-flight
     else:
         outcome = await _public_step(report, "server_time", clients, probe.time)
-        server_ms, local_ms = probe.server_ms(outcome.result), outcome.local_mid_ms
+        try:
+            server_ms, local_ms = probe.server_ms(outcome.result), outcome.local_mid_ms
+        except UnreadableReply as exc:
+            report.checks[-1].ok = False
+            _detail(report, exc.detail)
+            raise _Failed(Classified("exchange_unavailable", None, None, exc.detail)) from None
     if server_ms is None:
         _detail(report, "the exchange did not report its time")
         return
@@ -172,7 +187,17 @@ async def _signed_read(
     return None
 
 
-async def _permissions(report: ConnectionReport, clients: Clients, pending: _Failed | None) -> None:
+def _unverified(report: ConnectionReport, classified: Classified) -> _Failed:
+    """Fail closed: the key_permissions check fails with its cause, the status is exchange_unavailable."""
+    report.unverified = True
+    report.checks[-1].ok = False
+    _detail(report, classified.detail + "; the key's permissions could not be verified")
+    return _Failed(replace(classified, status="exchange_unavailable", detail=report.checks[-1].detail))
+
+
+async def _permissions(
+    report: ConnectionReport, clients: Clients, pending: _Failed | None, verifiable: bool
+) -> None:
     try:
         perms = await _step(
             report,
@@ -181,13 +206,22 @@ async def _permissions(report: ConnectionReport, clients: Clients, pending: _Fai
             clients.main,
             lambda: permissions.fetch_permissions(clients.exchange_id, clients.main),
         )
-    except _Failed:
+    except _Failed as failed:
         if pending is not None:
             raise pending from None
+        if verifiable:
+            raise _unverified(report, failed.classified) from None
         report.warnings.append("permissions_unknown")
         _detail(report, report.checks[-1].detail + "; permissions could not be read")
-        report.checks[-1].ok = True  # the key works; only this exchange's permission read failed
+        report.checks[-1].ok = True  # no permission endpoint to fail closed on: the warning says it
         return
+    if verifiable and perms.withdraw is None:
+        if pending is not None:
+            raise pending
+        unknown = Classified(
+            "exchange_unavailable", None, None, "the reply did not say if the key can withdraw"
+        )
+        raise _unverified(report, unknown)
     report.permissions = perms
     if perms == permissions.UNKNOWN:
         report.warnings.append("permissions_unknown")
@@ -261,24 +295,48 @@ def _final_status(report: ConnectionReport, market: str, now: datetime) -> Statu
     return "online"
 
 
+def has_permission_endpoint(info: ExchangeInfo | None, exchange_id: str) -> bool:
+    """True when the test can read this exchange's key permissions (and so must, to pass)."""
+    return info is not None and bool(permissions.PERMISSION_METHODS.get(exchange_id))
+
+
 async def run_test(name: str, info: ExchangeInfo | None, clients: Clients) -> ConnectionReport:
-    """Run the whole test over `clients`; never raises for exchange trouble, it reports it."""
+    """Run the whole test over `clients`; never raises: exchange trouble, and any surprise, is reported."""
     report = ConnectionReport(name=name, exchange=clients.exchange_id)
     probe = probes.probes_for(clients.main_ccxt_id)
+    verifiable = has_permission_endpoint(info, clients.exchange_id)
     try:
         await _server_time(report, clients, probe)
         pending = await _signed_read(report, clients, probe)
-        await _permissions(report, clients, pending)
+        await _permissions(report, clients, pending, verifiable)
         _ip_restriction(report)
         await _market_access(report, clients)
         report.status = _final_status(report, clients.market, datetime.now(UTC))
     except _Failed as failed:
         report.status = failed.classified.status
         report.code = failed.classified.code
+    except Exception as exc:  # a reply nobody foresaw must not stop the other connections' tests
+        log.warning("connection test failed unexpectedly", connection=name, error=type(exc).__name__)
+        report.checks.append(Check("unexpected", False, 0.0, f"unexpected {type(exc).__name__}"))
+        report.status = "exchange_unavailable"
     if info is None:
         if "permissions_unknown" not in report.warnings:
             report.warnings.append("permissions_unknown")
         report.message, report.remedy = remedies.explain_basic(clients.exchange_id, report.status)
+    elif report.unverified and report.status == "exchange_unavailable":
+        report.message, report.remedy = remedies.unverified(info)
     else:
         report.message, report.remedy = remedies.explain(info, report.status, report.warnings)
+    return report
+
+
+def failed_report(name: str, exchange: str, status: Status, detail: str) -> ConnectionReport:
+    """A report for a connection whose test could not run at all (its key does not decrypt, ...)."""
+    report = ConnectionReport(name=name, exchange=exchange, status=status)
+    report.checks.append(Check("stored_key" if status == "integrity_error" else "setup", False, 0.0, detail))
+    info = get_exchange(exchange) or remedies.basic_info(exchange)
+    if status == "integrity_error":
+        report.message, report.remedy = remedies.integrity(name, info)
+    else:
+        report.message, report.remedy = remedies.explain(info, status)
     return report
