@@ -81,6 +81,7 @@ class ApiKey:
             "created_at": self.created_ms,
             "expires_at": self.expires_ms,
             "revoked": self.revoked,
+            **self.extra,
         }
 
 
@@ -109,6 +110,7 @@ class KeyStore:
         api_key: str | None = None,
         secret: str | None = None,
         key_length: int = 64,
+        extra: dict[str, Any] | None = None,
     ) -> ApiKey:
         """Create and register a key; raises KeyError_ on a bad specification."""
         bad = [p for p in permissions if p not in PERMISSIONS]
@@ -151,6 +153,7 @@ class KeyStore:
                 account=account or f"acct-{key_id[:12]}",
                 created_ms=int(time.time() * 1000),
                 expires_ms=expires_ms,
+                extra=dict(extra or {}),
             )
             self._keys[key_id] = key
         return key

@@ -6,11 +6,14 @@ the FEES account, so the sum of each asset over all accounts never changes (prop
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
+from .market import now_ms
 from .matching import Instrument, Order, OrderRejected, Reject, Side
 
 ZERO = Decimal(0)
@@ -19,6 +22,7 @@ EIGHT = Decimal("0.00000001")
 MARKET = "__market__"
 FEES = "__fees__"
 CLEARING = "__clearing__"
+INSURANCE = "__insurance__"
 
 DEFAULT_SPOT_BALANCES: dict[str, Decimal] = {
     "USDT": Decimal("10000"),
@@ -163,16 +167,35 @@ class SpotSettlement:
 
 @dataclass
 class Position:
-    """One-way position: signed quantity (contracts) and average entry price."""
+    """One-way position: signed quantity (contracts), average entry price and, when isolated, its margin."""
 
     qty: Decimal = ZERO
     entry: Decimal = ZERO
     realized: Decimal = ZERO
     contract_size: Decimal = Decimal(1)
+    isolated: bool = False
+    margin: Decimal = ZERO  # isolated only: the part of the wallet standing behind this position
+    funding: Decimal = ZERO  # funding received (negative: paid) since the position opened
+    opened_ms: int = 0
+    updated_ms: int = 0
 
     def notional(self, price: Decimal) -> Decimal:
         """|qty| × price × contract size."""
         return abs(self.qty) * price * self.contract_size
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One movement of a futures wallet: realized_pnl, commission, funding or insurance (liquidation)."""
+
+    entry_id: int
+    account: str
+    kind: str
+    symbol: str
+    amount: Decimal
+    asset: str
+    time_ms: int
+    info: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass
@@ -184,24 +207,37 @@ class PerpAccount:
     order_margin: Decimal = ZERO
     leverage: dict[str, int] = field(default_factory=dict)
     positions: dict[str, Position] = field(default_factory=dict)
-    margin_type: dict[str, str] = field(default_factory=dict)
+    margin_type: dict[str, str] = field(default_factory=dict)  # symbol -> "isolated" | "cross"
+    journal: list[LedgerEntry] = field(default_factory=list)
 
 
 class PerpSettlement:
-    """Linear perpetuals: margin = notional / leverage; realized PnL and fees settle to the wallet.
+    """Linear perpetuals, cross or isolated per symbol; realized PnL, fees and funding settle to the wallet.
 
-    Set `mark_price` (symbol -> price) once the engine exists, so unrealized PnL counts in margin checks.
+    The wallet holds all the account's money; an isolated position's `margin` is the part of it set
+    aside for that position (initial margin at entry, plus funding), and its losses stop there: when the
+    mark crosses its liquidation price the rest goes to the insurance fund (see perps.PerpRisk). Cross
+    positions share what the wallet has beyond isolated margins. `mark_price` (symbol -> price) is set
+    by the venue (perps.PerpRisk.mark), so unrealized PnL counts in margin checks.
     """
 
     def __init__(
-        self, default_wallet: Decimal = Decimal("10000"), asset: str = "USDT", default_leverage: int = 20
+        self,
+        default_wallet: Decimal = Decimal("10000"),
+        asset: str = "USDT",
+        default_leverage: int = 20,
+        default_margin_mode: str = "cross",
     ) -> None:
         self.default_wallet = default_wallet
         self.asset = asset
         self.default_leverage = default_leverage
+        self.default_margin_mode = default_margin_mode
+        self.mmr = Decimal("0.004")
         self.accounts: dict[str, PerpAccount] = {}
         self.mark_price: Callable[[str], Decimal] | None = None
+        self.clock: Callable[[], int] = now_ms
         self.lock = threading.RLock()
+        self._entry_ids = itertools.count(1)
 
     def account(self, name: str, initial: Decimal | None = None) -> PerpAccount:
         """The account, created with `initial` (or the default wallet) on first use."""
@@ -216,6 +252,19 @@ class PerpSettlement:
         """Leverage in force for the symbol."""
         return self.account(account).leverage.get(symbol, self.default_leverage)
 
+    def margin_mode(self, account: str, symbol: str) -> str:
+        """ "isolated" or "cross" for the symbol (the mode new positions open in)."""
+        return self.account(account).margin_type.get(symbol, self.default_margin_mode)
+
+    def set_margin_mode(self, account: str, symbol: str, mode: str) -> None:
+        """Switch the symbol's mode; ValueError while a position is open in the other mode."""
+        if mode not in ("isolated", "cross"):
+            raise ValueError(f"margin mode {mode!r}: use isolated or cross")
+        pos = self.account(account).positions.get(symbol)
+        if pos is not None and pos.qty and pos.isolated != (mode == "isolated"):
+            raise ValueError("a position is open in the other margin mode")
+        self.account(account).margin_type[symbol] = mode
+
     def position(self, account: str, symbol: str, contract_size: Decimal = Decimal(1)) -> Position:
         """The account's position in the symbol (created flat)."""
         acc = self.account(account)
@@ -224,30 +273,103 @@ class PerpSettlement:
             pos = acc.positions[symbol] = Position(contract_size=contract_size)
         return pos
 
-    def position_margin(self, acc: PerpAccount) -> Decimal:
-        """Initial margin held by open positions, at their entry price."""
-        return sum(
-            (
-                p.notional(p.entry) / acc.leverage.get(s, self.default_leverage)
-                for s, p in acc.positions.items()
-                if p.qty
-            ),
-            ZERO,
-        )
+    def initial_margin(self, acc: PerpAccount, symbol: str, pos: Position) -> Decimal:
+        """Margin a position holds: its isolated margin, or for cross notional at entry / leverage."""
+        if pos.isolated:
+            return pos.margin
+        return pos.notional(pos.entry) / acc.leverage.get(symbol, self.default_leverage)
 
-    def unrealized(self, acc: PerpAccount, symbol: str | None = None) -> Decimal:
-        """Unrealized PnL at mark (all symbols, or one)."""
+    def position_margin(self, acc: PerpAccount) -> Decimal:
+        """Initial margin held by open positions (isolated margins plus cross notional/leverage)."""
+        return sum((self.initial_margin(acc, s, p) for s, p in acc.positions.items() if p.qty), ZERO)
+
+    def isolated_margin(self, acc: PerpAccount) -> Decimal:
+        """Sum of isolated position margins."""
+        return sum((p.margin for p in acc.positions.values() if p.qty and p.isolated), ZERO)
+
+    def unrealized(self, acc: PerpAccount, symbol: str | None = None, cross_only: bool = False) -> Decimal:
+        """Unrealized PnL at mark (all symbols, or one; optionally cross positions only)."""
         if self.mark_price is None:
             return ZERO
         total = ZERO
         for sym, pos in acc.positions.items():
-            if pos.qty and (symbol is None or sym == symbol):
+            if pos.qty and (symbol is None or sym == symbol) and not (cross_only and pos.isolated):
                 total += (self.mark_price(sym) - pos.entry) * pos.qty * pos.contract_size
         return total
 
+    def wallet_of(self, acc: PerpAccount) -> Decimal:
+        """The account's wallet balance (unified-account venues read it from their wallets)."""
+        return acc.wallet
+
     def available(self, acc: PerpAccount) -> Decimal:
-        """Wallet + unrealized losses − position margin − open-order margin."""
-        return acc.wallet + min(ZERO, self.unrealized(acc)) - self.position_margin(acc) - acc.order_margin
+        """Wallet + cross unrealized losses − position margin − open-order margin."""
+        return (
+            self.wallet_of(acc)
+            + min(ZERO, self.unrealized(acc, cross_only=True))
+            - self.position_margin(acc)
+            - acc.order_margin
+        )
+
+    def cross_equity(self, account: str) -> Decimal:
+        """Wallet beyond isolated margins, plus cross unrealized PnL."""
+        acc = self.account(account)
+        return self.wallet_of(acc) - self.isolated_margin(acc) + self.unrealized(acc, cross_only=True)
+
+    def maintenance(self, pos: Position, symbol: str) -> Decimal:
+        """Maintenance margin of a position at mark (one tier: notional × mmr)."""
+        if not pos.qty or self.mark_price is None:
+            return ZERO
+        return pos.notional(self.mark_price(symbol)) * self.mmr
+
+    def liquidation_price(self, account: str, symbol: str) -> Decimal:
+        """Mark at which the position's backing meets its maintenance margin (0: flat or never)."""
+        acc = self.account(account)
+        pos = acc.positions.get(symbol)
+        if pos is None or not pos.qty:
+            return ZERO
+        if pos.isolated:
+            backing = pos.margin
+        else:
+            # cross: the wallet beyond isolated margins, the other cross positions held at their mark
+            others = [(s, p) for s, p in acc.positions.items() if p.qty and not p.isolated and s != symbol]
+            backing = self.wallet_of(acc) - self.isolated_margin(acc)
+            for s, p in others:
+                backing += self.unrealized(acc, s) - self.maintenance(p, s)
+        return liquidation_price(pos.qty, pos.entry, backing, self.mmr, pos.contract_size)
+
+    def journal(
+        self, account: str, kind: str, symbol: str, amount: Decimal, time_ms: int, **info: Any
+    ) -> None:
+        """Record one wallet movement (what income/bill endpoints list)."""
+        self.account(account).journal.append(
+            LedgerEntry(next(self._entry_ids), account, kind, symbol, amount, self.asset, time_ms, info)
+        )
+
+    def credit(
+        self, account: str, amount: Decimal, counterparty: str, kind: str, symbol: str, time_ms: int
+    ) -> None:
+        """Move `amount` (negative: a debit) from the counterparty sink to the wallet; journal it."""
+        self.account(account).wallet += amount
+        self.account(counterparty, ZERO).wallet -= amount
+        self.journal(account, kind, symbol, amount, time_ms)
+
+    def apply_funding(
+        self, symbol: str, rate: Decimal, mark: Decimal, time_ms: int, contract_size: Decimal = Decimal(1)
+    ) -> None:
+        """Charge one funding time to every open position in the symbol (isolated: also its margin)."""
+        for name, acc in list(self.accounts.items()):
+            pos = acc.positions.get(symbol)
+            if name.startswith("__") or pos is None or not pos.qty:
+                continue
+            amount = (-pos.qty * pos.contract_size * mark * rate).quantize(EIGHT)
+            if not amount:
+                continue
+            pos.funding += amount
+            if pos.isolated:
+                pos.margin += amount
+            self.credit(name, amount, MARKET, "funding", symbol, time_ms)
+            info = acc.journal[-1].info
+            info.update({"rate": rate, "mark": mark, "qty": pos.qty})
 
     def reserve(self, order: Order, inst: Instrument, notional: Decimal, qty: Decimal) -> None:
         """Lock initial margin for the part of the order that would open or grow a position."""
@@ -281,30 +403,57 @@ class PerpSettlement:
         """Move the position, realize PnL on the reduced part, charge the fee in the settle asset."""
         acc = self.account(order.account)
         pos = self.position(order.account, order.symbol, inst.contract_size)
+        lev = self.leverage(order.account, order.symbol)
+        now = self.clock()
         signed = qty if order.side is Side.BUY else -qty
         pnl = ZERO
+        if pos.qty == 0:
+            # a new position takes the symbol's margin mode at the moment it opens
+            pos.isolated = self.margin_mode(order.account, order.symbol) == "isolated"
+            pos.margin = ZERO
+            pos.funding = ZERO
+            pos.opened_ms = now
         if pos.qty == 0 or pos.qty * signed > 0:
             new_qty = pos.qty + signed
             pos.entry = ((abs(pos.qty) * pos.entry + qty * price) / abs(new_qty)).quantize(EIGHT)
             pos.qty = new_qty
+            if pos.isolated:
+                pos.margin += (qty * price * inst.contract_size / lev).quantize(EIGHT)
         else:
             closed = min(qty, abs(pos.qty))
             direction = Decimal(1) if pos.qty > 0 else Decimal(-1)
             pnl = (price - pos.entry) * closed * direction * inst.contract_size
+            if pos.isolated:
+                # the closed share of the isolated margin returns to the cross part of the wallet
+                pos.margin -= (pos.margin * closed / abs(pos.qty)).quantize(EIGHT)
             rest = qty - closed
             if rest > 0:
                 pos.qty = rest if order.side is Side.BUY else -rest
                 pos.entry = price
+                pos.isolated = self.margin_mode(order.account, order.symbol) == "isolated"
+                pos.margin = (
+                    (rest * price * inst.contract_size / lev).quantize(EIGHT) if pos.isolated else ZERO
+                )
+                pos.funding = ZERO
+                pos.opened_ms = now
             else:
                 pos.qty += signed
                 if pos.qty == 0:
                     pos.entry = ZERO
-        fee = price * qty * inst.contract_size * (inst.maker_fee if is_maker else inst.taker_fee)
+                    pos.margin = ZERO
+        pos.updated_ms = now
+        # liquidation orders pay no trading fee: the insurance fund takes what is left instead
+        rate = ZERO if order.extra.get("liquidation") else (inst.maker_fee if is_maker else inst.taker_fee)
+        fee = price * qty * inst.contract_size * rate
         acc.wallet += pnl - fee
         pos.realized += pnl
         # double entry: PnL comes from the counterparty side, fees go to the fee sink
         self.account(MARKET if counterparty is None else CLEARING, ZERO).wallet -= pnl
         self.account(FEES, ZERO).wallet += fee
+        if pnl:
+            self.journal(order.account, "realized_pnl", order.symbol, pnl, now, order_id=order.order_id)
+        if fee:
+            self.journal(order.account, "commission", order.symbol, -fee, now, order_id=order.order_id)
         per = order.extra.get("_margin_per_qty", ZERO)
         if per and order.locked > 0:
             used = min(order.locked, per * qty)
@@ -317,3 +466,23 @@ class PerpSettlement:
         if order.locked:
             self.account(order.account).order_margin -= order.locked
             order.locked = ZERO
+
+
+def liquidation_price(
+    qty: Decimal, entry: Decimal, backing: Decimal, mmr: Decimal, contract_size: Decimal
+) -> Decimal:
+    """Mark at which backing + unrealized PnL equals maintenance margin (0 when never reached).
+
+    `backing` is the money standing behind the position apart from its own PnL: its isolated margin,
+    or for cross the account's cross equity less the other positions' maintenance margin.
+    long:  backing + (P − entry)·q = mmr·P·q  →  P = (entry·q − backing) / (q·(1 − mmr))
+    short: backing + (entry − P)·q = mmr·P·q  →  P = (entry·q + backing) / (q·(1 + mmr))
+    """
+    if qty == 0:
+        return ZERO
+    q = abs(qty) * contract_size
+    one = Decimal(1)
+    price = (
+        (entry * q - backing) / (q * (one - mmr)) if qty > 0 else (entry * q + backing) / (q * (one + mmr))
+    )
+    return max(ZERO, price)

@@ -363,8 +363,14 @@ class Engine:
         reduce_only: bool = False,
         extra: dict[str, Any] | None = None,
         validate: bool = True,
+        unfillable: Status | None = None,
     ) -> Order:
-        """Validate, reserve, match and (for resting limits) book an order; raises OrderRejected."""
+        """Validate, reserve, match and (for resting limits) book an order; raises OrderRejected.
+
+        `unfillable`: venues that accept a FOK that cannot fill completely, or a post-only that would
+        take, and end it at once (Binance spot EXPIRED, KuCoin CANCELED) pass that status; the order
+        is then recorded with no fills instead of refused.
+        """
         inst = self.instruments.get(symbol)
         if inst is None:
             raise OrderRejected(Reject.UNKNOWN_SYMBOL, symbol)
@@ -400,6 +406,10 @@ class Engine:
         plan = self._plan(inst, order)
         planned_qty = sum((t.qty for t in plan), ZERO)
         planned_quote = sum((t.qty * t.price for t in plan), ZERO)
+        would_take = tif is TIF.GTX and bool(plan)
+        cannot_fill = tif is TIF.FOK and (qty is None or planned_qty < qty)
+        if unfillable is not None and (would_take or cannot_fill):
+            return self._record_unfilled(inst, order, unfillable)
         if tif is TIF.GTX and plan:
             raise OrderRejected(Reject.POST_ONLY_WOULD_TAKE, symbol)
         if tif is TIF.FOK and (qty is None or planned_qty < qty):
@@ -432,6 +442,18 @@ class Engine:
                 if order.remaining <= 0 and order.executed_qty > 0 and (order.qty is not None)
                 else None,
             )
+        return order
+
+    def _record_unfilled(self, inst: Instrument, order: Order, status: Status) -> Order:
+        """Book an order that ends at once with no fills (the balance check still applies)."""
+        if order.price is not None and order.qty is not None:
+            self.settlement.reserve(order, inst, order.price * order.qty * inst.contract_size, order.qty)
+            self.settlement.release(order, inst)
+        self._next_order_id += 1
+        self.orders[order.order_id] = order
+        self._by_account.setdefault(order.account, []).append(order)
+        self._by_client[(order.account, order.client_order_id)] = order
+        order.status = status
         return order
 
     def cancel(

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from types import TracebackType
+from types import EllipsisType, TracebackType
 from typing import Any
 
 from aiohttp import web
@@ -81,6 +81,8 @@ class VenueState:
     weight_limit: int | None = None
     weight_window_s: float = 60.0
     ban_seconds: float = 0.0
+    #: admin overrides of a venue's documented limits by name (order counts, pools, per endpoint)
+    limits: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -110,8 +112,24 @@ class WeightMeter:
         m.used += extra
         return m.used
 
-    def add(self, venue: str, ip: str, weight: int, state: VenueState, now: float) -> tuple[int, int, bool]:
-        """Count a request; returns (used, retry_after_s, banned); retry_after 0 means allowed."""
+    def reset_in(self, venue: str, ip: str, state: VenueState, now: float) -> float:
+        """Seconds until the pool's current window ends."""
+        m = self._m.get((venue, ip))
+        return state.weight_window_s if m is None else max(0.0, m.window_start + state.weight_window_s - now)
+
+    def add(
+        self,
+        venue: str,
+        ip: str,
+        weight: int,
+        state: VenueState,
+        now: float,
+        limit: int | None | EllipsisType = ...,
+    ) -> tuple[int, int, bool]:
+        """Count a request in pool `ip` (an IP, or a venue's pool name); limit defaults to the state's.
+
+        Returns (used, retry_after_s, banned); retry_after 0 means allowed.
+        """
         m = self._m.setdefault((venue, ip), _Meter(window_start=now))
         window = state.weight_window_s
         if now >= m.window_start + window:
@@ -120,7 +138,8 @@ class WeightMeter:
             m.limited = False
         if m.banned_until > now:
             return m.used, max(1, int(m.banned_until - now + 0.999)), True
-        limit = state.weight_limit
+        if isinstance(limit, EllipsisType):
+            limit = state.weight_limit
         if limit is None:
             m.used += weight
             return m.used, 0, False
@@ -332,10 +351,16 @@ class SimServer:
         venue.on_tick()
         retry_after = 0
         try:
-            used, retry_after, banned = self.meter.add(venue.name, req.remote, req.weight, state, time.time())
+            # the venue names the pool (default: the client IP) and its quota
+            subject, limit = venue.rate_pool(req, state.weight_limit)
+            req.rate_subject, req.rate_limit = subject, limit
+            now = time.time()
+            used, retry_after, banned = self.meter.add(venue.name, subject, req.weight, state, now, limit)
             req.used_weight = used
+            req.rate_reset_ms = int(self.meter.reset_in(venue.name, subject, state, now) * 1000)
             if retry_after:
-                raise venue.rate_limited(req, used, state.weight_limit or 0, retry_after, banned)
+                raise venue.rate_limited(req, used, limit or 0, retry_after, banned)
+            venue.admit(req)
             result = await handler(req)
         except VenueError as err:
             req.code = str(err.code)
@@ -347,7 +372,7 @@ class SimServer:
         finally:
             if req.weight > spec.weight and not retry_after:
                 # the handler priced the request by its parameters (e.g. depth limit): charge the rest
-                req.used_weight = self.meter.charge(venue.name, req.remote, req.weight - spec.weight)
+                req.used_weight = self.meter.charge(venue.name, req.rate_subject, req.weight - spec.weight)
         if isinstance(result, web.StreamResponse):
             return result
         return web.Response(text=dumps(result), content_type="application/json")
@@ -442,6 +467,7 @@ class SimServer:
         expires_ms = body.get("expires_ms")
         if body.get("expires_in_s") is not None:
             expires_ms = int(time.time() * 1000 + float(body["expires_in_s"]) * 1000)
+        extra = venue.key_extra(body)  # venue-specific key properties, validated before anything is stored
         key = self.ctx.keys.create(
             venue.name,
             permissions=list(body.get("permissions", ["read", "spot_trade"])),
@@ -452,6 +478,7 @@ class SimServer:
             passphrase=body.get("password"),
             account=body.get("account"),
             expires_ms=int(expires_ms) if expires_ms is not None else None,
+            extra=extra,
         )
         balances = body.get("balances")
         venue.on_key_created(key, _decimals(balances) if balances is not None else None)
@@ -460,7 +487,7 @@ class SimServer:
             out["secret"] = key.secret
         if key.passphrase is not None:
             out["password"] = key.passphrase
-        return _ok(out)
+        return _ok({**out, **extra})
 
     def _admin_fault(self, body: dict[str, Any]) -> web.StreamResponse:
         venue = str(body.get("venue", "*"))
@@ -494,8 +521,23 @@ class SimServer:
             state.weight_window_s = float(body["weight_window_s"])
         if "ban_seconds" in body:
             state.ban_seconds = float(body["ban_seconds"])
+        if "limits" in body:
+            limits = body["limits"]
+            if not isinstance(limits, dict):
+                raise ValueError("limits must be an object of limit name -> count (null: documented value)")
+            bad = [n for n, v in limits.items() if v is not None and (not isinstance(v, int) or v < 1)]
+            if bad:
+                raise ValueError(f"limits {bad} must be whole numbers >= 1 (or null for the documented value)")
+            for name, value in limits.items():
+                if value is None:
+                    state.limits.pop(str(name), None)
+                else:
+                    state.limits[str(name)] = int(value)
+            venue.counters.clear()
+            self.meter.reset(venue.name)
         if body.get("reset_weights"):
             self.meter.reset(venue.name)
+            venue.counters.clear()
         return _ok({"venue": venue.name, **asdict(state)})
 
     def _admin_market(self, body: dict[str, Any]) -> web.StreamResponse:

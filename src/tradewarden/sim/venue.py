@@ -20,6 +20,7 @@ from multidict import CIMultiDictProxy
 from .keys import ApiKey, KeyStore
 from .market import DEFAULT_PAIRS, MarketData, PairSpec
 from .matching import Engine, Order
+from .ratelimit import Counters
 
 if TYPE_CHECKING:
     from .server import SimContext
@@ -63,6 +64,10 @@ class SimRequest:
     api_key: ApiKey | None = None
     code: str | None = None
     used_weight: int = 0
+    #: which weight pool the request drew on (default: the client IP), its quota and ms to its reset
+    rate_subject: str = ""
+    rate_limit: int | None = None
+    rate_reset_ms: int = 0
     response_headers: dict[str, str] = field(default_factory=dict)
     _query: dict[str, str] | None = None
     _form: dict[str, str] | None = None
@@ -148,6 +153,8 @@ class Venue:
         self.keys: KeyStore = ctx.keys
         self.market = MarketData(self.name, ctx.seed, self.pairs)
         self.engines: list[Engine] = []
+        #: order-count, per-endpoint and per-UID windows (beside the server's per-IP weight meter)
+        self.counters = Counters()
         self._exact: dict[tuple[str, str, str], tuple[RouteSpec, BoundHandler]] = {}
         self._patterns: list[tuple[RouteSpec, BoundHandler]] = []
         for cls in reversed(type(self).__mro__):
@@ -187,7 +194,24 @@ class Venue:
         """Venue server time: wall clock plus the admin clock skew."""
         return self.ctx.now_ms(self.name)
 
+    def limit(self, name: str, default: int) -> int:
+        """A documented limit, unless the admin set another (`POST /_sim/venue {"limits": {name: n}}`)."""
+        state = self.ctx.states.get(self.name)
+        override = state.limits.get(name) if state is not None else None
+        return default if override is None else override
+
     # ---- hooks a venue may override -----------------------------------------------------------
+
+    def rate_pool(self, req: SimRequest, limit: int | None) -> tuple[str, int | None]:
+        """Which weight pool a request draws on and its quota; default: the client IP, the venue limit."""
+        return req.remote, limit
+
+    def admit(self, req: SimRequest) -> None:
+        """Per-endpoint / per-UID limits checked before the handler; raise VenueError to refuse."""
+
+    def key_extra(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Venue-specific properties of a key from the `POST /_sim/keys` body; raise ValueError if bad."""
+        return {}
 
     def render_error(self, req: SimRequest, err: VenueError) -> web.Response:
         """Error body; default `{"code": ..., "msg": ...}`."""

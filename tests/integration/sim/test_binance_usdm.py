@@ -111,4 +111,5 @@ async def test_listen_key(make_key: MakeKey, ccxt_client: MakeClient) -> None:
     first = await ex.fapiPrivatePostListenKey()
     assert len(first["listenKey"]) == 64
     assert (await ex.fapiPrivatePostListenKey())["listenKey"] == first["listenKey"]
-    assert await ex.fapiPrivatePutListenKey() == {}
+    # USD-M "Keepalive User Data Stream": the answer names the listenKey it extended
+    assert await ex.fapiPrivatePutListenKey() == {"listenKey": first["listenKey"]}

@@ -32,6 +32,7 @@ from ..matching import (
     Reject,
     Side,
 )
+from ..perps import FundingRules, PerpRisk
 from ..signing import verify_ed25519_b64, verify_hmac_hex
 from ..venue import SimRequest, Venue, VenueError, fmt, parse_decimal, route
 
@@ -97,6 +98,17 @@ def _strip_signature(raw: str) -> tuple[str, str | None]:
     return "&".join(kept), sig
 
 
+# Get Income History: the simulator's ledger kinds under Binance's incomeType names
+INCOME_TYPES = {
+    "realized_pnl": "REALIZED_PNL",
+    "commission": "COMMISSION",
+    "funding": "FUNDING_FEE",
+    "insurance": "INSURANCE_CLEAR",
+}
+OTHER_INCOME_TYPES = frozenset({"TRANSFER", "WELCOME_BONUS", "REFERRAL_KICKBACK", "API_REBATE"})
+INCOME_DEFAULT_WINDOW_MS = 7 * 86_400_000  # without startTime/endTime: the last 7 days
+
+
 def _d(value: Decimal, places: int = 8) -> str:
     return fmt(value, places)
 
@@ -117,10 +129,15 @@ class BinanceVenue(Venue):
             self.market, SpotSettlement(self.wallets, fee_in="received"), name="spot", first_order_id=1000
         )
         self.perps = PerpSettlement(Decimal("10000"), "USDT", default_leverage=20)
-        self.futures = Engine(self.market, self.perps, name="futures", first_order_id=5_000_000)
-        self.perps.mark_price = self.futures.last_price
+        self.futures = Engine(
+            self.market, self.perps, name="futures", first_order_id=5_000_000, clock=self.now_ms
+        )
+        # USD-M "Mark Price and Funding Rate" / funding FAQ: 8-hour funding, interest 0.01 %, clamp
+        # ±0.05 %; BTCUSDT's first leverage bracket holds maintenance margin at 0.4 %.
+        self.risk = PerpRisk(
+            self.name, ctx.seed, self.market, self.futures, self.perps, self.now_ms, FundingRules()
+        )
         self.engines = [self.spot, self.futures]
-        self.margin_type: dict[tuple[str, str], str] = {}
         self.dual_side: dict[str, bool] = {}
         self.listen_keys: dict[str, str] = {}
         self.withdrawals: list[dict[str, Any]] = []
@@ -183,6 +200,11 @@ class BinanceVenue(Venue):
             self.perps.account(key.account).wallet = balances["USDT"]
 
     # ---- framework hooks -----------------------------------------------------------------------
+
+    def on_tick(self) -> None:
+        """Fill crossed resting orders, then charge funding times crossed and liquidate (perps)."""
+        super().on_tick()
+        self.risk.update()
 
     def _is_fapi(self, req: SimRequest) -> bool:
         return req.host != SPOT
@@ -807,24 +829,43 @@ class BinanceVenue(Venue):
 
     @route("GET", FAPI, "/fapi/v1/premiumIndex", weight=1)
     async def premium_index(self, req: SimRequest) -> Any:
-        """Mark price and funding (mark = last price here; funding flat)."""
+        """Mark Price and Funding Rate: mark, index, the predicted rate and the next funding time."""
         sym = self._symbol(req, self.futures, required=False)
+        now = self.now_ms()
 
         def one(s: str) -> dict[str, Any]:
-            px = _d(self.futures.last_price(s))
-            next_funding = (req.now_ms // 28_800_000 + 1) * 28_800_000
+            mark = self.risk.mark(s, now)
             return {
                 "symbol": s,
-                "markPrice": px,
-                "indexPrice": px,
-                "estimatedSettlePrice": px,
-                "lastFundingRate": "0.00010000",
-                "interestRate": "0.00010000",
-                "nextFundingTime": next_funding,
-                "time": req.now_ms,
+                "markPrice": _d(mark),
+                "indexPrice": _d(self.risk.index(s, now)),
+                "estimatedSettlePrice": _d(mark),
+                "lastFundingRate": _d(self.risk.predicted_rate(s, now)),
+                "interestRate": _d(self.risk.rules.interest),
+                "nextFundingTime": self.risk.next_funding(now),
+                "time": now,
             }
 
         return one(sym) if sym else [one(s) for s in self.futures.instruments]
+
+    @route("GET", FAPI, "/fapi/v1/fundingRate", weight=1)
+    async def funding_rate_history(self, req: SimRequest) -> Any:
+        """Get Funding Rate History: ascending; without startTime/endTime the most recent `limit`
+        (default 100, max 1000); with both and more rows than `limit`, startTime + limit."""
+        sym = self._symbol(req, self.futures)
+        assert sym is not None
+        limit = self._limit(req, 100, 1000)
+        start, end = self._int(req, "startTime"), self._int(req, "endTime")
+        events = self.risk.history(sym, start, end, limit)
+        return [
+            {
+                "symbol": e.symbol,
+                "fundingRate": _d(e.rate),
+                "fundingTime": e.time_ms,
+                "markPrice": _d(e.mark),
+            }
+            for e in events
+        ]
 
     # ---- sapi: key permissions, wallet ------------------------------------------------------------
 
@@ -1340,16 +1381,15 @@ class BinanceVenue(Venue):
 
     def _position_row(self, key: ApiKey, symbol: str, v3: bool, now: int) -> dict[str, Any]:
         pos = self.perps.position(key.account, symbol)
-        mark = self.futures.last_price(symbol)
+        mark = self.risk.mark(symbol, now)
         lev = self.perps.leverage(key.account, symbol)
         upnl = (mark - pos.entry) * pos.qty if pos.qty else Decimal(0)
         notional = pos.qty * mark
-        im = abs(notional) / lev
-        liq = Decimal(0)
-        if pos.qty:
-            acc = self.perps.account(key.account)
-            # cross margin: price at which the whole wallet is lost (maintenance margin ignored)
-            liq = max(Decimal(0), pos.entry - acc.wallet / pos.qty)
+        acc = self.perps.account(key.account)
+        im = self.perps.initial_margin(acc, symbol, pos) if pos.qty else Decimal(0)
+        liq = self.perps.liquidation_price(key.account, symbol)
+        isolated = pos.isolated if pos.qty else self.perps.margin_mode(key.account, symbol) == "isolated"
+        iso_wallet = pos.margin if pos.qty and pos.isolated else Decimal(0)
         row: dict[str, Any] = {
             "symbol": symbol,
             "positionSide": "BOTH",
@@ -1359,17 +1399,18 @@ class BinanceVenue(Venue):
             "markPrice": fmt(mark, 8),
             "unRealizedProfit": fmt(upnl, 8),
             "liquidationPrice": fmt(liq, 8),
-            "isolatedMargin": "0.00000000",
+            # positionRisk: isolatedMargin = isolated wallet + unrealized PnL; both 0 for cross
+            "isolatedMargin": fmt(iso_wallet + upnl if iso_wallet else Decimal(0), 8),
             "notional": fmt(notional, 8),
-            "isolatedWallet": "0",
-            "updateTime": now,
+            "isolatedWallet": fmt(iso_wallet, 8),
+            "updateTime": pos.updated_ms if pos.qty else 0,
         }
         if v3:
             row.update(
                 {
                     "marginAsset": "USDT",
                     "initialMargin": fmt(im, 8),
-                    "maintMargin": fmt(abs(notional) * Decimal("0.004"), 8),
+                    "maintMargin": fmt(abs(notional) * self.perps.mmr, 8),
                     "positionInitialMargin": fmt(im, 8),
                     "openOrderInitialMargin": "0",
                     "adl": 0,
@@ -1381,7 +1422,7 @@ class BinanceVenue(Venue):
             row.update(
                 {
                     "leverage": str(lev),
-                    "marginType": self.margin_type.get((key.account, symbol), "cross"),
+                    "marginType": "isolated" if isolated else "cross",
                     "isAutoAddMargin": "false",
                     "maxNotionalValue": "10000000",
                 }
@@ -1401,14 +1442,10 @@ class BinanceVenue(Venue):
             "order_margin": acc.order_margin,
             "initial": pos_margin + acc.order_margin,
             "available": available,
-            "maint": sum(
-                (
-                    p.notional(self.futures.last_price(s)) * Decimal("0.004")
-                    for s, p in acc.positions.items()
-                    if p.qty
-                ),
-                Decimal(0),
-            ),
+            "maint": sum((self.perps.maintenance(p, s) for s, p in acc.positions.items()), Decimal(0)),
+            # isolated margins are wallet money set aside: the cross wallet is what is left
+            "cross_wallet": acc.wallet - self.perps.isolated_margin(acc),
+            "cross_upnl": self.perps.unrealized(acc, cross_only=True),
         }
 
     @route("GET", FAPI, "/fapi/v2/account", weight=5)
@@ -1427,8 +1464,8 @@ class BinanceVenue(Venue):
             "initialMargin": _d(t["initial"]),
             "positionInitialMargin": _d(t["position_margin"]),
             "openOrderInitialMargin": _d(t["order_margin"]),
-            "crossWalletBalance": _d(t["wallet"]),
-            "crossUnPnl": _d(t["upnl"]),
+            "crossWalletBalance": _d(t["cross_wallet"]),
+            "crossUnPnl": _d(t["cross_upnl"]),
             "availableBalance": _d(t["available"]),
             "maxWithdrawAmount": _d(t["available"]),
             "marginAvailable": True,
@@ -1446,8 +1483,8 @@ class BinanceVenue(Venue):
             "totalMarginBalance": _d(t["margin_balance"]),
             "totalPositionInitialMargin": _d(t["position_margin"]),
             "totalOpenOrderInitialMargin": _d(t["order_margin"]),
-            "totalCrossWalletBalance": _d(t["wallet"]),
-            "totalCrossUnPnl": _d(t["upnl"]),
+            "totalCrossWalletBalance": _d(t["cross_wallet"]),
+            "totalCrossUnPnl": _d(t["cross_upnl"]),
             "availableBalance": _d(t["available"]),
             "maxWithdrawAmount": _d(t["available"]),
             "assets": [asset],
@@ -1478,8 +1515,8 @@ class BinanceVenue(Venue):
                 "accountAlias": "SgsR",
                 "asset": "USDT",
                 "balance": _d(t["wallet"]),
-                "crossWalletBalance": _d(t["wallet"]),
-                "crossUnPnl": _d(t["upnl"]),
+                "crossWalletBalance": _d(t["cross_wallet"]),
+                "crossUnPnl": _d(t["cross_upnl"]),
                 "availableBalance": _d(t["available"]),
                 "maxWithdrawAmount": _d(t["available"]),
                 "marginAvailable": True,
@@ -1503,6 +1540,17 @@ class BinanceVenue(Venue):
         ]
 
     def _futures_order(self, o: Order) -> dict[str, Any]:
+        if o.extra.get("liquidation"):
+            # "User's Force Orders": the liquidation engine's orders are IOC limits at the price it
+            # closed at, with a client id starting "autoclose-"
+            row = self._futures_order_row(o)
+            row.update(
+                {"type": "LIMIT", "origType": "LIMIT", "timeInForce": "IOC", "price": fmt(o.avg_price)}
+            )
+            return row
+        return self._futures_order_row(o)
+
+    def _futures_order_row(self, o: Order) -> dict[str, Any]:
         return {
             "orderId": o.order_id,
             "symbol": o.symbol,
@@ -1647,12 +1695,18 @@ class BinanceVenue(Venue):
             raise _mandatory("leverage")
         if not 1 <= lev <= 125:
             raise _err(400, -4028, f"Leverage {lev} is not valid")
+        pos = self.perps.position(key.account, sym)
+        if pos.qty and pos.isolated and lev < self.perps.leverage(key.account, sym):
+            # error codes: -4161 — an open isolated position's leverage may rise, never fall
+            raise _err(
+                400, -4161, "Leverage reduction is not supported in Isolated Margin Mode with open positions."
+            )
         self.perps.account(key.account).leverage[sym] = lev
         return {"leverage": lev, "maxNotionalValue": "10000000", "symbol": sym}
 
     @route("POST", FAPI, "/fapi/v1/marginType", weight=1)
     async def fapi_margin_type(self, req: SimRequest) -> Any:
-        """Switch ISOLATED/CROSSED (recorded; margin is computed as cross either way)."""
+        """Change Margin Type: ISOLATED/CROSSED per symbol; refused with open orders or a position."""
         key = self._fauth(req, trade=True)
         sym = self._symbol(req, self.futures)
         assert sym is not None
@@ -1660,10 +1714,64 @@ class BinanceVenue(Venue):
         if mt not in ("ISOLATED", "CROSSED"):
             raise _mandatory("marginType")
         new = "isolated" if mt == "ISOLATED" else "cross"
-        if self.margin_type.get((key.account, sym), "cross") == new:
+        if self.perps.margin_mode(key.account, sym) == new:
             raise _err(400, -4046, "No need to change margin type.")
-        self.margin_type[(key.account, sym)] = new
+        if self.futures.open_orders(key.account, sym):
+            raise _err(400, -4047, "Margin type cannot be changed if there exists open orders.")
+        if self.perps.position(key.account, sym).qty:
+            raise _err(400, -4048, "Margin type cannot be changed if there exists position.")
+        self.perps.set_margin_mode(key.account, sym, new)
         return {"code": 200, "msg": "success"}
+
+    @route("GET", FAPI, "/fapi/v1/income", weight=30)
+    async def fapi_income(self, req: SimRequest) -> Any:
+        """Get Income History: REALIZED_PNL, COMMISSION, FUNDING_FEE, INSURANCE_CLEAR rows, oldest first;
+        without startTime/endTime the last 7 days; limit default 100, max 1000."""
+        key = self._fauth(req)
+        sym = self._symbol(req, self.futures, required=False)
+        kind = req.params.get("incomeType")
+        kinds = {v: k for k, v in INCOME_TYPES.items()}
+        if kind is not None and kind not in kinds and kind not in OTHER_INCOME_TYPES:
+            raise _err(400, -1116, "Invalid incomeType.")
+        limit = self._limit(req, 100, 1000)
+        start, end = self._int(req, "startTime"), self._int(req, "endTime")
+        now = self.now_ms()
+        if start is None and end is None:
+            start = now - INCOME_DEFAULT_WINDOW_MS
+        rows = [
+            e
+            for e in self.perps.account(key.account).journal
+            if (sym is None or e.symbol == sym)
+            and (kind is None or kinds.get(kind) == e.kind)
+            and (start is None or e.time_ms >= start)
+            and (end is None or e.time_ms <= end)
+        ]
+        return [
+            {
+                "symbol": e.symbol,
+                "incomeType": INCOME_TYPES[e.kind],
+                "income": _d(e.amount),
+                "asset": e.asset,
+                "info": INCOME_TYPES[e.kind],
+                "time": e.time_ms,
+                "tranId": 9_000_000_000 + e.entry_id,
+                "tradeId": str(e.info.get("order_id", ""))
+                if e.kind in ("realized_pnl", "commission")
+                else "",
+            }
+            for e in rows[:limit]
+        ]
+
+    @route("GET", FAPI, "/fapi/v1/forceOrders", weight=20)
+    async def fapi_force_orders(self, req: SimRequest) -> Any:
+        """User's Force Orders: the account's liquidation orders (autoCloseType LIQUIDATION)."""
+        key = self._fauth(req)
+        sym = self._symbol(req, self.futures, required=False)
+        if req.params.get("autoCloseType", "LIQUIDATION") != "LIQUIDATION":
+            return []  # ADL is not simulated
+        limit = self._limit(req, 50, 100)
+        orders = [o for o in self.futures.all_orders(key.account, sym) if o.extra.get("liquidation")]
+        return [self._futures_order(o) for o in orders[-limit:]]
 
     @route("GET", FAPI, "/fapi/v1/positionSide/dual", weight=30)
     async def fapi_get_dual(self, req: SimRequest) -> Any:

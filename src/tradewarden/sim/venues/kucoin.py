@@ -47,6 +47,20 @@ SPOT = "api.kucoin.com"
 FUT = "api-futures.kucoin.com"
 OK = "200000"
 TIMESTAMP_WINDOW_MS = 5_000  # docs "Authentication": must be within 5 seconds of server time
+# docs-new "Rate Limit", VIP0 row: weight per 30 s of each resource pool
+POOL_QUOTAS: dict[str, int] = {"spot": 4000, "futures": 2000, "management": 2000, "public": 2000}
+MANAGEMENT_PREFIXES = (
+    "/api/v1/accounts",
+    "/api/v1/user/",
+    "/api/v2/user-info",
+    "/api/v1/withdrawals",
+    "/api/v3/withdrawals",
+)
+# docs "Authentication" / "Signing a Message": V1 keys send the passphrase in plain text, V2 and V3
+# keys send it HMAC-SHA256-signed with the secret (base64) and name their version; keys made today
+# are V3.
+KEY_VERSIONS = (1, 2, 3)
+CURRENT_KEY_VERSION = 3
 ZERO = Decimal(0)
 
 # Spot kline `type` values (docs: Get Klines) in minutes.
@@ -155,8 +169,9 @@ class KucoinVenue(Venue):
     name = "kucoin"
     hosts = (SPOT, FUT)
     needs_passphrase = True
-    # docs "Rate Limit": VIP0 spot pool is 4000 weight per 30 s; going over answers 429000, no ban.
-    weight_limit = 4000
+    # docs-new "Rate Limit": separate resource pools (see rate_pool); None here means no single
+    # per-IP pool. An admin weight_limit still caps every pool at once (tests use a small one).
+    weight_limit = None
     weight_window_s = 30.0
     ban_seconds = 0.0
 
@@ -240,6 +255,30 @@ class KucoinVenue(Venue):
 
     # ---- wire format hooks -----------------------------------------------------------------------
 
+    def rate_pool(self, req: SimRequest, limit: int | None) -> tuple[str, int | None]:
+        """docs-new "Rate Limit": one quota per resource pool, 30 s windows from the first request.
+
+        VIP0 quotas: Spot 4000, Futures 2000, Management 2000, Public 2000 weight per 30 s. Private
+        pools count per user (UID), the Public pool per IP ("Rate limit 1.0": private endpoints limit the
+        account by userid, public ones the IP), so public polling never drains a private pool.
+        Each endpoint's page names its pool (API-RATE-LIMIT-POOL); account/key/withdrawal pages say
+        Management.
+        """
+        key_id = req.headers.get("KC-API-KEY")
+        if not key_id:
+            pool, subject = "public", req.remote
+        else:
+            key = self.keys.get(key_id)
+            subject = key.account if key is not None and key.venue == self.name else f"ip:{req.remote}"
+            if req.host == FUT:
+                pool = "futures"
+            elif req.path.startswith(MANAGEMENT_PREFIXES):
+                pool = "management"
+            else:
+                pool = "spot"
+        quota = limit if limit is not None else self.limit(pool, POOL_QUOTAS[pool])
+        return f"{pool}:{subject}", quota
+
     def rate_limited(
         self, req: SimRequest, used: int, limit: int, retry_after: int, banned: bool
     ) -> VenueError:
@@ -247,9 +286,16 @@ class KucoinVenue(Venue):
         headers = {
             "gw-ratelimit-limit": str(limit),
             "gw-ratelimit-remaining": "0",
-            "gw-ratelimit-reset": str(retry_after * 1000),
+            "gw-ratelimit-reset": str(max(req.rate_reset_ms, 1)),
         }
         return VenueError(429, "429000", "Too Many Requests", headers=headers)
+
+    def key_extra(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`kc_version` (1, 2 or 3; default the current 3): the key's API version, fixed at creation."""
+        raw = body.get("kc_version", CURRENT_KEY_VERSION)
+        if isinstance(raw, bool) or not isinstance(raw, int | str) or str(raw) not in ("1", "2", "3"):
+            raise ValueError(f"kc_version must be one of {list(KEY_VERSIONS)}")
+        return {"kc_version": int(raw)}
 
     def fault_error(self, req: SimRequest, status: int) -> web.Response:
         """Injected 429/500 in KuCoin's JSON shape (429000, 500000); other statuses as a gateway would."""
@@ -266,12 +312,13 @@ class KucoinVenue(Venue):
         return web.json_response({"code": "404000", "msg": "Url Not Found"}, status=404, dumps=dumps)
 
     def decorate(self, req: SimRequest, resp: web.StreamResponse) -> None:
-        """gw-ratelimit-limit / gw-ratelimit-remaining on every answer, as KuCoin's gateway sends."""
+        """gw-ratelimit-limit / -remaining / -reset (ms) of the request's pool on every answer."""
         super().decorate(req, resp)
-        limit = self.ctx.states[self.name].weight_limit
+        limit = req.rate_limit
         if limit and req.used_weight and "gw-ratelimit-limit" not in resp.headers:
             resp.headers["gw-ratelimit-limit"] = str(limit)
             resp.headers["gw-ratelimit-remaining"] = str(max(0, limit - req.used_weight))
+            resp.headers["gw-ratelimit-reset"] = str(req.rate_reset_ms)
 
     # ---- authentication ----------------------------------------------------------------------------
 
@@ -311,10 +358,15 @@ class KucoinVenue(Venue):
             ok = ok or equal(expected, sign)
         if not ok:
             raise _err(401, "400005", "Invalid KC-API-SIGN.")
-        version = h.get("KC-API-KEY-VERSION", "1")
-        expected_pass = (
-            hmac_sha256_b64(key.secret, key.passphrase or "") if version in ("2", "3") else key.passphrase
-        )
+        # the key's version decides the passphrase form: plain for a V1 key only; a V2/V3 key must send
+        # the signed form (and a signed version header), a plain passphrase is refused with 400004
+        key_version = int(key.extra.get("kc_version", CURRENT_KEY_VERSION))
+        header_version = h.get("KC-API-KEY-VERSION", "1")
+        if key_version >= 2:
+            signed_ok = header_version in ("2", "3")
+            expected_pass = hmac_sha256_b64(key.secret, key.passphrase or "") if signed_ok else None
+        else:
+            expected_pass = key.passphrase if header_version == "1" else None
         if expected_pass is None or not equal(expected_pass, passphrase):
             raise _err(401, "400004", "Invalid KC-API-PASSPHRASE.")
         if not key.allows_ip(req.remote):
@@ -844,6 +896,10 @@ class KucoinVenue(Venue):
                 tif=tif,
                 client_order_id=cid,
                 extra={"remark": body.get("remark"), "stp": body.get("stp")},
+                # docs Enums "TimeInForce" (FOK: cancel if it cannot be completely filled) and Add
+                # Order "postOnly": the order is accepted (an orderId comes back), then the matching
+                # engine cancels it; it is not refused at placement
+                unfillable=Status.CANCELED,
             )
         except OrderRejected as exc:
             raise self._spot_reject(exc, inst) from exc
@@ -1632,6 +1688,8 @@ class KucoinVenue(Venue):
                 tif=tif,
                 client_order_id=cid,
                 reduce_only=body.get("reduceOnly") in (True, "true"),
+                # futures Add Order "postOnly": accepted, then cancelled if it would take liquidity
+                unfillable=Status.CANCELED,
                 extra={
                     "leverage": leverage,
                     "remark": body.get("remark"),

@@ -1,0 +1,126 @@
+"""Perpetuals through real ccxt: funding rate and history, leverage, margin mode, funding charged at the
+funding time, and an isolated position liquidated when its mark crosses the liquidation price.
+
+Every amount is checked against a hand computation with Decimal (margin = entry × qty / leverage,
+fee = entry × qty × taker rate, funding = −qty × mark × rate, liquidation price from the isolated
+margin and the 0.4 % maintenance rate, and the loss on liquidation = the isolated margin).
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any
+
+from tradewarden.sim import SimServer
+
+from .conftest import MakeClient, MakeKey, admin
+
+D = Decimal
+FUTURES = ["read", "spot_trade", "futures_trade"]
+HOUR = 3_600_000
+INTERVAL = 8 * HOUR
+MMR = D("0.004")
+CAP = D("0.0075")
+
+
+def dec(x: Any) -> Decimal:
+    """A ccxt number as Decimal (via str, so 0.1 stays 0.1)."""
+    return D(str(x))
+
+
+def hand_liq_long(entry: Decimal, qty: Decimal, margin: Decimal) -> Decimal:
+    """Long isolated: margin + (P − entry)·q = mmr·P·q."""
+    return (entry * qty - margin) / (qty * (1 - MMR))
+
+
+async def start_virtual_clock(sim: SimServer) -> None:
+    """Virtual clock at wall time, running at wall speed (so signed timestamps stay valid)."""
+    sim.ctx.clock.set_virtual(int(time.time() * 1000), speed=1.0)
+
+
+async def jump_past_funding(sim: SimServer, clients: list[Any]) -> int:
+    """Advance the shared clock just past the next funding time; tell ccxt the new time difference."""
+    now = sim.ctx.clock.now_ms()
+    target = (now // INTERVAL + 1) * INTERVAL + 5_000
+    sim.ctx.clock.advance(target - now)
+    for ex in clients:
+        ex.options["timeDifference"] = int(time.time() * 1000) - sim.ctx.clock.now_ms()
+    return target - 5_000
+
+
+async def crash(sim_url: str, venue: str, symbol: str, price: Decimal) -> None:
+    """Move the venue's price (and so its index and mark) to `price`."""
+    await admin(sim_url, "POST", "/_sim/market", {"venue": venue, "symbol": symbol, "price": str(price)})
+
+
+def check_rate_shape(fr: dict[str, Any], now_ms: int) -> None:
+    """A funding-rate structure as the simulator's model makes it."""
+    assert abs(dec(fr["fundingRate"])) <= CAP
+    mark, index = dec(fr["markPrice"]), dec(fr["indexPrice"])
+    assert abs(mark / index - 1) < D("0.001")  # premium within ±0.08 % plus a tick
+    assert fr["fundingTimestamp"] % INTERVAL == 0 and fr["fundingTimestamp"] > now_ms - 60_000
+
+
+async def binance_wallet(ex: Any) -> Decimal:
+    """USDT walletBalance from fetch_balance (ccxt's total is the margin balance, PnL included)."""
+    bal = await ex.fetch_balance()
+    return D(next(a["walletBalance"] for a in bal["info"]["assets"] if a["asset"] == "USDT"))
+
+
+async def test_binance_usdm_perps(sim: SimServer, make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    sym, qty, lev = "BTC/USDT:USDT", D("0.01"), 10
+    key = await make_key("binance", permissions=FUTURES)
+    ex = ccxt_client("binanceusdm", key)
+    await ex.load_markets()
+    await start_virtual_clock(sim)
+
+    fr = await ex.fetch_funding_rate(sym)
+    check_rate_shape(fr, sim.ctx.clock.now_ms())
+    hist = await ex.fetch_funding_rate_history(sym, limit=3)
+    assert len(hist) == 3
+    assert [h["timestamp"] % INTERVAL for h in hist] == [0, 0, 0]
+    assert hist[1]["timestamp"] - hist[0]["timestamp"] == INTERVAL
+
+    await ex.set_margin_mode("isolated", sym)
+    await ex.set_leverage(lev, sym)
+    order = await ex.create_order(sym, "market", "buy", float(qty))
+    fill = (await ex.fetch_my_trades(sym))[-1]["info"]
+    entry, fee = D(fill["price"]), D(fill["commission"])
+    margin = entry * qty / lev
+    assert fee == entry * qty * D("0.0005")
+    pos = (await ex.fetch_positions([sym]))[0]
+    assert pos["marginMode"] == "isolated" and dec(pos["contracts"]) == qty
+    assert D(pos["info"]["isolatedWallet"]) == margin
+    assert abs(D(pos["info"]["liquidationPrice"]) - hand_liq_long(entry, qty, margin)) < D("0.00001")
+    assert await binance_wallet(ex) == 10000 - fee
+
+    # funding: the clock crosses a funding time; the payment is −qty × mark × rate at that time
+    t_fund = await jump_past_funding(sim, [ex])
+    paid = await ex.fetch_funding_history(sym)
+    assert len(paid) == 1 and paid[0]["timestamp"] == t_fund
+    row = next(h for h in await ex.fetch_funding_rate_history(sym, t_fund) if h["timestamp"] == t_fund)
+    rate, mark = D(row["info"]["fundingRate"]), D(row["info"]["markPrice"])
+    funding = (-qty * mark * rate).quantize(D("0.00000001"))
+    assert D(paid[0]["info"]["income"]) == funding
+    assert await binance_wallet(ex) == 10000 - fee + funding
+    pos = (await ex.fetch_positions([sym]))[0]
+    margin += funding  # an isolated position's funding moves its margin
+    assert D(pos["info"]["isolatedWallet"]) == margin
+    liq = hand_liq_long(entry, qty, margin)
+    assert abs(D(pos["info"]["liquidationPrice"]) - liq) < D("0.00001")
+
+    # liquidation: the price falls 3 % below the liquidation price; the next request sees it
+    await crash(sim.url, "binance", "BTC/USDT", (liq * D("0.97")).quantize(D("0.1")))
+    assert await ex.fetch_positions([sym]) == []
+    # the whole isolated margin is lost, nothing more: wallet = start − opening fee − initial margin
+    assert await binance_wallet(ex) == 10000 - fee - entry * qty / lev
+    trades = await ex.fetch_my_trades(sym)
+    closing = trades[-1]["info"]
+    assert closing["side"] == "SELL" and D(closing["qty"]) == qty and D(closing["commission"]) == 0
+    forced = await ex.fapiPrivateGetForceOrders({"symbol": "BTCUSDT"})
+    assert len(forced) == 1 and forced[0]["clientOrderId"].startswith("autoclose-")
+    assert forced[0]["orderId"] == int(closing["orderId"]) and forced[0]["orderId"] != int(order["id"])
+    insurance = await ex.fapiPrivateGetIncome({"symbol": "BTCUSDT", "incomeType": "INSURANCE_CLEAR"})
+    pnl = D(closing["realizedPnl"])
+    assert [D(r["income"]) for r in insurance] == [-(margin + pnl)]
