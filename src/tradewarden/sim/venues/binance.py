@@ -31,8 +31,10 @@ from ..matching import (
     OrdType,
     Reject,
     Side,
+    Status,
 )
 from ..perps import FundingRules, PerpRisk
+from ..ratelimit import DAY_MS
 from ..signing import verify_ed25519_b64, verify_hmac_hex
 from ..venue import SimRequest, Venue, VenueError, fmt, parse_decimal, route
 
@@ -69,6 +71,12 @@ FUTURES_SPECS: dict[str, tuple[str, str, str]] = {
 }
 
 INVALID_KEY_MSG = "Invalid API-key, IP, or permissions for action."
+
+# spot order limits (rest-api.md "Query Unfilled Order Count" example; filters.md MAX_NUM_ORDERS)
+ORDERS_10S = 50
+ORDERS_1D = 160_000
+MAX_NUM_ORDERS = 200
+LISTEN_KEY_TTL_MS = 60 * 60_000  # derivatives "User Data Streams": valid 60 minutes after creation/PUT
 
 
 def _err(status: int, code: int, msg: str) -> VenueError:
@@ -118,7 +126,9 @@ class BinanceVenue(Venue):
 
     name = "binance"
     hosts = (SPOT, FAPI, DAPI)
-    weight_limit = 1200
+    # spot docs, enums.md "Rate limiters" and CHANGELOG 2023-08-25: REQUEST_WEIGHT is 6,000 per
+    # minute (the older 1,200 no longer applies)
+    weight_limit = 6000
     weight_window_s = 60.0
     ban_seconds = 120.0
 
@@ -140,6 +150,7 @@ class BinanceVenue(Venue):
         self.engines = [self.spot, self.futures]
         self.dual_side: dict[str, bool] = {}
         self.listen_keys: dict[str, str] = {}
+        self.listen_key_expiry: dict[str, int] = {}
         self.withdrawals: list[dict[str, Any]] = []
         for spec in self.pairs:
             sym = spec.base + spec.quote
@@ -356,13 +367,70 @@ class BinanceVenue(Venue):
     # ---- exchangeInfo --------------------------------------------------------------------------
 
     def _rate_limits(self) -> list[dict[str, Any]]:
-        limit = self.ctx.states[self.name].weight_limit or self.weight_limit or 1200
+        # spot rest-api.md "Query Unfilled Order Count": ORDERS 50 per 10 SECOND and 160,000 per DAY;
+        # enums.md "Rate limiters": REQUEST_WEIGHT 6,000 per MINUTE, RAW_REQUESTS 61,000 per 5 MINUTE
+        limit = self.ctx.states[self.name].weight_limit or self.weight_limit or 6000
         return [
             {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": limit},
-            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
-            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
+            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": self._orders_10s},
+            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": self._orders_1d},
             {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000},
         ]
+
+    @property
+    def _orders_10s(self) -> int:
+        return self.limit("orders_10s", ORDERS_10S)
+
+    @property
+    def _orders_1d(self) -> int:
+        return self.limit("orders_1d", ORDERS_1D)
+
+    @property
+    def _max_num_orders(self) -> int:
+        return self.limit("max_num_orders", MAX_NUM_ORDERS)
+
+    def _order_windows(self) -> tuple[tuple[str, int, int, str], ...]:
+        """(header suffix, limit, window ms, interval name) of each spot ORDERS limiter."""
+        return (
+            ("10S", self._orders_10s, 10_000, "10 SECOND"),
+            ("1D", self._orders_1d, DAY_MS, "1 DAY"),
+        )
+
+    def _check_order_count(self, req: SimRequest, key: ApiKey) -> None:
+        """-1015 with 429 once the account's unfilled order count reached a limit.
+
+        faqs/order_count_decrement.md: the count is per (sub)account, across keys and IPs, in windows
+        aligned to the interval; an order refused this way answers HTTP 429, -1015 "Too many new orders".
+        """
+        for _suffix, limit, window, interval in self._order_windows():
+            count = self.counters.peek(("orders", key.account, window), window, req.now_ms)
+            if count >= limit:
+                reset = window - req.now_ms % window
+                raise VenueError(
+                    429,
+                    -1015,
+                    f"Too many new orders; current limit is {limit} orders per {interval}.",
+                    headers={"Retry-After": str(max(1, -(-reset // 1000)))},
+                )
+
+    def _count_order(self, req: SimRequest, key: ApiKey, order: Order) -> None:
+        """Add a placed order to the unfilled counts and answer them in X-MBX-ORDER-COUNT-* headers.
+
+        rest-api.md "Unfilled Order Count": every successful order response carries the headers;
+        order_count_decrement.md: an order's first fill takes one off again, a moment later (so the
+        header still shows the placement).
+        """
+        for suffix, _limit, window, _interval in self._order_windows():
+            ckey = ("orders", key.account, window)
+            count = self.counters.add(ckey, window, req.now_ms, 1)
+            req.response_headers[f"X-MBX-ORDER-COUNT-{suffix}"] = str(count)
+            if order.fills:
+                self.counters.add(ckey, window, req.now_ms, -1)
+
+    def _check_max_num_orders(self, key: ApiKey, symbol: str) -> None:
+        """filters.md MAX_NUM_ORDERS: open orders per account and symbol; errors.md "Filter failures"."""
+        if len(self.spot.open_orders(key.account, symbol)) >= self._max_num_orders:
+            raise _err(400, -2010, "Filter failure: MAX_NUM_ORDERS")
 
     @staticmethod
     def _places(step: Decimal) -> int:
@@ -424,7 +492,7 @@ class BinanceVenue(Venue):
                     "applyMaxToMarket": False,
                     "avgPriceMins": 5,
                 },
-                {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
+                {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": self._max_num_orders},
                 {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": 5},
             ],
             "permissions": [],
@@ -1175,6 +1243,8 @@ class BinanceVenue(Venue):
         resp_type = req.params.get("newOrderRespType", "FULL")
         if resp_type not in ("ACK", "RESULT", "FULL"):
             raise _err(400, -1136, "Invalid newOrderRespType")
+        self._check_order_count(req, key)
+        self._check_max_num_orders(key, p["symbol"])
         try:
             order = self.spot.new_order(
                 key.account,
@@ -1186,9 +1256,12 @@ class BinanceVenue(Venue):
                 quote_qty=p["quote_qty"],
                 tif=p["tif"],
                 client_order_id=p["cid"],
+                # enums.md order status EXPIRED: a LIMIT FOK with no fill is accepted, then expired
+                unfillable=Status.EXPIRED if p["tif"] is TIF.FOK else None,
             )
         except OrderRejected as exc:
             raise self._reject(exc, futures=False) from exc
+        self._count_order(req, key, order)
         ack = {
             "symbol": order.symbol,
             "orderId": order.order_id,
@@ -1353,22 +1426,38 @@ class BinanceVenue(Venue):
             for f in fills[:limit]
         ]
 
-    @route("POST", SPOT, "/api/v3/userDataStream", weight=2)
-    @route("PUT", SPOT, "/api/v3/userDataStream", weight=2)
-    @route("DELETE", SPOT, "/api/v3/userDataStream", weight=2)
+    # Spot's POST/PUT/DELETE /api/v3/userDataStream are not served: spot CHANGELOG 2026-01-21 says they
+    # are no longer available from 2026-02-20 07:00 UTC (user data now comes over the WebSocket API),
+    # so they answer like any path Binance does not serve (404).
     @route("POST", FAPI, "/fapi/v1/listenKey", weight=1)
     @route("PUT", FAPI, "/fapi/v1/listenKey", weight=1)
     @route("DELETE", FAPI, "/fapi/v1/listenKey", weight=1)
     async def listen_key(self, req: SimRequest) -> Any:
-        """User-data stream keys (USER_STREAM: API key only); streams themselves are not simulated."""
+        """USD-M user-data stream keys (USER_STREAM: API key only); streams themselves are not simulated.
+
+        Derivatives "User Data Streams": a listenKey lives 60 minutes; POST returns the active one and
+        extends it; PUT extends it; PUT or DELETE when the account has no live listenKey (never created,
+        closed or expired) answers -1125 "This listenKey does not exist." (POST makes a new one).
+        """
         key = self._auth(req, perm=None, signed=False)
+        live = self.listen_keys.get(key.api_key)
+        if live is not None and self.listen_key_expiry.get(live, 0) <= req.now_ms:
+            self.listen_keys.pop(key.api_key, None)
+            live = None
         if req.method == "POST":
-            lk = self.listen_keys.get(key.api_key) or secrets.token_hex(32)
+            lk = live or secrets.token_hex(32)
             self.listen_keys[key.api_key] = lk
+            self.listen_key_expiry[lk] = req.now_ms + LISTEN_KEY_TTL_MS
             return {"listenKey": lk}
+        sent = req.params.get("listenKey")
+        if live is None or (sent is not None and sent != live):
+            raise _err(400, -1125, "This listenKey does not exist.")
         if req.method == "DELETE":
             self.listen_keys.pop(key.api_key, None)
-        return {}
+            self.listen_key_expiry.pop(live, None)
+            return {}
+        self.listen_key_expiry[live] = req.now_ms + LISTEN_KEY_TTL_MS
+        return {"listenKey": live}
 
     # ---- USD-M futures account and orders ----------------------------------------------------------
 
