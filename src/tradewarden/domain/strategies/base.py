@@ -209,8 +209,15 @@ SettingsValues = Mapping[str, object]
 class Strategy(Protocol[SettingsT, StateT]):
     """The functions an engine or runner needs from one strategy (all pure)."""
 
-    name: str
-    keys: tuple[str, ...]
+    @property
+    def name(self) -> str:
+        """The strategy's name ("dca", "grid")."""
+        ...
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Its `--set` keys, as DESIGN.md lists them."""
+        ...
 
     def parse(self, values: SettingsValues, context: Context) -> SettingsT:
         """Validate `--set` values (strings or numbers) against the context; raise SettingsError."""
