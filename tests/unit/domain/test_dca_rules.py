@@ -9,7 +9,7 @@ import pytest
 
 from tradewarden.domain.fills import Fees
 from tradewarden.domain.strategies import dca
-from tradewarden.domain.strategies.base import Context, MarketView, PlaceOrder, SettingsError
+from tradewarden.domain.strategies.base import Context, PlaceOrder, SettingsError
 
 from .driver import Driver
 
@@ -48,7 +48,7 @@ def placed(actions: list[Any]) -> list[PlaceOrder]:
 def test_example_levels_deviations_quotes_and_worst_case() -> None:
     s = make().settings
     assert [lv.deviation_pct for lv in s.levels] == [D(2), D(4), D(6)]
-    assert [lv.quote for lv in s.levels] == [D(150), D(225), D(337.5)]
+    assert [lv.quote for lv in s.levels] == [D(150), D(225), D("337.5")]
     assert s.worst_case_margin == D("812.5")
 
 
