@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 HOME_MODE = 0o700
@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     # Argon2id cost for a new vault or a passphrase change (never below OWASP's minimum, checked on use).
     kdf_time_cost: int = 3
     kdf_memory_kib: int = 64 * 1024
+    # The API server refuses (413) a request body larger than this, while it streams in.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @property
     def home_dir(self) -> Path:
@@ -47,6 +49,42 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url
         return f"sqlite:///{self.home_dir / DEFAULT_DB_NAME}"
+
+
+# What each setting must look like, for the error that names a bad one.
+SETTING_FIXES = {
+    "kdf_time_cost": "a whole number of Argon2id passes, at least 2 (e.g. 3)",
+    "kdf_memory_kib": "a whole number of KiB, at least 19456 (e.g. 65536)",
+    "max_body_bytes": "a whole number of bytes, at least 1024 (default 1048576)",
+    "home": "a directory path",
+    "database_url": "a SQLAlchemy URL such as sqlite:///PATH or postgresql+psycopg://USER@HOST/DB",
+}
+
+
+class SettingsError(ValueError):
+    """A TRADEWARDEN_* variable holds a value the settings cannot take; names the variable and the fix."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.message, self.fix = message, fix
+
+
+def load_settings() -> Settings:
+    """The settings from the environment; SettingsError (never a traceback) when a value is unusable.
+
+    The value itself is not repeated: a variable set by mistake may hold something private.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first.get("loc") else ""
+        variable = f"TRADEWARDEN_{field.upper()}"
+        wanted = SETTING_FIXES.get(field, "a valid value")
+        raise SettingsError(
+            f"{variable} is not valid ({first.get('msg', 'invalid value')})",
+            f"set {variable} to {wanted}, or unset it to use the default",
+        ) from None
 
 
 def ensure_home(path: Path) -> list[str]:

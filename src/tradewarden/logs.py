@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
+import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
 
-from tradewarden.adapters.vault.redaction import RedactingFilter, structlog_redactor
+from tradewarden.adapters.vault.redaction import RedactingFilter, redact_text, structlog_redactor
 
 LOG_FILE = "tradewarden.log"
 
@@ -50,3 +53,35 @@ def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     """A structlog logger bound to `name`."""
     logger: structlog.stdlib.BoundLogger = structlog.get_logger(name)
     return logger
+
+
+def _append_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def write_crash_log(exc: BaseException, home: Path | None) -> Path | None:
+    """Write `exc`'s traceback (redacted, no local variables) to HOME/tradewarden.log, or to a new 0600
+    file in the temporary directory when the home is unusable; return the file written, None if none.
+
+    Used for failures that may come before logging is set up (bad settings, an unusable home, a damaged
+    database), so the terminal gets one line and the details still land somewhere named.
+    """
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    text = redact_text(
+        f"{stamp} ERROR tradewarden unexpected error\n" + "".join(traceback.format_exception(exc))
+    )
+    if home is not None and home.is_dir():
+        try:
+            _append_private(home / LOG_FILE, text)
+            return home / LOG_FILE
+        except OSError:
+            pass
+    try:
+        fd, name = tempfile.mkstemp(prefix="tradewarden-error-", suffix=".log")  # 0600 by definition
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return Path(name)
+    except OSError:
+        return None

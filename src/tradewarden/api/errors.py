@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from tradewarden.services.connections.validation import CREDENTIAL_FIELDS
 from tradewarden.services.errors import (
     ConflictError,
     InputError,
@@ -112,10 +113,43 @@ def _shown(part: object) -> str:
     return "(not shown)"
 
 
+def _position(body: Any, loc: list[Any]) -> int | None:
+    """1-based position of the key loc[-1] in the object at loc[:-1] of the request body, if found."""
+    node = body
+    for part in loc[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if isinstance(node, dict) and loc and loc[-1] in node:
+        return list(node).index(loc[-1]) + 1
+    return None
+
+
+def _unknown_field(exc: RequestValidationError, loc: list[Any]) -> tuple[str, str]:
+    """(message, field) for an unknown key: its position and the allowed names, never the key itself.
+
+    Whatever sits where a field name belongs may be a pasted secret, identifier-shaped or not.
+    """
+    parent = [part for part in loc[:-1] if part != "body"]
+    where = ".".join(str(part) for part in parent) or "body"
+    position = _position(getattr(exc, "body", None), [part for part in loc if part != "body"])
+    which = f"#{position}" if position is not None else ""
+    allowed = (
+        f"allowed: {', '.join(CREDENTIAL_FIELDS)}"
+        if parent and parent[-1] == "credentials"
+        else "see the API schema for the allowed fields"
+    )
+    return f"unknown field {which} in {where} (its name is not shown); {allowed}".replace("  ", " "), where
+
+
 async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
-    """Request validation → 422 naming the first bad field (never echoing its value)."""
+    """Request validation → 422 naming the first bad field (never echoing its value, nor an unknown key)."""
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    if first.get("type") == "extra_forbidden":
+        message, where = _unknown_field(exc, list(first.get("loc", ())))
+        return error_json(422, "invalid_input", message, where)
     loc = [_shown(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
     field = ".".join(loc) or None
     return error_json(422, "invalid_input", str(first.get("msg", "invalid value")), field)

@@ -12,16 +12,21 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tradewarden.adapters.vault.secret import Secret
-from tradewarden.config import Settings
+from tradewarden.adapters.store.db import DatabaseFileError
+from tradewarden.config import SettingsError, load_settings
 from tradewarden.logs import configure_logging
 from tradewarden.services.app import App, open_app
 from tradewarden.services.connections import validation
-from tradewarden.services.errors import InputError, PassphraseError
+from tradewarden.services.errors import InputError, PassphraseError, StorageError
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Markup is ours only: every user- or exchange-supplied string is passed through `escape` (a name like
+# "oops [/]" would otherwise crash the print, and "[white on white]x[/]" would hide itself). No emoji codes:
+# ":warning:" in a name stays as typed.
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 PASSPHRASE_FILE_OPTION = typer.Option(
     None,
@@ -37,11 +42,24 @@ MAX_READ = 1024 * 1024 + 1  # read a little past the limit so oversized input is
 @contextmanager
 def app_context() -> Iterator[App]:
     """Open the app (data dir, database, migrations), print permission warnings, close at the end."""
-    settings = Settings()
-    app = open_app(settings)
-    configure_logging(settings.home_dir)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise InputError(exc.message, exc.fix) from None
+    home = settings.home_dir
+    try:
+        app = open_app(settings)
+    except DatabaseFileError as exc:
+        raise StorageError(exc.message, exc.fix) from None
+    except OSError as exc:
+        where = exc.filename or home
+        raise StorageError(
+            f"cannot use the data directory {home}: {exc.strerror or exc} ({where})",
+            "set TRADEWARDEN_HOME to a directory you can write (default ~/.tradewarden)",
+        ) from None
+    configure_logging(home)
     for warning in app.warnings:
-        err.print(f"[yellow]Warning:[/] {warning}")
+        err.print(f"[yellow]Warning:[/] {escape(warning)}")
     try:
         yield app
     finally:

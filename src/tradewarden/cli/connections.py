@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from tradewarden.cli.common import (
@@ -48,7 +50,7 @@ def _describe(view: ConnectionView) -> None:
         ("Endpoint", view.endpoint or "the exchange itself"),
         ("Added", view.created_at.isoformat()),
     ):
-        table.add_row(f"[bold]{label}[/]", value)
+        table.add_row(f"[bold]{label}[/]", escape(value))
     out.print(table)
 
 
@@ -84,7 +86,10 @@ def add(
     if as_json:
         print_json(view.to_json())
         return
-    out.print(f"Added [bold]{view.name}[/] ({view.exchange}, {view.market}), API key {view.api_key}.")
+    out.print(
+        f"Added [bold]{escape(view.name)}[/] ({escape(view.exchange)}, {escape(view.market)}), "
+        f"API key {escape(view.api_key)}."
+    )
     out.print("The secret is sealed in the vault and will not be shown again.")
 
 
@@ -102,7 +107,10 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     table = Table("Name", "Exchange", "Market", "API key", "Status", "Last tested")
     for view in views:
         tested = view.status_checked_at.strftime("%Y-%m-%d %H:%M") if view.status_checked_at else "never"
-        table.add_row(view.name, view.exchange, view.market, view.api_key, view.status, tested)
+        table.add_row(
+            *(escape(cell) for cell in (view.name, view.exchange, view.market, view.api_key, view.status)),
+            tested,
+        )
     out.print(table)
 
 
@@ -137,10 +145,15 @@ def rotate(
     if as_json:
         print_json({"rotated": swapped, "test": report.to_json()})
     elif swapped:
-        out.print(f"Rotated [bold]{name}[/]: the new key passed the test; the old credentials are shredded.")
+        out.print(
+            f"Rotated [bold]{escape(report.name)}[/]: the new key passed the test; "
+            "the old credentials are shredded."
+        )
     else:
         _print_report(report)
-        err.print(f"Not rotated: the new key failed the test ({report.status}). The old key stays in force.")
+        err.print(
+            f"Not rotated: the new key failed the test ({escape(report.status)}). The old key stays in force."
+        )
     if not swapped:
         raise typer.Exit(1)
 
@@ -156,7 +169,8 @@ def remove(
     with app_context() as ctx:
         view = service.remove_connection(ctx, name)
     out.print(
-        f"Removed [bold]{view.name}[/]; its credentials are shredded. Revoke the key on {view.exchange} too."
+        f"Removed [bold]{escape(view.name)}[/]; its credentials are shredded. "
+        f"Revoke the key on {escape(view.exchange)} too."
     )
 
 
@@ -166,17 +180,23 @@ STATUS_STYLE = {"online": "green", "withdraw_enabled": "bold red"}
 def _print_report(report: ConnectionReport) -> None:
     table = Table("Check", "Result", "ms", "Detail")
     for check in report.checks:
+        # Details can quote the exchange's reply: escaped like every other outside string.
         table.add_row(
-            check.name, "[green]ok[/]" if check.ok else "[red]failed[/]", f"{check.ms:.0f}", check.detail
+            escape(check.name),
+            "[green]ok[/]" if check.ok else "[red]failed[/]",
+            f"{check.ms:.0f}",
+            escape(check.detail),
         )
     out.print(table)
     style = STATUS_STYLE.get(report.status, "yellow")
-    out.print(f"[bold]{report.name}[/] ({report.exchange}): [{style}]{report.status}[/]")
-    out.print(report.message)
+    out.print(
+        f"[bold]{escape(report.name)}[/] ({escape(report.exchange)}): [{style}]{escape(report.status)}[/]"
+    )
+    out.print(escape(report.message))
     if report.remedy:
-        out.print(f"[bold]What to do:[/] {report.remedy}")
+        out.print(f"[bold]What to do:[/] {escape(report.remedy)}")
     for warning in report.warnings:
-        out.print(f"[yellow]Warning:[/] {warning}")
+        out.print(f"[yellow]Warning:[/] {escape(warning)}")
 
 
 @app.command("test")
@@ -222,7 +242,7 @@ def history(
         return
     table = Table("When", "Status", "Message")
     for row in rows:
-        table.add_row(str(row["checked_at"]), str(row["status"]), str(row["message"]))
+        table.add_row(*(escape(str(row[key])) for key in ("checked_at", "status", "message")))
     out.print(table)
 
 
@@ -251,11 +271,13 @@ def keygen(
         view, public_pem = service.generate_ed25519_key(ctx, passphrase, name, exchange, market, endpoint)
     sys.stdout.write(public_pem)
     err.print(
-        f"\nThe private key of [bold]{view.name}[/] is sealed in the vault and never leaves it. Next:\n"
+        f"\nThe private key of [bold]{escape(view.name)}[/] is sealed in the vault and never leaves it. "
+        "Next:\n"
         "  1. Binance → Account → API Management → Create API → Self-generated (Ed25519).\n"
         "  2. Paste the public key above; tick Enable Reading and Enable Spot & Margin Trading"
         " (Enable Futures only if needed);\n"
         "     leave Enable Withdrawals off; restrict access to this server's IP.\n"
         f'  3. Put the API key Binance shows in a file as {{"apiKey": "..."}} and run:\n'
-        f'     tradewarden connections add "{view.name}" --exchange binance --credentials FILE'
+        f"     tradewarden connections add {escape(shlex.quote(view.name))} --exchange binance"
+        " --credentials FILE"
     )

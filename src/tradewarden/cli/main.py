@@ -14,6 +14,7 @@ from tradewarden import __version__
 from tradewarden.cli import connections, serve, tokens, vault
 from tradewarden.cli.common import PASSPHRASE_FILE_OPTION, app_context, err, out, read_passphrase
 from tradewarden.cli.sim import sim_app
+from tradewarden.logs import write_crash_log
 from tradewarden.services import vault_access
 from tradewarden.services.errors import UserError
 
@@ -58,19 +59,62 @@ def init(passphrase_file: Path | None = PASSPHRASE_FILE_OPTION) -> None:
         with ctx.store.session() as session:
             exists = header(session) is not None
         if exists:
-            out.print(f"Vault already initialised in {ctx.settings.home_dir}; nothing changed.")
+            out.print(f"Vault already initialised in {escape(str(ctx.settings.home_dir))}; nothing changed.")
             return
         passphrase = read_passphrase(passphrase_file, confirm=True, what="new vault passphrase")
         vault_access.init_vault(ctx, passphrase)
         out.print(
-            f"Initialised TradeWarden in {ctx.settings.home_dir}. Keep the passphrase safe: "
+            f"Initialised TradeWarden in {escape(str(ctx.settings.home_dir))}. Keep the passphrase safe: "
             "without it the sealed keys cannot be opened."
         )
+
+
+DAMAGED_DATABASE_SIGNS = ("file is not a database", "malformed", "database disk image")
+
+
+def _home_from_env() -> Path | None:
+    # Read directly: the settings themselves may be what failed.
+    try:
+        return Path(os.environ.get("TRADEWARDEN_HOME") or "~/.tradewarden").expanduser()
+    except RuntimeError:  # no home directory to expand ~ into
+        return None
+
+
+def _damaged_database(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DatabaseError
+
+    text = str(getattr(exc, "orig", exc)).lower()
+    return isinstance(exc, DatabaseError) and any(sign in text for sign in DAMAGED_DATABASE_SIGNS)
+
+
+def _internal_error(exc: Exception) -> int:
+    """One line on the terminal; the traceback (redacted) in a log file that is named, since it exists."""
+    log = write_crash_log(exc, _home_from_env())
+    where = f"the details are in {log}" if log is not None else "no log file could be written"
+    if _damaged_database(exc):
+        from tradewarden.adapters.store.db import corrupt_database_fix
+        from tradewarden.config import DEFAULT_DB_NAME
+
+        url = os.environ.get("TRADEWARDEN_DATABASE_URL")
+        if url and not url.startswith("sqlite:///"):  # never print a URL: it may hold a password
+            fix = "restore the database TRADEWARDEN_DATABASE_URL names from a backup"
+        else:
+            db = Path(url[len("sqlite:///") :]) if url else (_home_from_env() or Path()) / DEFAULT_DB_NAME
+            fix = corrupt_database_fix(db)
+        err.print(f"[red]Error:[/] the database is damaged; {escape(fix)} ({escape(where)})")
+        return 1
+    err.print(f"[red]Internal error:[/] {type(exc).__name__}; {escape(where)}. Please report it.")
+    return 70
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code: user errors become one line, never a traceback."""
     os.umask(0o077)  # everything we create is private to the user
+    root = logging.getLogger()
+    if not root.handlers:
+        # Until the home's log is set up, records go nowhere rather than to logging's last-resort
+        # handler, which prints tracebacks on the terminal.
+        root.addHandler(logging.NullHandler())
     try:
         app(args=argv, prog_name="tradewarden")
     except SystemExit as exc:
@@ -82,11 +126,7 @@ def run(argv: list[str] | None = None) -> int:
         err.print("Interrupted; nothing was changed.")
         return 130
     except Exception as exc:  # an unexpected failure: log it redacted, show no locals, no values
-        logging.getLogger("tradewarden").exception("unexpected error")
-        err.print(
-            f"[red]Internal error:[/] {type(exc).__name__}. Details are in the log in TRADEWARDEN_HOME."
-        )
-        return 70
+        return _internal_error(exc)
     return 0
 
 

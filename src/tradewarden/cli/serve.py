@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.adapters.vault.vault import header
@@ -35,10 +36,11 @@ def _serve(ctx: App, passphrase: Secret, options: object) -> None:
 
     assert isinstance(options, server.ServeOptions)
     for warning in server.preflight(ctx, passphrase, options):
-        err.print(f"[yellow]Warning:[/] {warning}")
+        err.print(f"[yellow]Warning:[/] {escape(warning)}")
     scheme = "https" if options.ssl_certfile else "http"
     out.print(
-        f"TradeWarden on {scheme}://{options.host}:{options.port}/  (API docs: /api/v1/docs). Ctrl-C stops."
+        f"TradeWarden on {scheme}://{escape(options.host)}:{options.port}/  (API docs: /api/v1/docs). "
+        "Ctrl-C stops."
     )
     server.run(server.build_state(ctx, passphrase, options), options)
 
@@ -83,7 +85,8 @@ def _up_passphrase(ctx: App, passphrase_file: Path | None) -> Secret:
         handle.write(passphrase.reveal() + "\n")
     init_vault(ctx, passphrase)
     err.print(
-        f"[yellow]A vault passphrase was generated and saved in {generated} (mode 0600).[/] Fine for a demo; "
+        f"[yellow]A vault passphrase was generated and saved in {escape(str(generated))} (mode 0600).[/] "
+        "Fine for a demo; "
         "for real keys move it somewhere safe and use TRADEWARDEN_PASSPHRASE or --passphrase-file."
     )
     return passphrase
@@ -122,13 +125,15 @@ def up(
         if not views or [v.name for v in views] == [demo.DEMO_NAME]:
             sim = ThreadedSim(host="127.0.0.1", port=0, seed=1).start()
             report = demo.ensure_demo_connection(ctx, passphrase, sim.url, _sim_key(sim.url))
-            out.print(f"Simulator on {sim.url}; connection '{demo.DEMO_NAME}': {report.status}")
+            out.print(
+                f"Simulator on {escape(sim.url)}; connection '{demo.DEMO_NAME}': {escape(report.status)}"
+            )
         for old in tokens.list_tokens(ctx):
             if old.name == UP_TOKEN_NAME:
                 tokens.revoke_token(ctx, old.id)
         _view, token = tokens.create_token(ctx, UP_TOKEN_NAME, "admin")
         out.print(f"Dashboard: http://127.0.0.1:{port}/")
-        out.print(f"Login token (admin, shown once): {token.reveal()}")
+        out.print(f"Login token (admin, shown once): {escape(token.reveal())}")
         try:
             _serve(ctx, passphrase, ServeOptions(port=port, monitor_interval_s=monitor_interval))
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from tradewarden.cli.common import JSON_OPTION, app_context, err, out, print_json
@@ -33,7 +34,10 @@ def create(
         print_json({**view.to_json(), "token": token.reveal()})
         return
     sys.stdout.write(token.reveal() + "\n")
-    err.print(f"Token [bold]{view.name}[/] ({view.scope}) created. It is shown this once; store it safely.")
+    err.print(
+        f"Token [bold]{escape(view.name)}[/] ({escape(view.scope)}) created. "
+        "It is shown this once; store it safely."
+    )
 
 
 @app.command("list")
@@ -50,9 +54,9 @@ def list_(
     table = Table("Name", "Scope", "Prefix", "Created", "Last used", "Revoked")
     for v in views:
         table.add_row(
-            v.name,
-            v.scope,
-            v.prefix + "…",
+            escape(v.name),
+            escape(v.scope),
+            escape(v.prefix) + "…",
             f"{v.created_at:%Y-%m-%d %H:%M}",
             f"{v.last_used_at:%Y-%m-%d %H:%M}" if v.last_used_at else "never",
             f"{v.revoked_at:%Y-%m-%d %H:%M}" if v.revoked_at else "",
@@ -65,4 +69,4 @@ def revoke(name: str = typer.Argument(..., help="Token name or id.")) -> None:
     """Revoke a token; it stops working at once."""
     with app_context() as ctx:
         view = tokens.revoke_token(ctx, name)
-    out.print(f"Revoked token [bold]{view.name}[/].")
+    out.print(f"Revoked token [bold]{escape(view.name)}[/].")

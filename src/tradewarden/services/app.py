@@ -7,7 +7,7 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tradewarden.adapters.store.db import Store, migrate
+from tradewarden.adapters.store.db import Store, check_sqlite_file, create_sqlite_database, migrate
 from tradewarden.config import Settings, ensure_home, ensure_private_file, permission_warnings
 
 PENDING_AUDIT_FILE = "pending-audit.jsonl"
@@ -43,6 +43,11 @@ def open_app(settings: Settings | None = None, actor: str | None = None) -> App:
     warnings = ensure_home(settings.home_dir)
     sqlite_path = settings.sqlite_path
     if sqlite_path is not None:
+        # An existing file must already be a database: an empty or damaged one is an error, not new.
+        if sqlite_path.exists():
+            check_sqlite_file(sqlite_path)
+        else:
+            create_sqlite_database(sqlite_path)
         warnings += ensure_private_file(sqlite_path)
         for sidecar in (Path(f"{sqlite_path}-wal"), Path(f"{sqlite_path}-shm")):
             if sidecar.exists():

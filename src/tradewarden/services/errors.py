@@ -39,3 +39,7 @@ class PassphraseError(UserError):
 
 class VaultStateError(UserError):
     """The vault is missing or already exists."""
+
+
+class StorageError(UserError):
+    """The data directory or database cannot be used (unwritable, damaged, truncated)."""

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from tradewarden.adapters import audit
-from tradewarden.adapters.store.models import ApiToken, utcnow
+from tradewarden.adapters.store.models import ApiToken, name_key, utcnow
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.app import App
 from tradewarden.services.connections.validation import validate_name
@@ -79,17 +80,26 @@ def create_token(app: App, name: str, scope: str) -> tuple[TokenView, Secret]:
     token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     with app.store.session() as session:
         clash = session.scalars(
-            select(ApiToken).where(func.lower(ApiToken.name) == name.lower(), ApiToken.revoked_at.is_(None))
+            select(ApiToken).where(ApiToken.name_key == name_key(name), ApiToken.revoked_at.is_(None))
         ).first()
         if clash is not None:
-            raise ConflictError(
-                f"an active token named {clash.name!r} exists", "choose another name", field="name"
-            )
+            raise _duplicate(clash.name)
         row = ApiToken(name=name, scope=scope, digest=digest(token), prefix=token[:10])
         session.add(row)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # a concurrent create took the name after the check above
+            raise _duplicate(name) from None
         audit.record(session, "token.created", app.actor, token_name=name, scope=scope)
         return TokenView.of(row), Secret(token)
+
+
+def _duplicate(name: str) -> ConflictError:
+    return ConflictError(
+        f"an active token named {name!r} exists (names are compared ignoring case and Unicode form)",
+        "choose another name",
+        field="name",
+    )
 
 
 def list_tokens(app: App, include_revoked: bool = False) -> list[TokenView]:
@@ -152,7 +162,7 @@ def revoke_token(app: App, name_or_id: str) -> TokenView:
     with app.store.session() as session:
         row = session.scalars(
             select(ApiToken).where(
-                (func.lower(ApiToken.name) == name_or_id.lower()) | (ApiToken.id == name_or_id),
+                (ApiToken.name_key == name_key(name_or_id)) | (ApiToken.id == name_or_id),
                 ApiToken.revoked_at.is_(None),
             )
         ).first()

@@ -104,11 +104,11 @@ def test_the_route_list_is_complete(matrix: Matrix) -> None:
         "GET /api/v1/docs",
         "GET /api/v1/connections",
         "POST /api/v1/connections",
-        "POST /api/v1/connections/{connection}/test",
-        "DELETE /api/v1/connections/{connection}",
+        "POST /api/v1/connections/{connection:path}/test",
+        "DELETE /api/v1/connections/{connection:path}",
         "GET /api/v1/audit",
         "POST /api/v1/tokens",
-        "DELETE /api/v1/tokens/{token}",
+        "DELETE /api/v1/tokens/{token:path}",
         "GET /api/v1/auth/me",
     ):
         assert expected in labels

@@ -18,7 +18,7 @@ SECRET_AS_FIELD_NAME = "Zq8vN3kPw7Lx2RtY5mBc9HdJ+4fG/aQ="  # a value pasted wher
 
 # (id, request body, the field the error must name, words its message must contain)
 BAD_INPUT: list[tuple[str, Any, str, list[str]]] = [
-    ("unknown exchange", {**GOOD, "exchange": "binanse"}, "exchange", ["binanse", "binance"]),
+    ("unknown exchange", {**GOOD, "exchange": "binanse"}, "exchange", ["did you mean binance"]),
     ("empty name", {**GOOD, "name": ""}, "name", []),
     ("blank name", {**GOOD, "name": "   "}, "name", ["empty"]),
     ("over-long name", {**GOOD, "name": "N" * 65}, "name", ["64"]),
@@ -33,12 +33,13 @@ BAD_INPUT: list[tuple[str, Any, str, list[str]]] = [
     ("missing credentials", {k: v for k, v in GOOD.items() if k != "credentials"}, "credentials", []),
     ("kucoin without passphrase", {**GOOD, "exchange": "kucoin"}, "password", ["kucoin", "passphrase"]),
     ("okx without passphrase", {**GOOD, "exchange": "okx"}, "password", ["okx"]),
-    ("extra unknown field", {**GOOD, "nmae": "typo"}, "nmae", []),
+    # Unknown keys are named by position, never echoed (issue 9: a pasted secret can sit there).
+    ("extra unknown field", {**GOOD, "nmae": "typo"}, "body", ["unknown field #"]),
     (
         "unknown credentials field",
         {**GOOD, "credentials": {**GOOD_CREDENTIALS, "apikey": "x" * 12}},
-        "credentials.apikey",
-        [],
+        "credentials",
+        ["unknown field #3", "allowed: apiKey"],
     ),
     ("bad market", {**GOOD, "market": "options"}, "market", ["spot"]),
     ("bad endpoint", {**GOOD, "endpoint": "ftp://example.invalid"}, "endpoint", ["http"]),
@@ -106,7 +107,7 @@ def test_a_value_pasted_as_a_field_name_is_not_echoed(api_server: ApiServer) -> 
     body = {**GOOD, "credentials": {**GOOD_CREDENTIALS, SECRET_AS_FIELD_NAME: "x"}}
     response = api_server.client("admin").post("/api/v1/connections", json=body)
     assert response.status_code == 422
-    assert response.json()["error"]["field"] == "credentials.(not shown)"
+    assert response.json()["error"]["field"] == "credentials"
     assert find_leaks([response.text], [SECRET_AS_FIELD_NAME]) == []
     assert _stored(api_server) == before
 
@@ -282,4 +283,5 @@ def test_framework_errors_use_the_error_shape(api_server: ApiServer) -> None:
     login = admin.get("/api/v1/auth/login")
     _assert_error(login, 405, "method_not_allowed", None)
     assert login.headers["allow"] == "POST"
-    _assert_error(admin.get("/api/v1/connections/x/test/more"), 404, "not_found", None)
+    # Names may hold "/" (issue 9): this path asks for the connection named "x/test/more".
+    _assert_error(admin.get("/api/v1/connections/x/test/more"), 404, "not_found", "name")

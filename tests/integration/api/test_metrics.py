@@ -55,7 +55,7 @@ def test_metrics_count_routes_by_template_and_connections_by_status(
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     samples = _samples(response.text)
 
-    route = "/api/v1/connections/{connection}"
+    route = "/api/v1/connections/{connection:path}"
     requests = ("tradewarden_http_requests_total", (("method", "GET"), ("route", route), ("status", "200")))
     assert samples[requests] == 2.0
     latency = ("tradewarden_http_request_duration_seconds_count", (("method", "GET"), ("route", route)))

@@ -7,7 +7,12 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from tradewarden.adapters.exchanges.endpoint import apply_endpoint_override
+from tradewarden.adapters.exchanges.endpoint import (
+    ENDPOINT_USERINFO_FIELD,
+    AuthEndpoint,
+    apply_endpoint_override,
+    basic_authorization,
+)
 from tradewarden.adapters.store.models import Connection
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.adapters.vault.vault import UnlockedVault
@@ -38,6 +43,9 @@ def build_client(
 
     With `session` (a shared aiohttp session) the client borrows it and closes without ccxt's
     250 ms drain pause, which only matters for a session the client owns.
+
+    An endpoint with credentials (an AuthEndpoint, text masked) gets them back here and only here: as
+    HTTP Basic authorization on every request to it, never inside the URLs (ccxt quotes URLs in errors).
     """
     import ccxt.async_support as ccxt_async
 
@@ -56,12 +64,29 @@ def build_client(
         client.timeout_on_exit = 0
     if endpoint:
         apply_endpoint_override(client, endpoint)
+        if isinstance(endpoint, AuthEndpoint):
+            authorization = basic_authorization(endpoint.userinfo)  # a Secret: redacted from logs
+            client.headers = {**(client.headers or {}), "Authorization": authorization.reveal()}
     return client
 
 
 def open_credentials(opened: UnlockedVault, row: Connection) -> dict[str, Secret]:
-    """The connection's sealed credentials, opened (DecryptionError if any was tampered with or moved)."""
-    return {cred.field: opened.open(cred) for cred in row.credentials}
+    """The connection's sealed credentials, opened (DecryptionError if any was tampered with or moved).
+
+    The endpoint's sealed userinfo is not a ccxt credential: see `endpoint_of`.
+    """
+    return {
+        cred.field: opened.open(cred) for cred in row.credentials if cred.field != ENDPOINT_USERINFO_FIELD
+    }
+
+
+def endpoint_of(opened: UnlockedVault, row: Connection) -> str | None:
+    """The connection's endpoint for the client factory: the stored (masked) text, with its sealed
+    userinfo attached when it has one."""
+    for cred in row.credentials:
+        if cred.field == ENDPOINT_USERINFO_FIELD and row.endpoint:
+            return AuthEndpoint(row.endpoint, opened.open(cred))
+    return row.endpoint
 
 
 def client_for_connection(
@@ -72,4 +97,4 @@ def client_for_connection(
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
 ) -> Any:
     """A client for a stored connection, its secrets opened from the vault for this client only."""
-    return build_client(ccxt_id, open_credentials(opened, row), row.endpoint, options, timeout_ms)
+    return build_client(ccxt_id, open_credentials(opened, row), endpoint_of(opened, row), options, timeout_ms)

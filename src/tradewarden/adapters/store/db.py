@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,6 +64,87 @@ def migrate(engine: Engine) -> bool:
         return False
     command.upgrade(alembic_config(engine), "head")
     return True
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_HEADER_SIZE = 100
+
+
+class DatabaseFileError(Exception):
+    """The database file exists but is not a usable database; it is never re-initialised silently."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.message, self.fix = message, fix
+
+
+def corrupt_database_fix(path: Path) -> str:
+    """What to do about a broken database file: restore it, or move it aside and start again."""
+    return (
+        f"restore {path} from a backup; or move it aside (mv {path} {path}.broken) and run "
+        "tradewarden init to start a new vault (keys sealed in the old one are then lost: revoke them "
+        "on the exchanges)"
+    )
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Refuse an existing SQLite file that is empty, not SQLite, or shorter than its header says.
+
+    SQLite treats a zero-length file as a new database; for a file we created and migrated earlier that
+    means it was truncated, and carrying on would silently start a new, empty vault.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(SQLITE_HEADER_SIZE)
+    except OSError as exc:
+        raise DatabaseFileError(
+            f"cannot read the database {path} ({exc.strerror})", "check the file's owner and permissions"
+        ) from None
+    if size == 0:
+        raise DatabaseFileError(
+            f"the database {path} is empty (0 bytes): it was truncated", corrupt_database_fix(path)
+        )
+    if len(head) < SQLITE_HEADER_SIZE or not head.startswith(SQLITE_MAGIC):
+        raise DatabaseFileError(
+            f"{path} is not a SQLite database (it is damaged or was overwritten)", corrupt_database_fix(path)
+        )
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    page_count = int.from_bytes(head[28:32], "big")
+    header_count_valid = head[24:28] == head[92:96]  # SQLite's own rule for trusting the page count
+    if page_size < 512 or (header_count_valid and size < page_count * page_size):
+        raise DatabaseFileError(
+            f"the database {path} is shorter than its header says: it was truncated",
+            corrupt_database_fix(path),
+        )
+
+
+def create_sqlite_database(path: Path) -> None:
+    """Create a migrated SQLite database at `path` (0600) atomically: built aside, then linked in.
+
+    Nobody ever sees a half-made file at `path`, so an empty file there can only mean damage; when two
+    processes create it at once, the first link wins and the other's copy is discarded.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    building = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.new")
+    os.close(os.open(building, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    try:
+        store = Store(f"sqlite:///{building}")
+        try:
+            migrate(store.engine)
+        finally:
+            store.dispose()  # the last connection's close checkpoints the WAL into the file
+        try:
+            os.link(building, path)
+        except FileExistsError:
+            pass  # another process finished first: its database stands
+        except OSError:  # a filesystem without hard links
+            if not path.exists():
+                os.replace(building, path)
+    finally:
+        for leftover in (building, Path(f"{building}-wal"), Path(f"{building}-shm")):
+            leftover.unlink(missing_ok=True)
 
 
 class Store:

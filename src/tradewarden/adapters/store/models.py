@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
+
+NAME_KEY_LENGTH = 512  # NFKC can expand a character up to 18-fold; names longer than this key are refused
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+def name_key(name: str) -> str:
+    """The key names are unique by and looked up with: NFKC, case-folded, NFKC again (Unicode's
+    NFKC_Casefold in effect), so "Ödeme", "ödeme" and "ÖDEME", or "ＭＥＸＣ" and "mexc", are one name."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name.strip()).casefold())
 
 
 def new_id() -> str:
@@ -63,9 +82,11 @@ class Connection(Base):
     """A named exchange account reached through one API key."""
 
     __tablename__ = "connections"
+    __table_args__ = (Index("uq_connections_name_key", "name_key", unique=True),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)  # the display name, as typed
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH), server_default="")
     exchange: Mapped[str] = mapped_column(String(32))
     market: Mapped[str] = mapped_column(String(8), default="spot")
     endpoint: Mapped[str | None] = mapped_column(String(512), nullable=True)
@@ -75,10 +96,18 @@ class Connection(Base):
     status_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped by every change of the sealed key, compared-and-swapped so concurrent rotations serialise.
+    key_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     credentials: Mapped[list[SealedCredential]] = relationship(
         back_populates="connection", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @validates("name")
+    def _keep_name_key(self, _attribute: str, value: str) -> str:
+        # Every way of setting the name sets its key, so uniqueness never depends on a caller remembering.
+        self.name_key = name_key(value)
+        return value
 
 
 class SealedCredential(Base):
@@ -131,12 +160,28 @@ class ApiToken(Base):
     """An API token: only its SHA-256 digest is stored; the token itself is shown once at creation."""
 
     __tablename__ = "api_tokens"
+    # Active token names are unique (by key); a revoked token's name may be used again.
+    __table_args__ = (
+        Index(
+            "uq_api_tokens_active_name_key",
+            "name_key",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH), server_default="")
     scope: Mapped[str] = mapped_column(String(8))
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @validates("name")
+    def _keep_name_key(self, _attribute: str, value: str) -> str:
+        self.name_key = name_key(value)
+        return value

@@ -25,6 +25,10 @@ from tradewarden.services.connections import checks, service
 from tradewarden.services.connections.service import ConnectionView
 
 router = APIRouter(prefix="/connections", tags=["connections"], responses=ERROR_RESPONSES)
+# Connections are addressed by id or by name. Names may hold any printable character, "/" included: the
+# `path` converter takes the whole rest of the path (send "/" as %2F or plain), and lookup compares
+# normalised names (see models.name_key). A name ending in "/test", "/rotate" or "/history" is reached
+# by its id for the routes those suffixes collide with.
 
 
 def _out(view: ConnectionView) -> ConnectionOut:
@@ -85,14 +89,11 @@ def create_connection(body: ConnectionCreate, principal: AdminPrincipal, state: 
     return _out(view)
 
 
-@router.get("/{connection}", response_model=ConnectionOut, summary="Show a connection", responses=NOT_FOUND)
-def show_connection(connection: str, principal: ReadPrincipal, state: StateDep) -> ConnectionOut:
-    """One connection by id or name; the viewing is audited."""
-    return _out(service.show_connection(state.app_for(principal.actor), connection))
-
-
 @router.post(
-    "/{connection}/test", response_model=TestResultOut, summary="Run the connection test", responses=NOT_FOUND
+    "/{connection:path}/test",
+    response_model=TestResultOut,
+    summary="Run the connection test",
+    responses=NOT_FOUND,
 )
 def test_connection(connection: str, principal: AdminPrincipal, state: StateDep) -> TestResultOut:
     """Key, signature, clock, permissions, IP restriction and market access; one status at the end."""
@@ -101,7 +102,7 @@ def test_connection(connection: str, principal: AdminPrincipal, state: StateDep)
 
 
 @router.post(
-    "/{connection}/rotate",
+    "/{connection:path}/rotate",
     response_model=RotateOut,
     summary="Rotate the key (test first)",
     responses=NOT_FOUND,
@@ -117,7 +118,7 @@ def rotate_connection(
 
 
 @router.delete(
-    "/{connection}",
+    "/{connection:path}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a connection",
     responses=NOT_FOUND,
@@ -128,7 +129,7 @@ def remove_connection(connection: str, principal: AdminPrincipal, state: StateDe
 
 
 @router.get(
-    "/{connection}/history",
+    "/{connection:path}/history",
     response_model=list[HistoryItemOut],
     summary="Past connection tests",
     responses=NOT_FOUND,
@@ -140,3 +141,12 @@ def connection_history(
     limit = max(1, min(limit, 500))
     rows = checks.history(state.app, connection, limit)
     return [HistoryItemOut.model_validate(json.loads(json.dumps(row))) for row in rows]
+
+
+# Declared last: `{connection:path}` also matches "NAME/history", so the routes with a suffix go first.
+@router.get(
+    "/{connection:path}", response_model=ConnectionOut, summary="Show a connection", responses=NOT_FOUND
+)
+def show_connection(connection: str, principal: ReadPrincipal, state: StateDep) -> ConnectionOut:
+    """One connection by id or name; the viewing is audited."""
+    return _out(service.show_connection(state.app_for(principal.actor), connection))

@@ -32,7 +32,7 @@ def create_token(body: TokenCreateIn, principal: AdminPrincipal, state: StateDep
 
 
 @router.delete(
-    "/{token}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a token", responses=NOT_FOUND
+    "/{token:path}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a token", responses=NOT_FOUND
 )
 def revoke_token(token: str, principal: AdminPrincipal, state: StateDep) -> None:
     """Revoke by name or id; its dashboard sessions end at once."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tradewarden.adapters import audit
 from tradewarden.adapters.exchanges import registry
-from tradewarden.adapters.exchanges.client import build_client, open_credentials
+from tradewarden.adapters.exchanges.client import build_client, endpoint_of, open_credentials
 from tradewarden.adapters.exchanges.shared import SharedClients, http_session
 from tradewarden.adapters.store.models import Connection, ConnectionCheck, utcnow
 from tradewarden.adapters.vault.crypto import DecryptionError
@@ -45,6 +45,7 @@ class Target:
     market: str
     endpoint: str | None
     credentials: Mapping[str, Secret]
+    key_version: int | None = None  # the key version in force when the target was read (rotation CAS)
     integrity_error: bool = False  # its sealed credentials did not decrypt: never sent anywhere
 
 
@@ -52,12 +53,13 @@ def open_target(app: App, session: Session, opened: UnlockedVault, row: Connecti
     """A connection, its credentials opened; marked integrity_error (and audited) if they do not open."""
     try:
         credentials = open_credentials(opened, row)
+        endpoint = endpoint_of(opened, row)  # masked text, sealed proxy credentials attached
     except DecryptionError:
         log.warning("sealed credentials do not decrypt", connection=row.name)
         fields = sorted(cred.field for cred in row.credentials)
         audit.record(session, "connection.integrity_error", app.actor, row, fields=fields)
         return Target(row.id, row.name, row.exchange, row.market, row.endpoint, {}, integrity_error=True)
-    return Target(row.id, row.name, row.exchange, row.market, row.endpoint, credentials)
+    return Target(row.id, row.name, row.exchange, row.market, endpoint, credentials)
 
 
 def make_clients(target: Target, timeout_ms: int, shared: SharedClients | None = None) -> Clients:
@@ -241,9 +243,17 @@ def rotate_tested(
     from tradewarden.services.connections import service, validation
 
     credentials = validation.validate_credentials(service.list_exchange_of(app, name), credentials)
-    with unlocked(app, passphrase) as (session, _opened):
+    with unlocked(app, passphrase) as (session, opened):
         row = find(session, name)
-        target = Target(row.id, row.name, row.exchange, row.market, row.endpoint, credentials)
+        target = Target(
+            row.id,
+            row.name,
+            row.exchange,
+            row.market,
+            endpoint_of(opened, row),  # the new key goes through the same (authenticated) endpoint
+            credentials,
+            row.key_version,
+        )
     report = asyncio.run(run_targets([target], timeout_ms))[0]
     if not report.ok:
         with app.store.session() as session:
@@ -252,6 +262,10 @@ def rotate_tested(
                 session, "connection.rotation_refused", app.actor, row, status=report.status, code=report.code
             )
         return report, False
-    service.rotate_credentials(app, passphrase, name, credentials)
+    # Swap only if the key tested against is still the one in force: of concurrent rotations one wins,
+    # the others get ConflictError (409 in the API, exit 1 in the CLI) and change nothing.
+    service.rotate_credentials(
+        app, passphrase, target.connection_id, credentials, expected_version=target.key_version
+    )
     record_reports(app, [target], [report])
     return report, True

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tradewarden.adapters import audit
-from tradewarden.adapters.store.models import Connection, SealedCredential, utcnow
+from tradewarden.adapters.exchanges.endpoint import ENDPOINT_USERINFO_FIELD, split_userinfo
+from tradewarden.adapters.store.models import Connection, SealedCredential, name_key, utcnow
 from tradewarden.adapters.vault import vault
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.app import App
@@ -66,12 +70,11 @@ class ConnectionView:
 
 
 def find(session: Session, name: str) -> Connection:
-    """The connection with this id, or called `name` (case-insensitive); NotFoundError otherwise."""
+    """The connection with this id, or whose name equals `name` once both are normalised (NFKC,
+    case-folded: see models.name_key); NotFoundError otherwise."""
     row = session.get(Connection, name) if len(name) == 32 else None
     if row is None:
-        row = session.scalars(
-            select(Connection).where(func.lower(Connection.name) == name.strip().lower())
-        ).first()
+        row = session.scalars(select(Connection).where(Connection.name_key == name_key(name))).first()
     if row is None:
         raise NotFoundError(
             f"no connection named {name!r}", "see: tradewarden connections list", field="name"
@@ -85,6 +88,27 @@ def _seal_all(
     for field, value in sorted(creds.items()):
         row.credentials.append(opened.seal(row.id, field, value))
     session.flush()
+
+
+def _split_endpoint(endpoint: str | None) -> tuple[str | None, Secret | None]:
+    """(the endpoint as stored and shown, `user:password` masked; the userinfo to seal, if any)."""
+    if endpoint is None:
+        return None, None
+    return split_userinfo(endpoint)
+
+
+def _seal_endpoint_userinfo(
+    session: Session, opened: vault.UnlockedVault | None, row: Connection, userinfo: Secret | None
+) -> None:
+    # An endpoint's credentials are sealed like a secret (bound to this connection and field) and
+    # re-inserted only by the client factory; the stored endpoint text shows them as ***.
+    for cred in [c for c in row.credentials if c.field == ENDPOINT_USERINFO_FIELD]:
+        row.credentials.remove(cred)
+    session.flush()
+    if userinfo is not None:
+        assert opened is not None
+        row.credentials.append(opened.seal(row.id, ENDPOINT_USERINFO_FIELD, userinfo))
+        session.flush()
 
 
 AWAITING_API_KEY = "awaiting_api_key"
@@ -103,7 +127,7 @@ def generate_ed25519_key(
     name = validation.validate_name(name)
     exchange = validation.validate_exchange(exchange)
     market = validation.validate_market(market)
-    endpoint = validation.validate_endpoint_option(endpoint)
+    endpoint, endpoint_userinfo = _split_endpoint(validation.validate_endpoint_option(endpoint))
     private_key = Ed25519PrivateKey.generate()
     private_pem = Secret(
         private_key.private_bytes(
@@ -126,9 +150,9 @@ def generate_ed25519_key(
             api_key_masked="—",
             status=AWAITING_API_KEY,
         )
-        session.add(row)
-        session.flush()
+        _insert(session, row)
         _seal_all(session, opened, row, {"secret": private_pem})
+        _seal_endpoint_userinfo(session, opened, row, endpoint_userinfo)
         audit.record(
             session, "connection.key_generated", app.actor, row, exchange=exchange, key_type="ed25519"
         )
@@ -177,11 +201,9 @@ def add_connection(
     name = validation.validate_name(name)
     exchange = validation.validate_exchange(exchange)
     market = validation.validate_market(market)
-    endpoint = validation.validate_endpoint_option(endpoint)
+    endpoint, endpoint_userinfo = _split_endpoint(validation.validate_endpoint_option(endpoint))
     with app.store.session() as session:
-        pending = session.scalars(
-            select(Connection).where(func.lower(Connection.name) == name.lower())
-        ).first()
+        pending = session.scalars(select(Connection).where(Connection.name_key == name_key(name))).first()
         if pending is not None and pending.status == AWAITING_API_KEY and pending.exchange == exchange:
             return _complete_generated(app, passphrase, name, credentials)
         # Duplicate check before the (slow) unlock so a clash is reported at once.
@@ -199,9 +221,9 @@ def add_connection(
             api_key_masked=validation.mask_api_key(credentials["apiKey"].reveal()),
             status="untested",
         )
-        session.add(row)
-        session.flush()
+        _insert(session, row)
         _seal_all(session, opened, row, credentials)
+        _seal_endpoint_userinfo(session, opened, row, endpoint_userinfo)
         audit.record(
             session,
             "connection.added",
@@ -214,16 +236,28 @@ def add_connection(
         return ConnectionView.of(row)
 
 
+def _duplicate(name: str) -> ConflictError:
+    return ConflictError(
+        f"a connection named {name!r} already exists (names are compared ignoring case and Unicode form)",
+        "choose another name, or rotate that connection's key with: tradewarden connections rotate",
+        field="name",
+    )
+
+
 def _refuse_duplicate(session: Session, name: str) -> None:
-    clash = session.scalars(
-        select(Connection.name).where(func.lower(Connection.name) == name.lower())
-    ).first()
+    clash = session.scalars(select(Connection.name).where(Connection.name_key == name_key(name))).first()
     if clash is not None:
-        raise ConflictError(
-            f"a connection named {clash!r} already exists",
-            "choose another name, or rotate that connection's key with: tradewarden connections rotate",
-            field="name",
-        )
+        raise _duplicate(clash)
+
+
+def _insert(session: Session, row: Connection) -> None:
+    # The check above is only a fast answer: between it and this insert a concurrent create may have
+    # taken the name, and then the unique key refuses ours. That is the same conflict, not a failure.
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise _duplicate(row.name) from None
 
 
 def list_connections(app: App) -> list[ConnectionView]:
@@ -252,7 +286,7 @@ def list_connections(app: App) -> list[ConnectionView]:
                 c.status_checked_at,
                 c.created_at,
                 c.updated_at,
-            ).order_by(func.lower(c.name))
+            ).order_by(c.name_key)
         )
         return [ConnectionView.of(row, fields.get(row.id, [])) for row in rows]
 
@@ -272,14 +306,24 @@ def show_connection(app: App, name: str) -> ConnectionView:
 
 
 def rotate_credentials(
-    app: App, passphrase: Secret, name: str, credentials: dict[str, Secret]
+    app: App,
+    passphrase: Secret,
+    name: str,
+    credentials: dict[str, Secret],
+    expected_version: int | None = None,
 ) -> ConnectionView:
-    """Replace a connection's credentials in one transaction (old sealed rows deleted, new ones sealed)."""
+    """Replace a connection's credentials in one transaction (old sealed rows deleted, new ones sealed).
+
+    With `expected_version` (the key version read when the new key's test began) the swap happens only
+    if no other rotation got there first; otherwise ConflictError and nothing changes.
+    """
     credentials = validation.validate_credentials(list_exchange_of(app, name), credentials)
     kind = validation.key_type(credentials)
     with unlocked(app, passphrase) as (session, opened):
         row = find(session, name)
-        row.credentials.clear()
+        _bump_key_version(session, row, expected_version)
+        for cred in [c for c in row.credentials if c.field != ENDPOINT_USERINFO_FIELD]:
+            row.credentials.remove(cred)  # the endpoint's sealed userinfo is not part of the key
         session.flush()  # delete the old rows before the (connection, field) pairs are reused
         _seal_all(session, opened, row, credentials)
         row.key_type = kind
@@ -291,18 +335,56 @@ def rotate_credentials(
         return ConnectionView.of(row)
 
 
-def set_endpoint(app: App, name: str, endpoint: str | None) -> ConnectionView:
-    """Change where a connection's requests go (simulator, proxy, or the exchange itself)."""
-    endpoint = validation.validate_endpoint_option(endpoint)
-    with app.store.session() as session:
+def _bump_key_version(session: Session, row: Connection, expected: int | None) -> None:
+    # Compare-and-swap in one UPDATE: it takes the row's write lock (PostgreSQL) or the database's
+    # (SQLite), so of concurrent rotations exactly one sees its version and the rest see zero rows.
+    version = row.key_version if expected is None else expected
+    result = session.execute(
+        update(Connection)
+        .where(Connection.id == row.id, Connection.key_version == version)
+        .values(key_version=version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError(
+            f"the key of {row.name!r} changed while this rotation was under way (another rotation "
+            "won); nothing was changed",
+            "check which key is in force with: tradewarden connections show, then rotate again if needed",
+            field="name",
+        )
+    session.refresh(row)
+
+
+def set_endpoint(
+    app: App, name: str, endpoint: str | None, passphrase: Secret | None = None
+) -> ConnectionView:
+    """Change where a connection's requests go (simulator, proxy, or the exchange itself).
+
+    An endpoint with `user:password` needs the passphrase: its credentials are sealed in the vault.
+    """
+    endpoint, userinfo = _split_endpoint(validation.validate_endpoint_option(endpoint))
+    if userinfo is not None and passphrase is None:
+        raise InputError(
+            "holds credentials, which are sealed in the vault",
+            "give the vault passphrase to change it",
+            field="endpoint",
+        )
+    with unlocked(app, passphrase) if passphrase is not None else _no_vault(app) as (session, opened):
         row = find(session, name)
         previous = row.endpoint
         row.endpoint = endpoint
+        _seal_endpoint_userinfo(session, opened, row, userinfo)
         row.updated_at = utcnow()
         audit.record(
             session, "connection.endpoint_changed", app.actor, row, previous=previous, endpoint=endpoint
         )
         return ConnectionView.of(row)
+
+
+@contextmanager
+def _no_vault(app: App) -> Iterator[tuple[Session, None]]:
+    with app.store.session() as session:
+        yield session, None
 
 
 def remove_connection(app: App, name: str) -> ConnectionView:

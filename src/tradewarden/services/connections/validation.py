@@ -8,10 +8,12 @@ from typing import Any
 
 from tradewarden.adapters.exchanges import catalog
 from tradewarden.adapters.exchanges.endpoint import validate_endpoint
+from tradewarden.adapters.store.models import NAME_KEY_LENGTH, name_key
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.errors import InputError
 
 MAX_NAME_LENGTH = 64
+CREDENTIAL_FIELDS = catalog.CREDENTIAL_FIELDS  # ccxt's names, the only keys a credentials object may hold
 MARKETS = ("spot", "futures", "both")
 MAX_CREDENTIALS_BYTES = 64 * 1024
 # Exchange-sane lengths: real API keys are 16-100 characters, HMAC secrets 32-128, and an RSA-4096
@@ -20,8 +22,28 @@ FIELD_LENGTHS = {"apiKey": (8, 512), "secret": (8, 8192), "password": (1, 256), 
 PEM_PREFIX = "-----BEGIN "
 
 
+def _unprintable(text: str) -> tuple[int, str] | None:
+    """(1-based position, U+XXXX) of the first control, format, line/paragraph separator or unassigned
+    character: they hide or rewrite what a terminal shows (ANSI escapes, bidi overrides, new lines)."""
+    for position, ch in enumerate(text, start=1):
+        category = unicodedata.category(ch)
+        if category.startswith("C") or category in ("Zl", "Zp"):
+            return position, f"U+{ord(ch):04X}"
+    return None
+
+
 def validate_name(name: str) -> str:
-    """A connection name: non-empty, at most 64 characters, no control characters."""
+    """A name: non-empty, at most 64 characters, only printable characters; returned as typed (stripped).
+
+    Uniqueness and lookup use its normalised key (models.name_key); the display keeps what was typed.
+    """
+    bad = _unprintable(name)
+    if bad is not None:
+        raise InputError(
+            f"contains a control or invisible character ({bad[1]}) at position {bad[0]}",
+            "use letters, digits, spaces and punctuation only (no escape sequences or line breaks)",
+            field="name",
+        )
     stripped = name.strip()
     if not stripped:
         raise InputError("is empty", 'give the connection a name, e.g. "MEXC Spot Main"', field="name")
@@ -31,9 +53,11 @@ def validate_name(name: str) -> str:
             "choose a shorter name",
             field="name",
         )
-    if any(unicodedata.category(ch).startswith("C") for ch in stripped):
+    if not name_key(stripped).strip() or len(name_key(stripped)) > NAME_KEY_LENGTH:
         raise InputError(
-            "contains control characters", "use letters, digits, spaces and punctuation", field="name"
+            "has no usable normal form (empty, or too long once normalised)",
+            "use plain letters, digits, spaces and punctuation",
+            field="name",
         )
     return stripped
 
@@ -48,14 +72,14 @@ def validate_exchange(exchange_id: str) -> str:
             if hint
             else "use a ccxt exchange id such as binance, kucoin or mexc"
         )
-        raise InputError(f"{exchange_id!r} is not an exchange ccxt supports", fix, field="exchange")
+        raise InputError("is not an exchange ccxt supports", fix, field="exchange")
     return candidate
 
 
 def validate_market(market: str) -> str:
     """One of spot, futures, both."""
     if market not in MARKETS:
-        raise InputError(f"{market!r} is not a market", f"use one of {', '.join(MARKETS)}", field="market")
+        raise InputError("is not a market", f"use one of {', '.join(MARKETS)}", field="market")
     return market
 
 
@@ -100,18 +124,24 @@ def parse_credentials(raw: bytes) -> dict[str, Secret]:
             'give a JSON object like {"apiKey": "...", "secret": "..."}',
             field="credentials",
         ) from None
+    except RecursionError:  # a small file of nested brackets exhausts the parser's stack
+        raise InputError(
+            "are nested too deeply to be a credentials object",
+            'give a flat JSON object like {"apiKey": "...", "secret": "..."}',
+            field="credentials",
+        ) from None
     if not isinstance(data, dict):
         raise InputError(
             "must be a JSON object", 'e.g. {"apiKey": "...", "secret": "..."}', field="credentials"
         )
     parsed: dict[str, Secret] = {}
-    for key, value in data.items():
+    for position, (key, value) in enumerate(data.items(), start=1):
         if key not in catalog.CREDENTIAL_FIELDS:
-            # Echo the field name only when it looks like a name; a pasted value must not be printed.
-            shown = repr(key) if len(key) <= 24 and key.isidentifier() else "(not shown)"
+            # The position, never the key: a pasted secret can sit where a field name belongs, and a
+            # secret that looks like an identifier is still a secret.
             raise InputError(
-                f"unknown field {shown}",
-                f"use ccxt's field names: {', '.join(catalog.CREDENTIAL_FIELDS)}",
+                f"unknown field #{position} in the credentials (its name is not shown)",
+                f"allowed: {', '.join(catalog.CREDENTIAL_FIELDS)}",
                 field="credentials",
             )
         if value is None or value == "":
