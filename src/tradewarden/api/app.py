@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tradewarden import __version__
-from tradewarden.api import errors
+from tradewarden.api import errors, hardening
 from tradewarden.api.auth import ReadPrincipal
 from tradewarden.api.routes import (
     audit,
@@ -56,7 +56,10 @@ def _add_docs(app: FastAPI) -> None:
 
     @app.get(DOCS_URL, include_in_schema=False)
     def api_docs(_: ReadPrincipal) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=OPENAPI_URL, title=f"{app.title} — docs")
+        page = get_swagger_ui_html(openapi_url=OPENAPI_URL, title=f"{app.title} — docs")
+        # Its own policy: Swagger UI's CDN files and this page's inline bootstrap, pinned by hash.
+        page.headers["Content-Security-Policy"] = hardening.docs_csp(bytes(page.body).decode())
+        return page
 
 
 def _add_api_fallback(app: FastAPI) -> None:
@@ -107,6 +110,8 @@ def create_app(state: ServerState, background: bool = True) -> FastAPI:
     routers = (health, exchanges, connections, audit, tokens, session, portfolio, stream)
     for module in (*routers, *state.extra_routers):
         app.include_router(module.router, prefix=API_PREFIX)
+    # Inside the metrics middleware, so refused bodies are counted; outside every route.
+    app.add_middleware(hardening.BodyLimitMiddleware, max_bytes=state.app.settings.max_body_bytes)
     metrics.install(app, state)  # /metrics at the root, where Prometheus looks, plus the request counter
     _add_docs(app)
     _add_api_fallback(app)
@@ -118,6 +123,7 @@ def create_app(state: ServerState, background: bool = True) -> FastAPI:
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"],
         )
+    app.add_middleware(hardening.SecurityHeadersMiddleware)  # outermost: every response, errors included
     if (STATIC_DIR / "index.html").exists():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="dashboard")
     return app

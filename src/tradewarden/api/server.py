@@ -15,9 +15,10 @@ from tradewarden.api.state import ServerState
 from tradewarden.services import tokens
 from tradewarden.services.app import App
 from tradewarden.services.errors import UserError
-from tradewarden.services.vault_access import unlocked
+from tradewarden.services.vault_access import hold_data_key, unlocked
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+WS_MAX_MESSAGE_BYTES = 64 * 1024  # the stream only sends; a client's messages are read and dropped
 
 
 class ExposedWithoutTokens(UserError):
@@ -63,7 +64,9 @@ def preflight(app: App, passphrase: Secret, options: ServeOptions) -> list[str]:
 
 
 def build_state(app: App, passphrase: Secret, options: ServeOptions) -> ServerState:
-    """The server state with the standard background jobs."""
+    """The server state with the standard background jobs; the vault's data key held from now on."""
+    # Held, not re-derived per request: a passphrase change from the CLI leaves this server working.
+    hold_data_key(app, passphrase)
     state = ServerState(
         app=app,
         passphrase=passphrase,
@@ -91,4 +94,5 @@ def run(state: ServerState, options: ServeOptions) -> None:
         log_level="warning",
         server_header=False,
         proxy_headers=False,
+        ws_max_size=WS_MAX_MESSAGE_BYTES,
     )

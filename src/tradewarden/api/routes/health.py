@@ -15,8 +15,10 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=HealthOut, summary="Liveness (no token needed)")
-def health() -> HealthOut:
+async def health() -> HealthOut:
     """Answers while the server runs."""
+    # async on purpose: it answers from the event loop, never queued behind threadpool work (connection
+    # tests, vault unlocks), and touches no database session or lock.
     return HealthOut(status="ok", version=__version__)
 
 
