@@ -453,12 +453,14 @@ def improvement_price(s: DcaSettings, g: Group, quote: Decimal) -> Decimal | Non
     """Worst price at which buying (selling, short) `quote` improves the average by the minimum."""
     m = s.addon_min_improvement_pct / HUNDRED
     a = g.avg
+    if m == 0:
+        return a  # exactly the average: rounding must not let an add-on worsen it by one digit
     if s.long:
-        return quote * a * (ONE - m) / (quote + g.qty * a * m)
+        return min(a, quote * a * (ONE - m) / (quote + g.qty * a * m))
     denominator = quote - g.qty * a * m
     if denominator <= 0:
         return None  # no price improves a short's average that much with this amount
-    return quote * a * (ONE + m) / denominator
+    return max(a, quote * a * (ONE + m) / denominator)
 
 
 def _at_or_beyond(s: DcaSettings, price: Decimal, limit: Decimal) -> bool:
