@@ -1,9 +1,13 @@
-"""Market data: per-pair price processes (seeded random walk or candle replay), books, trades, klines.
+"""One venue's view of the one market: pair prices, candles, trades and book shape, all following time.
 
-Determinism: the venue's market advances one *tick* per venue request (the server calls `advance()`
-before each handler). Each pair's path is a pure function of (seed, venue, pair, tick count) and of
-admin price/replay commands, so the same seed and the same request sequence give the same prices,
-books and fills. Only timestamps (candle buckets, trade times) follow the wall clock.
+Every price is a pure function of (seed, asset, simulator time) and admin commands: each venue quotes
+each pair as base / quote from the shared `ReferenceMarket` (reference.py), times its own small basis
+(seeded per venue and pair, a few basis points, stepping each hour). Requests never move prices;
+`MarketData.tick` only counts requests, for venues' book sequence numbers.
+
+Candles of any minute range are computed on demand from cached per-day arrays, so history reaches as
+far back as anyone asks, with no empty minutes, and start-up does no work. The live minute is partial:
+it has opened, passed the path's turning points so far, and closes at the current price.
 """
 
 from __future__ import annotations
@@ -14,15 +18,20 @@ import math
 import random
 import re
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 
-MINUTE_MS = 60_000
-HISTORY_MINUTES = 1500
-_FOUR = Decimal(4)
+from .reference import MINUTE_MS as MINUTE_MS
+from .reference import CandleRow, PairDay, PairPaths, ReferenceMarket, hash_unit
+
+HOUR_MINUTES = 60
+DAY_MINUTES = 1440
+MAX_KLINES = 5000  # buckets computed per klines call, whatever limit a venue passes
+TAPE_SLOT_MS = 1000  # one synthetic public trade per second
+TAPE_LENGTH = 500
 
 
 def seed_for(*parts: object) -> int:
@@ -143,147 +152,256 @@ def load_candles_csv(path: str | Path) -> list[Candle]:
             )
     if not rows:
         raise ValueError(f"{path}: no candles")
+    for c in rows:
+        if not (c.low <= min(c.open, c.close) and c.high >= max(c.open, c.close) and c.low > 0):
+            raise ValueError(f"{path}: candle at {c.open_ms} is not a valid OHLC (low <= open/close <= high)")
     return rows
 
 
-class PriceProcess:
-    """Seeded geometric random walk; one step per tick. Replay mode walks a candle file instead."""
+def floor_to_min(qty: Decimal, step: Decimal) -> Decimal:
+    """Floor to the step, but never below one step (a level always has some size)."""
+    return max(step, floor_to(qty, step))
 
-    def __init__(self, spec: PairSpec, seed: int, sigma: float = 0.0004) -> None:
-        self.spec = spec
-        self.sigma = sigma
-        self._rng = random.Random(seed)
-        self.price = spec.price
-        self.step_no = 0
-        self._replay: list[Decimal] | None = None
-        self._replay_pos = 0.0
-        self._replay_speed = 1.0
 
-    def set_price(self, price: Decimal) -> None:
-        """Jump to `price`; the walk continues from there (replay stops)."""
-        self._replay = None
-        self.price = price
+@dataclass
+class _Agg:
+    """Float OHLCV over a run of minutes (venue units)."""
 
-    def replay(self, candles: list[Candle], speed: float = 1.0) -> None:
-        """Play candles: each candle gives 4 prices (open, high/low in path order, close)."""
-        path: list[Decimal] = []
-        for c in candles:
-            # a bullish candle more likely touched its low before its high
-            mid = (c.low, c.high) if c.close >= c.open else (c.high, c.low)
-            path.extend((c.open, mid[0], mid[1], c.close))
-        self._replay = path
-        self._replay_pos = 0.0
-        self._replay_speed = max(speed, 0.0001)
-        self.price = path[0]
-
-    def step(self) -> Decimal:
-        """Advance one tick and return the new price."""
-        self.step_no += 1
-        if self._replay is not None:
-            self._replay_pos += self._replay_speed
-            self.price = self._replay[int(self._replay_pos) % len(self._replay)]
-            return self.price
-        z = self._rng.gauss(0.0, 1.0)
-        factor = math.exp(self.sigma * z - 0.5 * self.sigma * self.sigma)
-        new = self.price * Decimal(repr(factor))
-        self.price = max(self.spec.tick, new.quantize(self.spec.tick))
-        return self.price
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    quote_volume: float
+    trades: int
 
 
 class PairMarket:
     """Everything market-side about one pair on one venue."""
 
-    def __init__(self, spec: PairSpec, seed: int, start_ms: int, history_minutes: int = HISTORY_MINUTES):
+    def __init__(
+        self,
+        spec: PairSpec,
+        venue: str,
+        seed: int,
+        paths: PairPaths,
+        clock: Callable[[], int],
+    ) -> None:
         self.spec = spec
+        self.venue = venue
         self.seed = seed
-        self.process = PriceProcess(spec, seed)
-        self.tick = 0
-        self.trades: deque[PublicTrade] = deque(maxlen=1000)
-        self._candles: deque[Candle] = deque(maxlen=history_minutes + 600)
-        self._next_trade_id = 1
-        self._rng = random.Random(seed ^ 0x5EED)
+        self.paths = paths
+        self.clock = clock
+        self.tick = 0  # kept for callers that read it; prices do not depend on it
+        # venue personality: a constant basis, an hourly wobble, a wider-or-equal spread, volume share
+        self._basis0 = (hash_unit(seed, venue, spec.pair, "basis") * 2 - 1) * 1.0  # bp
+        self._phase = hash_unit(seed, venue, spec.pair, "phase") * 2 * math.pi
+        self.spread_factor = 1.0 + 0.5 * hash_unit(seed, venue, spec.pair, "spread")
+        self._volume_share = 0.5 + hash_unit(seed, venue, spec.pair, "volume")
+        self._tick_f = float(spec.tick)
+        self._step_f = float(spec.step)
+        self._user_trades: deque[PublicTrade] = deque(maxlen=1000)
+        self._user_seq = 0
+        self._tape: OrderedDict[int, PublicTrade] = OrderedDict()
+        self._tape_version: tuple[int, int] = (-1, -1)
+        self._stats: tuple[tuple[int, int, int], _Agg | None] = ((-1, -1, -1), None)
         self._book_cache: dict[tuple[int, Decimal, Decimal, int, Decimal, Decimal], BookLevels] = {}
-        # history is generated on first use: a server with many venues and pairs starts fast
-        self._pending_history: tuple[int, int] | None = (start_ms, history_minutes)
 
-    @property
-    def candles(self) -> deque[Candle]:
-        """The 1m candle series (pre-history generated on first access)."""
-        if self._pending_history is not None:
-            start_ms, minutes = self._pending_history
-            self._pending_history = None
-            live = list(self._candles)
-            self._candles.clear()
-            self._history(start_ms, minutes)
-            self._candles.extend(live)
-        return self._candles
+    # ---- prices --------------------------------------------------------------------------------
 
-    def _history(self, start_ms: int, minutes: int) -> None:
-        # A backward walk from the start price, so history ends where the live walk begins.
-        rng = random.Random(self.seed ^ 0xB1570)
-        sigma = self.process.sigma * 2.5  # roughly 4% daily moves in the pre-history
-        close = self.spec.price
-        candles: list[Candle] = []
-        first = (start_ms // MINUTE_MS - minutes) * MINUTE_MS
-        for i in range(minutes, 0, -1):
-            open_ = close * Decimal(repr(math.exp(sigma * rng.gauss(0, 1))))
-            hi = max(open_, close) * Decimal(repr(1 + abs(rng.gauss(0, sigma))))
-            lo = min(open_, close) * Decimal(repr(1 - abs(rng.gauss(0, sigma))))
-            vol = Decimal(repr(round(rng.uniform(5, 50) * 1000 / float(self.spec.price), 6)))
-            q = self.spec.tick
-            c = Candle(
-                first + (i - 1) * MINUTE_MS,
-                open_.quantize(q),
-                hi.quantize(q),
-                lo.quantize(q),
-                close.quantize(q),
-                vol,
-                vol * close.quantize(q),
-                10,
-            )
-            candles.append(c)
-            close = open_
-        candles.reverse()
-        self._candles.extend(candles)
+    def basis_bp(self, t_ms: float) -> float:
+        """This venue's basis on the pair at `t_ms`, in basis points (|basis| <= 1.5 bp)."""
+        hour = int(t_ms // (HOUR_MINUTES * MINUTE_MS))
+        return self._basis0 + 0.5 * math.sin(self._phase + 2 * math.pi * hour / 24)
+
+    def _factor(self, t_ms: float) -> float:
+        return 1.0 + self.basis_bp(t_ms) / 10_000
+
+    def _px(self, value: float) -> Decimal:
+        """A float price as a Decimal on the pair's tick (never below one tick)."""
+        n = max(1, round(value / self._tick_f))
+        return Decimal(n) * self.spec.tick
+
+    def _qty(self, value: float) -> Decimal:
+        return Decimal(max(0, int(value / self._step_f))) * self.spec.step
+
+    def price_float(self, t_ms: float) -> float:
+        """Venue price at `t_ms` as a float (reference x basis)."""
+        return self.paths.price(t_ms) * self._factor(t_ms)
+
+    def price_at(self, t_ms: float) -> Decimal:
+        """Venue price at `t_ms`, on the tick."""
+        return self._px(self.price_float(t_ms))
 
     @property
     def price(self) -> Decimal:
-        """Current last price."""
-        return self.process.price
+        """Current venue price (follows the simulator clock)."""
+        return self.price_at(self.clock())
 
     def index_price(self, now_ms: int) -> Decimal:
-        """Reference cross price (no venue basis) at `now_ms`; interim: the current price."""
-        return self.process.price
+        """Reference cross price at `now_ms`, without this venue's basis (an index for perpetuals)."""
+        return self._px(self.paths.price(now_ms))
 
-    def advance_to(self, tick: int, wall_ms: int) -> None:
-        """Catch the pair up to the venue's tick count, printing one synthetic trade per step."""
-        while self.tick < tick:
-            self.tick += 1
-            before = self.process.price
-            price = self.process.step()
-            qty = floor_to_min(
-                Decimal(repr(self._rng.uniform(0.0002, 0.02)))
-                * Decimal(1000)
-                / max(price, Decimal("0.0001"))
-                / Decimal(100),
-                self.spec.step,
-            )
-            self.record_trade(price, qty, wall_ms, buyer_maker=price < before)
+    # ---- candles -------------------------------------------------------------------------------
+
+    def _agg_full(self, m0: int, m1: int) -> _Agg | None:
+        """Aggregate the complete minutes [m0, m1), in venue units."""
+        if m1 <= m0:
+            return None
+        out: _Agg | None = None
+        m = m0
+        while m < m1:
+            day = m // DAY_MINUTES
+            e = min(m1, (m // HOUR_MINUTES + 1) * HOUR_MINUTES)  # basis is constant within an hour
+            arr: PairDay = self.paths.day(day)
+            i0, i1 = m - day * DAY_MINUTES, e - day * DAY_MINUTES
+            f = self._factor(m * MINUTE_MS)
+            hi = max(arr.high[i0:i1]) * f
+            lo = min(arr.low[i0:i1]) * f
+            vol = math.fsum(arr.volume[i0:i1]) * self._volume_share
+            close = arr.close[i1 - 1] * f
+            qv = vol * (arr.open[i0] * f + close) / 2
+            n = i1 - i0
+            if out is None:
+                out = _Agg(arr.open[i0] * f, hi, lo, close, vol, qv, 0)
+            else:
+                out.high = max(out.high, hi)
+                out.low = min(out.low, lo)
+                out.close = close
+                out.volume += vol
+                out.quote_volume += qv
+            out.trades += n * 12 + int(vol * close / 20_000)
+            m = e
+        return out
+
+    def _agg_live(self, now: int) -> _Agg:
+        """The current minute so far: open, turning points passed, close at the current price."""
+        minute = now // MINUTE_MS
+        f = self._factor(now)
+        seen = [p * f for t, p in self.paths.vertices(minute) if t <= now]
+        current = self.price_float(now)
+        seen.append(current)
+        arr = self.paths.day(minute // DAY_MINUTES)
+        frac = (now - minute * MINUTE_MS) / MINUTE_MS
+        vol = arr.volume[minute % DAY_MINUTES] * self._volume_share * frac
+        return _Agg(seen[0], max(seen), min(seen), current, vol, vol * current, int(12 * frac))
+
+    def _candle(self, open_ms: int, agg: _Agg) -> Candle:
+        return Candle(
+            open_ms,
+            self._px(agg.open),
+            self._px(agg.high),
+            self._px(agg.low),
+            self._px(agg.close),
+            self._qty(agg.volume),
+            Decimal(repr(round(agg.quote_volume, 4))),
+            agg.trades,
+        )
+
+    def _bucket(self, open_ms: int, interval_ms: int, now: int) -> Candle | None:
+        m0 = open_ms // MINUTE_MS
+        m_now = now // MINUTE_MS
+        m1 = min((open_ms + interval_ms) // MINUTE_MS, m_now)
+        agg = self._agg_full(m0, m1)
+        if open_ms + interval_ms > m_now * MINUTE_MS and open_ms <= now:
+            live = self._agg_live(now)
+            if agg is None:
+                agg = live
+            else:
+                agg.high, agg.low = max(agg.high, live.high), min(agg.low, live.low)
+                agg.close = live.close
+                agg.volume += live.volume
+                agg.quote_volume += live.quote_volume
+                agg.trades += live.trades
+        return None if agg is None else self._candle(open_ms, agg)
+
+    def klines(
+        self, interval_ms: int, start_ms: int | None = None, end_ms: int | None = None, limit: int = 500
+    ) -> list[Candle]:
+        """Candles of `interval_ms`, oldest first, at most `limit`: from `start_ms` forward (buckets
+        opening at or after it), else the newest up to `end_ms` (buckets opening at or before it)."""
+        now = self.clock()
+        interval_ms = max(MINUTE_MS, interval_ms // MINUTE_MS * MINUTE_MS)
+        limit = max(1, min(limit, MAX_KLINES))
+        last = now // interval_ms * interval_ms
+        if end_ms is not None:
+            last = min(last, end_ms // interval_ms * interval_ms)
+        if start_ms is not None:
+            first = max(0, -(-start_ms // interval_ms) * interval_ms)
+            last = min(last, first + (limit - 1) * interval_ms)
+        else:
+            first = max(0, last - (limit - 1) * interval_ms)
+        out: list[Candle] = []
+        for open_ms in range(first, last + 1, interval_ms):
+            c = self._bucket(open_ms, interval_ms, now)
+            if c is not None:
+                out.append(c)
+        return out
+
+    def stats_24h(self, wall_ms: int) -> Candle:
+        """Rolling 24h open/high/low/close/volume ending at `wall_ms` (simulator time)."""
+        minute = wall_ms // MINUTE_MS
+        key = (minute, *self.paths.version)
+        if self._stats[0] != key:
+            self._stats = (key, self._agg_full(minute - DAY_MINUTES, minute))
+        full = self._stats[1]
+        live = self._agg_live(wall_ms)
+        if full is None:
+            return self._candle(wall_ms - DAY_MINUTES * MINUTE_MS, live)
+        agg = _Agg(
+            full.open,
+            max(full.high, live.high),
+            min(full.low, live.low),
+            live.close,
+            full.volume + live.volume,
+            full.quote_volume + live.quote_volume,
+            full.trades + live.trades,
+        )
+        return self._candle((minute - DAY_MINUTES) * MINUTE_MS, agg)
+
+    # ---- public trades -------------------------------------------------------------------------
+
+    def _synthetic_trade(self, slot: int) -> PublicTrade:
+        u = hash_unit(self.seed, self.venue, self.spec.pair, "trade", slot)
+        t = slot * TAPE_SLOT_MS + int(u * TAPE_SLOT_MS)
+        price = self.price_float(t)
+        notional = 50.0 * math.exp(5.0 * hash_unit(self.seed, self.venue, self.spec.pair, "size", slot))
+        qty = max(self.spec.step, self._qty(notional / max(price, 1e-12)))
+        buyer_maker = hash_unit(self.seed, self.venue, self.spec.pair, "side", slot) < 0.5
+        return PublicTrade(slot * 64, self._px(price), qty, t, buyer_maker)
+
+    @property
+    def trades(self) -> list[PublicTrade]:
+        """The recent public tape, oldest first: one synthetic trade a second plus users' fills."""
+        now = self.clock()
+        if self._tape_version != self.paths.version:
+            self._tape.clear()
+            self._tape_version = self.paths.version
+        last_slot = now // TAPE_SLOT_MS
+        out: list[PublicTrade] = []
+        for slot in range(last_slot - TAPE_LENGTH + 1, last_slot + 1):
+            trade = self._tape.get(slot)
+            if trade is None:
+                trade = self._synthetic_trade(slot)
+                self._tape[slot] = trade
+            if trade.time_ms <= now:
+                out.append(trade)
+        while len(self._tape) > 2 * TAPE_LENGTH:
+            self._tape.popitem(last=False)
+        if self._user_trades:
+            oldest = out[0].time_ms if out else 0
+            out.extend(t for t in self._user_trades if oldest <= t.time_ms <= now)
+            out.sort(key=lambda t: (t.time_ms, t.trade_id))
+        return out
 
     def record_trade(self, price: Decimal, qty: Decimal, wall_ms: int, buyer_maker: bool) -> PublicTrade:
-        """Append a trade to the tape and fold it into the current 1m candle."""
-        trade = PublicTrade(self._next_trade_id, price, qty, wall_ms, buyer_maker)
-        self._next_trade_id += 1
-        self.trades.append(trade)
-        bucket = wall_ms // MINUTE_MS * MINUTE_MS
-        series = self._candles  # not `candles`: ticking must not force the pre-history
-        last = series[-1] if series else None
-        if last is None or bucket > last.open_ms:
-            start = last.close if last is not None else price
-            series.append(Candle(bucket, start, max(start, price), min(start, price), price))
-            last = series[-1]
-        last.update(price, qty)
+        """Put a user fill on the public tape (it does not move the reference price)."""
+        self._user_seq = self._user_seq % 63 + 1
+        trade = PublicTrade((wall_ms // TAPE_SLOT_MS) * 64 + self._user_seq, price, qty, wall_ms, buyer_maker)
+        self._user_trades.append(trade)
         return trade
+
+    # ---- book shape ----------------------------------------------------------------------------
 
     def book(
         self,
@@ -293,21 +411,26 @@ class PairMarket:
         spread_bps: Decimal = Decimal(2),
         level_notional: Decimal = Decimal(25000),
     ) -> BookLevels:
-        """Synthetic book around the current price; deterministic for (seed, tick, sizes)."""
-        key = (self.tick, tick_size, step, depth, spread_bps, level_notional)
+        """The full synthetic book profile around the current price (before anything is taken).
+
+        Level i (0 = best) sits i basis points behind the best price and holds about (1 + 0.35 i)
+        times `level_notional`, with +-40 % seeded noise that changes each second."""
+        now = self.clock()
+        key = (now, tick_size, step, depth, spread_bps, level_notional)
         cached = self._book_cache.get(key)
         if cached is not None:
             return cached
         if len(self._book_cache) > 64:
             self._book_cache.clear()
-        mid = self.price
-        half = max(tick_size, floor_to(mid * spread_bps / Decimal(20000), tick_size))
+        mid = Decimal(repr(self.price_float(now)))
+        spread = spread_bps * Decimal(repr(round(self.spread_factor, 4)))
+        half = max(tick_size, floor_to(mid * spread / Decimal(20000), tick_size))
         best_bid = floor_to(mid - half, tick_size)
         best_ask = ceil_to(mid + half, tick_size)
         if best_ask <= best_bid:
             best_ask = best_bid + tick_size
         gap = max(tick_size, floor_to(mid * Decimal("0.0001"), tick_size))
-        rng = random.Random(seed_for(self.seed, self.tick, "book"))
+        rng = random.Random(seed_for(self.seed, self.venue, self.spec.pair, now // 1000, "book"))
         bids: list[tuple[Decimal, Decimal]] = []
         asks: list[tuple[Decimal, Decimal]] = []
         for i in range(depth):
@@ -323,56 +446,12 @@ class PairMarket:
         self._book_cache[key] = levels
         return levels
 
-    def klines(
-        self, interval_ms: int, start_ms: int | None = None, end_ms: int | None = None, limit: int = 500
-    ) -> list[Candle]:
-        """Candles of `interval_ms` aggregated from the 1m series, oldest first, at most `limit`."""
-        out: list[Candle] = []
-        for c in self.candles:
-            if start_ms is not None and c.open_ms + MINUTE_MS <= start_ms:
-                continue
-            if end_ms is not None and c.open_ms > end_ms:
-                break
-            bucket = c.open_ms // interval_ms * interval_ms
-            if out and out[-1].open_ms == bucket:
-                agg = out[-1]
-                agg.high = max(agg.high, c.high)
-                agg.low = min(agg.low, c.low)
-                agg.close = c.close
-                agg.volume += c.volume
-                agg.quote_volume += c.quote_volume
-                agg.trades += c.trades
-            else:
-                out.append(Candle(bucket, c.open, c.high, c.low, c.close, c.volume, c.quote_volume, c.trades))
-        if start_ms is not None:
-            return out[:limit]
-        return out[-limit:]
-
-    def stats_24h(self, wall_ms: int) -> Candle:
-        """Rolling 24h open/high/low/close/volume from the 1m series."""
-        since = wall_ms - 24 * 60 * MINUTE_MS
-        window = [c for c in self.candles if c.open_ms >= since] or [self.candles[-1]]
-        agg = Candle(window[0].open_ms, window[0].open, window[0].high, window[0].low, window[-1].close)
-        for c in window:
-            agg.high = max(agg.high, c.high)
-            agg.low = min(agg.low, c.low)
-            agg.volume += c.volume
-            agg.quote_volume += c.quote_volume
-            agg.trades += c.trades
-        agg.close = self.price
-        return agg
-
-
-def floor_to_min(qty: Decimal, step: Decimal) -> Decimal:
-    """Floor to the step, but never below one step (a level always has some size)."""
-    return max(step, floor_to(qty, step))
-
 
 _NON_ALNUM = re.compile(r"[^A-Z0-9]")
 
 
 class MarketData:
-    """All pairs of one venue, advanced together one tick per venue request."""
+    """All pairs of one venue, quoted from the shared reference market at the simulator clock."""
 
     def __init__(
         self,
@@ -380,19 +459,21 @@ class MarketData:
         seed: int,
         pairs: tuple[PairSpec, ...] = DEFAULT_PAIRS,
         clock: Callable[[], int] = now_ms,
+        reference: ReferenceMarket | None = None,
     ) -> None:
         self.venue = venue
         self.seed = seed
         self.clock = clock
         self.tick = 0
-        start = clock()
+        self.reference = reference if reference is not None else ReferenceMarket(seed)
+        register_assets(self.reference, pairs)
         self.pairs: dict[str, PairMarket] = {
-            s.pair: PairMarket(s, seed_for(seed, venue, s.pair), start) for s in pairs
+            s.pair: PairMarket(s, venue, seed, self.reference.pair(s.base, s.quote), clock) for s in pairs
         }
         self._by_compact = {_NON_ALNUM.sub("", p.upper()): p for p in self.pairs}
 
     def advance(self) -> int:
-        """One tick for the whole venue (pairs catch up lazily when read)."""
+        """Count one venue request (book sequence numbers); prices follow the clock, not this."""
         self.tick += 1
         return self.tick
 
@@ -401,38 +482,50 @@ class MarketData:
         return self._by_compact.get(_NON_ALNUM.sub("", symbol.upper()))
 
     def get(self, pair: str) -> PairMarket:
-        """The pair, caught up to the current tick (KeyError if unknown)."""
-        pm = self.pairs[pair]
-        if pm.tick < self.tick:
-            pm.advance_to(self.tick, self.clock())
-        return pm
+        """The pair (KeyError if unknown)."""
+        return self.pairs[pair]
 
     def all(self) -> list[PairMarket]:
-        """Every pair, caught up."""
-        return [self.get(p) for p in self.pairs]
+        """Every pair."""
+        return list(self.pairs.values())
 
-    def set_price(self, pair: str, price: Decimal) -> None:
-        """Admin: move a pair's price now."""
-        pm = self.get(pair)
-        pm.process.set_price(price)
-        pm.record_trade(price, pm.spec.step, self.clock(), buyer_maker=False)
+    def set_price(self, pair: str, price: Decimal, with_basis: bool = True) -> None:
+        """Admin: shift the pair's base asset from now on so this venue quotes `price` (every venue moves)."""
+        pm = self.pairs[pair]
+        now = self.clock()
+        target = float(price) / (pm._factor(now) if with_basis else 1.0)
+        quote_usd = self.reference.usd(pm.spec.quote, now)
+        self.reference.shift(pm.spec.base, target * quote_usd, now)
 
     def replay(self, pair: str, path: str | Path, speed: float = 1.0) -> int:
-        """Admin: replay a candle CSV on a pair; history is replaced by the file's candles; returns rows."""
+        """Admin: replay a candle CSV on the pair's base asset from the current minute; returns rows."""
         candles = load_candles_csv(path)
-        pm = self.get(pair)
-        pm.process.replay(candles, speed)
-        # Shift the file's timestamps so its first candle ends now; history then reads like the file.
-        shift = self.clock() - candles[0].open_ms - MINUTE_MS
-        pm.candles.clear()
-        pm.candles.append(
-            Candle(
-                candles[0].open_ms + shift,
-                candles[0].open,
-                candles[0].high,
-                candles[0].low,
-                candles[0].close,
-                candles[0].volume,
+        pm = self.pairs[pair]
+        now = self.clock()
+        quote_usd = self.reference.usd(pm.spec.quote, now)
+        rows = [
+            CandleRow(
+                float(c.open) * quote_usd,
+                float(c.high) * quote_usd,
+                float(c.low) * quote_usd,
+                float(c.close) * quote_usd,
+                float(c.volume),
             )
-        )
-        return len(candles)
+            for c in candles
+        ]
+        self.reference.replay(pm.spec.base, rows, now, speed, str(path))
+        return len(rows)
+
+
+def register_assets(ref: ReferenceMarket, pairs: tuple[PairSpec, ...]) -> None:
+    """Give every asset of `pairs` a reference path (USD start price from a stable-quoted pair)."""
+    for s in pairs:
+        if s.quote in ref.assets or s.quote.upper().startswith("USD"):
+            ref.ensure(s.quote, 1.0)
+    for _ in range(3):  # crosses may need their quote asset priced first
+        for s in pairs:
+            if s.base not in ref.assets and s.quote in ref.assets:
+                ref.ensure(s.base, float(s.price) * ref.assets[s.quote].usd0)
+        for s in pairs:
+            if s.quote not in ref.assets and s.base in ref.assets:
+                ref.ensure(s.quote, ref.assets[s.base].usd0 / float(s.price))

@@ -4,6 +4,11 @@ Pure logic (no I/O, no asyncio). Money is Decimal throughout. Venues own one Eng
 (spot, perp), translate `OrderRejected.reason` into their own error codes, and format `Order`/`Fill`.
 Balances move through a `Settlement` (see ledger.py), so the same engine serves spot wallets and
 margin accounts. Self-trades are avoided by skipping the taker's own resting orders.
+
+The synthetic book reacts: what a taker consumes from level i of a side is gone, and comes back
+linearly over `recovery_ms` of simulator time, so a large order pays slippage and the next one
+within the recovery time sees the dent. Dents are kept per level (distance from the best price), so
+they travel with the price rather than vanish when it moves by a tick.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from .market import MarketData, now_ms
+from .market import MarketData
 
 ZERO = Decimal(0)
 
@@ -202,6 +207,7 @@ class _Take:
     price: Decimal
     qty: Decimal
     maker: Order | None  # None: the synthetic book
+    level: int = -1  # synthetic level index (0 = best) when maker is None
 
 
 class Engine:
@@ -217,23 +223,25 @@ class Engine:
         book_depth: int = 20,
         spread_bps: Decimal = Decimal(2),
         level_notional: Decimal = Decimal(25000),
-        clock: Callable[[], int] = now_ms,
+        recovery_ms: int = 5000,
+        clock: Callable[[], int] | None = None,
     ) -> None:
         self.market = market
         self.settlement = settlement
         self.name = name
-        self.clock = clock
+        self.clock = clock if clock is not None else market.clock
         self.book_depth = book_depth
         self.spread_bps = spread_bps  # synthetic book: best bid/ask this far apart, in basis points
         self.level_notional = level_notional  # synthetic book: quote value of the first level
+        self.recovery_ms = recovery_ms  # synthetic book: how long a consumed level takes to refill
         self.instruments: dict[str, Instrument] = {}
         self.orders: dict[int, Order] = {}
         self._by_client: dict[tuple[str, str], Order] = {}
         self._by_account: dict[str, list[Order]] = {}
         self._bids: dict[str, list[Order]] = {}
         self._asks: dict[str, list[Order]] = {}
-        self._consumed: dict[tuple[str, int, Side, Decimal], Decimal] = {}
-        self._consumed_tick = -1
+        # (symbol, side of the book, level index) -> (qty taken, when): the dent, refilling linearly
+        self._consumed: dict[tuple[str, Side, int], tuple[Decimal, int]] = {}
         self._next_order_id = first_order_id
         self._next_trade_id = 1
         self._seq = 0
@@ -300,12 +308,13 @@ class Engine:
         """Public book: synthetic levels merged with resting user orders, best first."""
         inst = self.instruments[symbol]
         levels = self._levels(inst)
+        now = self.clock()
         bids: dict[Decimal, Decimal] = {}
         asks: dict[Decimal, Decimal] = {}
-        for px, q in levels.bids:
-            bids[px] = bids.get(px, ZERO) + q - self._taken(symbol, Side.BUY, px)
-        for px, q in levels.asks:
-            asks[px] = asks.get(px, ZERO) + q - self._taken(symbol, Side.SELL, px)
+        for i, (px, q) in enumerate(levels.bids):
+            bids[px] = bids.get(px, ZERO) + q - self._taken(symbol, Side.BUY, i, now)
+        for i, (px, q) in enumerate(levels.asks):
+            asks[px] = asks.get(px, ZERO) + q - self._taken(symbol, Side.SELL, i, now)
         for o in self._bids[symbol]:
             assert o.price is not None
             bids[o.price] = bids.get(o.price, ZERO) + o.remaining
@@ -382,7 +391,6 @@ class Engine:
             self.validate(inst, type_, qty, price, quote_qty)
         if type_ is OrdType.MARKET:
             price = None
-        self._refresh_consumed()
         now = self.clock()
         oid = self._next_order_id
         self._seq += 1
@@ -478,8 +486,7 @@ class Engine:
         return [self.cancel(account, o.symbol, o.order_id) for o in self.open_orders(account, symbol)]
 
     def sweep(self) -> list[Fill]:
-        """Fill resting orders the synthetic book has moved through (call once per tick)."""
-        self._refresh_consumed()
+        """Fill resting orders the synthetic book has moved through (call once per request)."""
         fills: list[Fill] = []
         now = self.clock()
         for symbol, inst in self.instruments.items():
@@ -490,15 +497,15 @@ class Engine:
             for book, opposite, taker_side in ((bids, levels.asks, Side.SELL), (asks, levels.bids, Side.BUY)):
                 for order in list(book):
                     assert order.price is not None
-                    for px, q in opposite:
+                    for i, (px, q) in enumerate(opposite):
                         crosses = px <= order.price if order.side is Side.BUY else px >= order.price
                         if not crosses or order.remaining <= 0:
                             break
-                        avail = q - self._taken(symbol, taker_side, px)
+                        avail = q - self._taken(symbol, taker_side, i, now)
                         take = min(avail, order.remaining)
                         if take <= 0:
                             continue
-                        self._consume(symbol, taker_side, px, take)
+                        self._consume(symbol, taker_side, i, take, now)
                         fills.append(self._fill(inst, order, order.price, take, True, None, now))
                     if order.remaining <= 0:
                         self._unrest(order)
@@ -512,23 +519,26 @@ class Engine:
             inst.tick, inst.step, self.book_depth, self.spread_bps, self.level_notional
         )
 
-    def _refresh_consumed(self) -> None:
-        if self._consumed_tick != self.market.tick:
-            self._consumed.clear()
-            self._consumed_tick = self.market.tick
-
-    def _taken(self, symbol: str, side: Side, px: Decimal) -> Decimal:
-        if self._consumed_tick != self.market.tick:
+    def _taken(self, symbol: str, side: Side, level: int, now: int) -> Decimal:
+        """What is still missing from a synthetic level at `now` (linear refill over recovery_ms)."""
+        got = self._consumed.get((symbol, side, level))
+        if got is None:
             return ZERO
-        return self._consumed.get((symbol, self._consumed_tick, side, px), ZERO)
+        qty, at = got
+        elapsed = max(0, now - at)
+        if self.recovery_ms <= 0 or elapsed >= self.recovery_ms:
+            del self._consumed[(symbol, side, level)]
+            return ZERO
+        return qty * (self.recovery_ms - elapsed) / self.recovery_ms
 
-    def _consume(self, symbol: str, side: Side, px: Decimal, qty: Decimal) -> None:
-        key = (symbol, self._consumed_tick, side, px)
-        self._consumed[key] = self._consumed.get(key, ZERO) + qty
+    def _consume(self, symbol: str, side: Side, level: int, qty: Decimal, now: int) -> None:
+        missing = self._taken(symbol, side, level, now) + qty
+        self._consumed[(symbol, side, level)] = (missing, now)
 
     def _plan(self, inst: Instrument, order: Order) -> list[_Take]:
         """What the order would take now, best price first, without changing anything."""
         buy = order.side is Side.BUY
+        now = self.clock()
         levels = self._levels(inst)
         synth = list(levels.asks if buy else levels.bids)
         # the synthetic side an incoming buy consumes is the ask side (side key SELL), and vice versa
@@ -550,7 +560,9 @@ class Engine:
             assert px is not None
             if order.price is not None and (px > order.price if buy else px < order.price):
                 break
-            avail = users[j].remaining if use_user else synth[i][1] - self._taken(inst.symbol, synth_side, px)
+            avail = (
+                users[j].remaining if use_user else synth[i][1] - self._taken(inst.symbol, synth_side, i, now)
+            )
             qty = avail if remaining is None else min(avail, remaining)
             if budget is not None:
                 affordable = (budget / (px * inst.contract_size) / inst.step).to_integral_value(
@@ -560,7 +572,7 @@ class Engine:
                 if qty <= 0:
                     break
             if qty > 0:
-                plan.append(_Take(px, qty, users[j] if use_user else None))
+                plan.append(_Take(px, qty, users[j] if use_user else None, -1 if use_user else i))
                 if remaining is not None:
                     remaining -= qty
                 if budget is not None:
@@ -574,9 +586,8 @@ class Engine:
     def _execute(self, inst: Instrument, order: Order, take: _Take, now: int) -> None:
         self._fill(inst, order, take.price, take.qty, False, take.maker.account if take.maker else None, now)
         if take.maker is None:
-            self._consume(
-                inst.symbol, Side.SELL if order.side is Side.BUY else Side.BUY, take.price, take.qty
-            )
+            side = Side.SELL if order.side is Side.BUY else Side.BUY
+            self._consume(inst.symbol, side, take.level, take.qty, now)
         else:
             maker = take.maker
             self._fill(inst, maker, take.price, take.qty, True, order.account, now)

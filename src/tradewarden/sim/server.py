@@ -25,6 +25,7 @@ from aiohttp import web
 from .clock import SimClock
 from .keys import KeyError_, KeyStore
 from .market import seed_for
+from .reference import ReferenceMarket
 from .venue import SimRequest, Venue, VenueError, dumps
 
 log = logging.getLogger("tradewarden.sim")
@@ -162,6 +163,10 @@ class SimContext:
     keys: KeyStore = field(default_factory=KeyStore)
     states: dict[str, VenueState] = field(default_factory=dict)
     clock: SimClock = field(default_factory=SimClock)
+    reference: ReferenceMarket = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reference = ReferenceMarket(self.seed)
 
     def now_ms(self, venue: str) -> int:
         """A venue's clock: the shared simulator clock plus the venue's admin skew."""
@@ -347,7 +352,7 @@ class SimServer:
         spec, handler, params = found
         req.path_params = params
         req.weight = spec.weight
-        venue.market.advance()
+        venue.market.advance()  # a sequence number for books; prices follow the clock, not requests
         venue.on_tick()
         retry_after = 0
         try:
@@ -435,12 +440,11 @@ class SimServer:
         if tail == "market" and method == "POST":
             return self._admin_market(body)
         if tail == "market" and method == "GET":
-            out = {}
-            for name, v in self.venues.items():
-                if q.get("venue") and q["venue"] != name:
-                    continue
-                out[name] = {pm.spec.pair: str(pm.price) for pm in v.market.all()}
-            return _ok(out)
+            return _ok(self._admin_market_view(q.get("venue")))
+        if tail == "clock" and method == "GET":
+            return _ok(self.ctx.clock.view())
+        if tail == "clock" and method == "POST":
+            return self._admin_clock(body)
         if tail == "requests" and method == "GET":
             return _ok(self._admin_requests(q))
         if tail == "orders" and method == "GET":
@@ -466,7 +470,7 @@ class SimServer:
         venue = self._venue(body.get("venue"))
         expires_ms = body.get("expires_ms")
         if body.get("expires_in_s") is not None:
-            expires_ms = int(time.time() * 1000 + float(body["expires_in_s"]) * 1000)
+            expires_ms = int(self.ctx.clock.now_ms() + float(body["expires_in_s"]) * 1000)
         extra = venue.key_extra(body)  # venue-specific key properties, validated before anything is stored
         key = self.ctx.keys.create(
             venue.name,
@@ -480,6 +484,7 @@ class SimServer:
             expires_ms=int(expires_ms) if expires_ms is not None else None,
             extra=extra,
         )
+        key.created_ms = self.ctx.clock.now_ms()  # key times follow the simulator clock
         balances = body.get("balances")
         venue.on_key_created(key, _decimals(balances) if balances is not None else None)
         out: dict[str, Any] = {"apiKey": key.api_key, "account": key.account, "created_at": key.created_ms}
@@ -527,7 +532,9 @@ class SimServer:
                 raise ValueError("limits must be an object of limit name -> count (null: documented value)")
             bad = [n for n, v in limits.items() if v is not None and (not isinstance(v, int) or v < 1)]
             if bad:
-                raise ValueError(f"limits {bad} must be whole numbers >= 1 (or null for the documented value)")
+                raise ValueError(
+                    f"limits {bad} must be whole numbers >= 1 (or null for the documented value)"
+                )
             for name, value in limits.items():
                 if value is None:
                     state.limits.pop(str(name), None)
@@ -540,43 +547,103 @@ class SimServer:
             venue.counters.clear()
         return _ok({"venue": venue.name, **asdict(state)})
 
+    def _admin_clock(self, body: dict[str, Any]) -> web.StreamResponse:
+        clock = self.ctx.clock
+        mode = body.get("mode")
+        if mode is None and "advance_ms" not in body:
+            raise ValueError(
+                'give {"mode": "real"}, {"mode": "virtual", "start": ms, "speed": x} or {"advance_ms": n}'
+            )
+        if mode == "real":
+            clock.set_real()
+        elif mode == "virtual":
+            start = body.get("start")
+            speed = float(body.get("speed", 0.0))
+            clock.set_virtual(int(start) if start is not None else clock.now_ms(), speed)
+        elif mode is not None:
+            raise ValueError('mode must be "real" or "virtual"')
+        if "advance_ms" in body:
+            clock.advance(int(body["advance_ms"]))
+        return _ok(clock.view())
+
+    def _admin_market_view(self, only: str | None) -> dict[str, Any]:
+        """Each venue's current price per pair, and where any replay stands ("replays", by asset)."""
+        out: dict[str, Any] = {}
+        for name, v in self.venues.items():
+            if only and only != name:
+                continue
+            out[name] = {pm.spec.pair: str(pm.price) for pm in v.market.all()}
+        now = self.ctx.clock.now_ms()
+        replays = {
+            asset: status
+            for asset in sorted(self.ctx.reference.assets)
+            if (status := self.ctx.reference.replay_status(asset, now)) is not None
+        }
+        if replays:
+            out["replays"] = replays
+        return out
+
     def _admin_market(self, body: dict[str, Any]) -> web.StreamResponse:
         targets = [self._venue(body["venue"])] if body.get("venue") else list(self.venues.values())
         symbol = str(body.get("symbol", "BTC/USDT"))
         result: dict[str, Any] = {}
+        book_keys = ("spread_bps", "depth", "recovery_ms", "level_notional")
         book_only = body.get("replay") is None and body.get("price") is None
-        if "spread_bps" in body or "depth" in body:
-            # synthetic book shape, for every engine of the target venues
-            spread = Decimal(str(body["spread_bps"])) if "spread_bps" in body else None
-            depth = int(body["depth"]) if "depth" in body else None
-            if (spread is not None and spread <= 0) or (depth is not None and not 1 <= depth <= 5000):
-                raise ValueError("spread_bps must be > 0 and depth within 1..5000")
-            for venue in targets:
-                for engine in venue.engines:
-                    engine.spread_bps = spread if spread is not None else engine.spread_bps
-                    engine.book_depth = depth if depth is not None else engine.book_depth
-                result[venue.name] = {"spread_bps": str(spread), "depth": depth}
+        if any(k in body for k in book_keys):
+            self._admin_book(targets, body, result)
             if book_only:
                 return _ok(result)
-        for venue in targets:
-            pair = venue.market.resolve(symbol)
-            if pair is None:
-                raise ValueError(f"unknown symbol {symbol!r} on {venue.name}")
-            if body.get("replay"):
-                path = Path(str(body["replay"]))
-                if not path.is_file():
-                    raise ValueError(f"replay file {path} not found")
-                rows = venue.market.replay(pair, path, float(body.get("speed", 1.0)))
-                result[venue.name] = {"pair": pair, "replay": str(path), "rows": rows}
-            elif body.get("price") is not None:
-                price = Decimal(str(body["price"]))
-                if price <= 0:
-                    raise ValueError("price must be positive")
-                venue.market.set_price(pair, price)
-                result[venue.name] = {"pair": pair, "price": str(price)}
-            else:
-                raise ValueError("give price, replay, spread_bps or depth")
+        # the market is one: a price or a replay moves the asset on every venue; the first target's
+        # pair names it (and, with "venue", that venue then quotes exactly the price given)
+        venue = targets[0]
+        pair = venue.market.resolve(symbol)
+        if pair is None:
+            raise ValueError(f"unknown symbol {symbol!r} on {venue.name}")
+        if body.get("replay"):
+            path = Path(str(body["replay"]))
+            if not path.is_file():
+                raise ValueError(f"replay file {path} not found")
+            speed = float(body.get("speed", 1.0))
+            if not 0 < speed <= 10_000:
+                raise ValueError("speed must be within (0, 10000] file minutes per simulator minute")
+            rows = venue.market.replay(pair, path, speed)
+            for v in targets:
+                result[v.name] = {"pair": pair, "replay": str(path), "rows": rows, "speed": speed}
+        elif body.get("price") is not None:
+            price = Decimal(str(body["price"]))
+            if not price.is_finite() or price <= 0:
+                raise ValueError("price must be a positive number")
+            venue.market.set_price(pair, price, with_basis=bool(body.get("venue")))
+            for v in targets:
+                result[v.name] = {"pair": pair, "price": str(v.market.get(pair).price)}
+        else:
+            raise ValueError("give price, replay, spread_bps, depth, recovery_ms or level_notional")
         return _ok(result)
+
+    def _admin_book(self, targets: list[Venue], body: dict[str, Any], result: dict[str, Any]) -> None:
+        """Synthetic book shape (spread, levels, refill time, first level's notional) for every engine."""
+        spread = Decimal(str(body["spread_bps"])) if "spread_bps" in body else None
+        depth = int(body["depth"]) if "depth" in body else None
+        recovery = int(body["recovery_ms"]) if "recovery_ms" in body else None
+        notional = Decimal(str(body["level_notional"])) if "level_notional" in body else None
+        if (spread is not None and spread <= 0) or (depth is not None and not 1 <= depth <= 5000):
+            raise ValueError("spread_bps must be > 0 and depth within 1..5000")
+        if recovery is not None and not 0 <= recovery <= 86_400_000:
+            raise ValueError("recovery_ms must be within 0..86400000")
+        if notional is not None and not (notional.is_finite() and notional > 0):
+            raise ValueError("level_notional must be a positive quote amount")
+        for venue in targets:
+            for engine in venue.engines:
+                engine.spread_bps = spread if spread is not None else engine.spread_bps
+                engine.book_depth = depth if depth is not None else engine.book_depth
+                engine.recovery_ms = recovery if recovery is not None else engine.recovery_ms
+                engine.level_notional = notional if notional is not None else engine.level_notional
+            result[venue.name] = {
+                "spread_bps": str(spread),
+                "depth": depth,
+                "recovery_ms": recovery,
+                "level_notional": None if notional is None else str(notional),
+            }
 
     def _admin_requests(self, q: Any) -> list[dict[str, Any]]:
         venue, api_key = q.get("venue"), q.get("api_key")

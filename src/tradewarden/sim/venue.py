@@ -151,7 +151,10 @@ class Venue:
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
         self.keys: KeyStore = ctx.keys
-        self.market = MarketData(self.name, ctx.seed, self.pairs)
+        # every venue quotes the one reference market at the one simulator clock
+        self.market = MarketData(
+            self.name, ctx.seed, self.pairs, clock=ctx.clock.now_ms, reference=ctx.reference
+        )
         self.engines: list[Engine] = []
         #: order-count, per-endpoint and per-UID windows (beside the server's per-IP weight meter)
         self.counters = Counters()

@@ -79,11 +79,17 @@ async def test_request_log_and_orders(sim: SimServer, make_key: MakeKey, ccxt_cl
     assert await admin_get(sim.url, "/_sim/orders", api_key=b["apiKey"]) == []
 
 
+T0 = 1_767_225_600_000  # 2026-01-01T00:00Z, a minute boundary
+
+
 async def test_market_price_and_replay(sim: SimServer, ccxt_client: MakeClient, tmp_path: Path) -> None:
     ex = ccxt_client("binance")
+    okx = ccxt_client("okx")
+    await admin(sim.url, "POST", "/_sim/clock", {"mode": "virtual", "start": T0, "speed": 0})
     await admin(sim.url, "POST", "/_sim/market", {"venue": "binance", "symbol": "BTCUSDT", "price": 12345})
-    # one request = one tick of the walk: the price is still within a few ticks' noise of the set value
-    assert abs((await ex.fetch_ticker("BTC/USDT"))["last"] - 12345) < 12345 * 0.01
+    # the shift is on the one market: Binance quotes the price given, OKX the same within its basis
+    assert abs((await ex.fetch_ticker("BTC/USDT"))["last"] - 12345) <= 0.01
+    assert abs((await okx.fetch_ticker("BTC/USDT"))["last"] - 12345) < 12345 * 0.0005
     await admin(sim.url, "POST", "/_sim/market", {"venue": "binance", "spread_bps": 40, "depth": 7})
     book = await ex.fetch_order_book("BTC/USDT")
     assert len(book["bids"]) == len(book["asks"]) == 7
@@ -99,9 +105,19 @@ async def test_market_price_and_replay(sim: SimServer, ccxt_client: MakeClient, 
         sim.url, "POST", "/_sim/market", {"venue": "binance", "symbol": "BTC/USDT", "replay": str(csv)}
     )
     assert result["binance"]["rows"] == 5
-    seen = {(await ex.fetch_ticker("BTC/USDT"))["last"] for _ in range(8)}
-    allowed = {float(v) for row in rows for v in row[1:]}
-    assert seen <= allowed and len(seen) > 1
+    # time, not requests, moves the replay: at each minute's start the price is that row's open
+    for row in rows:
+        for _ in range(3):
+            assert abs((await ex.fetch_ticker("BTC/USDT"))["last"] - row[1]) < row[1] * 0.0002
+        await admin(sim.url, "POST", "/_sim/clock", {"advance_ms": 60_000})
+    status = (await admin_get(sim.url, "/_sim/market"))["replays"]["BTC"]
+    assert status["ended"] is True and status["rows"] == 5 and status["holding"] == 7009
+    await admin(sim.url, "POST", "/_sim/clock", {"advance_ms": 3_600_000})
+    assert abs((await ex.fetch_ticker("BTC/USDT"))["last"] - 7009) < 7009 * 0.0002  # holds, no loop
+    candles = await ex.fetch_ohlcv("BTC/USDT", "1m", since=T0, limit=5)
+    assert [c[0] for c in candles] == [T0 + i * 60_000 for i in range(5)]
+    for candle, row in zip(candles, rows, strict=True):
+        assert all(abs(got - want) < want * 0.0002 for got, want in zip(candle[1:5], row[1:5], strict=True))
     async with (
         aiohttp.ClientSession() as s,
         s.post(
@@ -118,6 +134,8 @@ async def _scenario(seed: int) -> dict[str, Any]:
         )
         ex = ccxt_async.binance({"apiKey": key["apiKey"], "secret": key["secret"], "enableRateLimit": False})
         apply_endpoint_override(ex, server.url)
+        # prices follow the simulator clock: freeze it at the same instant in both runs
+        await admin(server.url, "POST", "/_sim/clock", {"mode": "virtual", "start": T0, "speed": 0})
         try:
             return await _steps(ex, server)
         finally:
@@ -125,14 +143,19 @@ async def _scenario(seed: int) -> dict[str, Any]:
 
 
 async def _steps(ex: Any, server: SimServer) -> dict[str, Any]:
+    await ex.load_time_difference()  # a client whose clock is off syncs to the server's (virtual) time
     await ex.load_markets()
     ticker = await ex.fetch_ticker("BTC/USDT")
     book = await ex.fetch_order_book("ETH/USDT", 5)
+    await ex.load_time_difference()
     market = await ex.create_order("BTC/USDT", "market", "buy", 0.05)
     limit_price = float(ex.price_to_precision("ETH/USDT", book["asks"][0][0] * 1.001))
+    await ex.load_time_difference()
     resting = await ex.create_order("ETH/USDT", "limit", "sell", 1, limit_price)
     for _ in range(30):
+        await admin(server.url, "POST", "/_sim/clock", {"advance_ms": 1000})
         await ex.fetch_ticker("ETH/USDT")
+    await ex.load_time_difference()
     final = await ex.fetch_order(resting["id"], "ETH/USDT")
     balance = await ex.fetch_balance()
     return {

@@ -587,8 +587,7 @@ class OkxVenue(Venue):
         # opening prices of the current day in UTC and in UTC+8
         day, h8 = 86_400_000, 8 * 3_600_000
         day0, day8 = now // day * day, (now + h8) // day * day - h8
-        sod0 = next((c.open for c in pm.candles if c.open_ms >= day0), st.open)
-        sod8 = next((c.open for c in pm.candles if c.open_ms >= day8), st.open)
+        sod0, sod8 = pm.price_at(day0), pm.price_at(day8)
         return {
             "instType": lst.inst_type,
             "instId": i.symbol,
