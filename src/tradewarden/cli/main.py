@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from tradewarden import __version__
-from tradewarden.cli import connections, serve, tokens, vault
+from tradewarden.cli import backtest, connections, serve, tokens, vault
 from tradewarden.cli.common import PASSPHRASE_FILE_OPTION, app_context, err, out, read_passphrase
 from tradewarden.cli.sim import sim_app
 from tradewarden.logs import write_crash_log
@@ -30,6 +30,7 @@ app.add_typer(tokens.app, name="tokens")
 app.command("serve")(serve.serve)
 app.command("up")(serve.up)
 app.add_typer(sim_app, name="sim")
+app.add_typer(backtest.app, name="backtest")
 
 
 def _version(value: bool) -> None:
