@@ -469,7 +469,7 @@ class PerpSettlement:
 
 
 def liquidation_price(
-    qty: Decimal, entry: Decimal, backing: Decimal, mmr: Decimal, contract_size: Decimal
+    qty: Decimal, entry: Decimal, backing: Decimal, mmr: Decimal, contract_size: Decimal = Decimal(1)
 ) -> Decimal:
     """Mark at which backing + unrealized PnL equals maintenance margin (0 when never reached).
 
