@@ -5,9 +5,10 @@ Rules:
   (equal ratios), rounded to the tick size.
 - Start. At the first `decide` the level nearest the price is left empty; every level below it gets a
   limit buy, every level above it a limit sell. The amount at level i is `order_amount / price[i]`
-  (floored to the lot size) for a buy, and a sell at level i sells what a buy at level i - 1 bought
-  (`order_amount / price[i - 1]`). The base the initial sells need is bought first with one market order
-  (spot: the base must be held before it is offered); the limit orders follow once it has filled.
+  (floored to the lot size, or to 1e-12) for a buy, and a sell at level i sells what a buy at level
+  i - 1 bought (`order_amount / price[i - 1]`). The base the initial sells need is bought first with
+  one market order (spot: the base must be held before it is offered); the limit orders follow once it
+  has filled.
 - Replacement. A buy filled at level i leaves level i empty and places a sell at level i + 1; a sell
   filled at level i places a buy at level i - 1. In general: after any fill, the filled level becomes the
   empty one, levels below it hold buys and levels above it hold sells; missing orders are placed and an
@@ -53,6 +54,9 @@ from tradewarden.domain.strategies.values import check_keys, choice, int_in, req
 
 KEYS: tuple[str, ...] = ("lower", "upper", "levels", "spacing", "order_amount", "trailing")
 MAX_LEVELS = 500
+# Without a lot size, amounts are floored to this step so that sums of them stay exact in Decimal
+# (the initial buy must equal the sells it pays for, digit for digit).
+AMOUNT_STEP = Decimal("1e-12")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +170,7 @@ def parse(values: SettingsValues, context: Context) -> GridSettings:
     if minimum is not None and amount < minimum:
         raise SettingsError("order_amount", amount, f"below the market's minimum notional {minimum}")
     ratio = max(b / a for a, b in pairwise(prices))
-    worst = amount * (levels - 1) * ratio
+    worst = max(amount * (levels - 1) * b / a for a, b in pairwise(prices))
     risk.check_margin_limit(
         worst, context.margin_limit, f"{levels - 1} slots x {amount} x neighbour ratio {ratio:.6f}"
     )
@@ -194,7 +198,7 @@ def initial_state(settings: GridSettings) -> GridState:
 def _amount(s: GridSettings, prices: tuple[Decimal, ...], level: int, side: OrderSide) -> Decimal:
     """Base amount of the order at `level`: a sell sells what the buy one level below bought."""
     at = prices[level] if side == "buy" else prices[level - 1]
-    return floor_to_step(s.order_amount / at, s.rules.lot_size)
+    return floor_to_step(s.order_amount / at, s.rules.lot_size or AMOUNT_STEP)
 
 
 def _nearest(prices: tuple[Decimal, ...], price: Decimal) -> int:
