@@ -66,6 +66,7 @@ class FillRow:
     fee: Decimal
     realized_delta: Decimal
     group: int
+    exit_why: str | None = None  # the strategy's reason for a closing order, when its state says it
 
 
 @dataclass
@@ -114,7 +115,17 @@ class _Run:
             fill = Fill(tag, result.side, ex.price, ex.amount, ex.fee, self.ts)
             self.state = self.strategy.on_fill(self.settings, self.state, fill)
             self.out.fills.append(
-                FillRow(self.candle, tag, result.side, ex.price, ex.amount, ex.fee, Decimal(0), self.group)
+                FillRow(
+                    self.candle,
+                    tag,
+                    result.side,
+                    ex.price,
+                    ex.amount,
+                    ex.fee,
+                    Decimal(0),
+                    self.group,
+                    getattr(self.state, "last_exit", None),
+                )
             )
         if ended:
             # A candle fill is always complete: the order is over, so it leaves the strategy's in-flight list.

@@ -71,7 +71,9 @@ def unsupported(strategy: str, settings: Any) -> str | None:
             return "entry=rsi:... (indicators are computed by the reference engine's caller)"
         return None
     if strategy == "grid":
-        return "grid (its numba loop is not built yet)"
+        from tradewarden.services.backtest import fast_grid
+
+        return fast_grid.unsupported(settings)
     return f"strategy {strategy!r}"
 
 
@@ -183,7 +185,9 @@ def run_ours(candles: Candles, strategy: str, settings: Any, *, capital: float) 
     """The fast path for `fills="ours"`."""
     if strategy == "dca":
         return run_dca_ours(candles, settings, capital=capital)
-    raise ValueError(f"no fast path for {strategy!r}")
+    from tradewarden.services.backtest import fast_grid
+
+    return fast_grid.run_grid_ours(candles, settings, capital=capital)
 
 
 def run_freqtrade(candles: Candles, rules: FtRules, *, capital: float) -> BacktestResult:

@@ -16,6 +16,7 @@ st (ints):   has_group, recovery, cooldown_until (-1: none), groups_opened, trad
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +27,7 @@ from tradewarden.services.backtest.results import ADDON, BASE, STOP_LOSS, TAKE_P
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
+Rec = tuple[Any, ...]  # the eight fill-record arrays (see fast.Records)
 
 # float state
 FIRST, QTY, COST, FEES, PEAK, REALIZED, FEES_TOTAL = range(7)
@@ -335,7 +337,7 @@ def _act(
     ts: int,
     candle: int,
     order: F64,
-    rec: tuple,  # type: ignore[type-arg]
+    rec: Rec,
 ) -> bool:  # pragma: no cover - compiled; one decide call and its fill; True when something filled
     action = _decide(p, fs, st, dev, quote, deep, used, skipped, reported, price, ts, candle, order)
     if action == NONE:
@@ -431,7 +433,7 @@ def dca_kernel(
     deep: I8,
     fs: F64,
     st: I64,
-    rec: tuple,  # type: ignore[type-arg]
+    rec: Rec,
     max_follow_ups: int,
 ) -> float:  # pragma: no cover - compiled; returns the largest margin used
     n = opens.shape[0]

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from tradewarden.domain.fills import Fees, MarketRules
 from tradewarden.domain.strategies.base import Context, SettingsError, parse_set_args
-from tradewarden.services.backtest import engine, fast, freqtrade
+from tradewarden.services.backtest import engine, fast, freqtrade, results
 from tradewarden.services.backtest.candles import Candles, check_pair, load_candles
 from tradewarden.services.backtest.results import BacktestResult, Fills, summarize
 from tradewarden.services.errors import InputError
@@ -151,7 +151,7 @@ def run_reference(
     rows = [
         (
             f.candle,
-            _kind(f.tag),
+            _kind(f),
             1 if f.side == "buy" else -1,
             float(f.price),
             float(f.amount),
@@ -178,18 +178,17 @@ def run_reference(
     )
 
 
-def _kind(tag: str) -> int:
-    from tradewarden.services.backtest import results as r
-
-    if "-base" in tag:
-        return r.BASE
-    if "-addon" in tag:
-        return r.ADDON
-    if "-close" in tag:
-        return r.TAKE_PROFIT
-    if "sell" in tag:
-        return r.GRID_SELL
-    return r.GRID_BUY
+def _kind(row: engine.FillRow) -> int:
+    """The results kind of a reference fill, from its tag (dca.py and grid.py name their orders)."""
+    if row.tag.startswith("dca-"):
+        if "-base" in row.tag:
+            return results.BASE
+        if "-addon" in row.tag:
+            return results.ADDON
+        return results.STOP_LOSS if row.exit_why == "stop_loss" else results.TAKE_PROFIT
+    if "-init-" in row.tag:
+        return results.INVENTORY
+    return results.GRID_BUY if row.side == "buy" else results.GRID_SELL
 
 
 def freqtrade_rules(parsed: Any) -> freqtrade.FtRules:
