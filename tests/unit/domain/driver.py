@@ -33,6 +33,7 @@ class Driver:
     resting: dict[str, PlaceOrder] = field(default_factory=dict)
     actions: list[Action] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
+    decisions: list[tuple[Any, tuple[Action, ...]]] = field(default_factory=list)  # (state decided, actions)
 
     def __post_init__(self) -> None:
         if self.state is None:
@@ -69,6 +70,8 @@ class Driver:
             view = MarketView(ts, p, indicators={k.replace("_", ":"): v for k, v in indicators.items()})
             decision = self.strategy.decide(self.settings, self.state, view)
             self.state = decision.state
+            if decision.actions:
+                self.decisions.append((decision.state, decision.actions))
             filled = False
             for a in decision.actions:
                 out.append(a)

@@ -3,6 +3,7 @@ deep zones only; exit at break-even plus fees (or the set profit); events with r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal as D
 
 from tradewarden.domain.fills import Fees
@@ -12,7 +13,7 @@ from tradewarden.domain.strategies.base import StrategyEvent
 from .test_dca_rules import high, low, make, placed
 
 
-def kinds(acts: list[object]) -> list[str]:
+def kinds(acts: Sequence[object]) -> list[str]:
     return [a.kind if isinstance(a, StrategyEvent) else type(a).__name__ for a in acts]
 
 
@@ -75,7 +76,7 @@ def test_deep_level_outside_recovery_is_refused_once_and_used_after_entering() -
     d = make({"recovery_drawdown_pct": "50", "deep_zone_from_pct": "5"})
     d.call("100")
     acts = d.call("93", follow_up=False)
-    refused = [a for a in acts if getattr(a, "kind", "") == "refused"]
+    refused = [a for a in acts if isinstance(a, StrategyEvent) and a.kind == "refused"]
     assert len(refused) == 1 and "add-on 3 at -6.00% is in the deep zone" in refused[0].reason
     assert [o.tag for o in placed(acts)] == ["dca-g1-addon1-2"]
     d.call("93")  # fills add-on 1's follow-up: add-on 2, then shallow used up -> recovery -> deep add-on 3

@@ -9,7 +9,7 @@ import pytest
 
 from tradewarden.domain.fills import Fees
 from tradewarden.domain.strategies import dca
-from tradewarden.domain.strategies.base import Context, PlaceOrder, SettingsError
+from tradewarden.domain.strategies.base import Context, PlaceOrder, SettingsError, StrategyEvent
 
 from .driver import Driver
 
@@ -239,7 +239,7 @@ def test_runtime_margin_refusal_skips_the_level() -> None:
     d.state = replace(d.state, group=replace(g, cost=D(700), qty=D(7)))
     acts = d.call("98")
     assert placed(acts) == []
-    (ev,) = [a for a in acts if getattr(a, "kind", "") == "refused"]
+    (ev,) = [a for a in acts if isinstance(a, StrategyEvent) and a.kind == "refused"]
     assert "850" in ev.reason and "812.5" in ev.reason
     assert d.state.group.skipped == (1,)
     assert low(d) == D(96)

@@ -6,16 +6,16 @@ from decimal import Decimal as D
 
 import pytest
 
-from tradewarden.domain.fills import Fees, MarketRules
+from tradewarden.domain.fills import Fees, MarketRules, floor_to_step
 from tradewarden.domain.strategies import grid
-from tradewarden.domain.strategies.base import CancelOrder, Context, PlaceOrder, SettingsError
+from tradewarden.domain.strategies.base import CancelOrder, Context, PlaceOrder, SettingsError, Triggers
 
 from .driver import Driver
 
 
 def q(x: D) -> D:
     """An amount floored to the grid's default amount step."""
-    return grid.floor_to_step(x, grid.AMOUNT_STEP)
+    return floor_to_step(x, grid.AMOUNT_STEP)
 
 
 BASE = {"lower": "90", "upper": "110", "levels": "5", "order_amount": "100"}
@@ -55,7 +55,7 @@ def test_layout_leaves_the_nearest_level_empty_and_buys_base_for_the_sells() -> 
         D(105): D(1),
         D(110): q(D(100) / D(105)),
     }
-    assert grid.triggers(d.settings, d.state) == grid.Triggers()  # only fills matter now
+    assert grid.triggers(d.settings, d.state) == Triggers()  # only fills matter now
 
 
 def test_each_fill_is_replaced_by_its_opposite_one_level_away() -> None:
