@@ -125,7 +125,7 @@ class WeightMeter:
         weight: int,
         state: VenueState,
         now: float,
-        limit: int | None | EllipsisType = ...,
+        limit: int | EllipsisType | None = ...,
     ) -> tuple[int, int, bool]:
         """Count a request in pool `ip` (an IP, or a venue's pool name); limit defaults to the state's.
 

@@ -754,8 +754,12 @@ class BybitVenue(Venue):
         limit = self._limit(p, 200, 1000)
         start = self._int(p, "start")
         end = self._int(p, "end")
-        candles = self._pm(inst).klines(INTERVALS[interval] * MINUTE_MS, start, end, 1_000_000)
-        candles = candles[-limit:]
+        step = INTERVALS[interval] * MINUTE_MS
+        # Get Kline: with `start` the answer pages forward from the candle that contains `start` (at
+        # most `limit` of them, up to `end`); without it, the newest `limit` up to `end`. Either way
+        # the list is sorted newest first.
+        first = None if start is None else start // step * step
+        candles = self._pm(inst).klines(step, first, end, limit)
         rows = []
         for c in reversed(candles):
             # inverse: volume in contracts (USD), turnover in coin

@@ -125,6 +125,13 @@ NETWORKS: dict[str, list[tuple[str, str]]] = {
 KEY_RE = re.compile(r"^[A-Za-z0-9]{1,128}$")
 NUM_RE = re.compile(r"^[0-9]{1,20}(\.[0-9]{1,20})?$")
 SPOT_ERROR = 400  # spot v3 business and auth errors come with HTTP 400 ("4XX ... sender's side")
+# spot v3 "LIMITS": IP and UID limits are independent; every endpoint has its own 500 weight per
+# 10 s per IP, and (for endpoints with a UID weight, i.e. the keyed ones) its own 500 per 10 s per UID
+SPOT_ENDPOINT_IP = ("endpoint_ip", 500, 10_000)
+SPOT_ENDPOINT_UID = ("endpoint_uid", 500, 10_000)
+# contract docs: each endpoint's "Rate limit: 20 times/2 seconds" (per UID when keyed, else per IP);
+# over it the answer is code 510 "Excessive frequency of requests" (rate_limited)
+CONTRACT_ENDPOINT = ("contract_endpoint", 20, 2_000)
 CONTRACT_ERROR = 200  # contract errors: HTTP 200, {"success": false, "code": ..., "message": ...}
 
 
@@ -278,6 +285,33 @@ class MexcVenue(Venue):
         if self._is_contract(req):
             return VenueError(status, 510, "Excessive frequency of requests", headers=headers)
         return VenueError(status, 429, "Too Many Requests", headers=headers)
+
+    def admit(self, req: SimRequest) -> None:
+        """Per-endpoint limits beside the per-IP budget (see SPOT_ENDPOINT_* and CONTRACT_ENDPOINT)."""
+        found = self.match(req.method, req.host, req.path)
+        if found is None:
+            return
+        endpoint = (req.method, found[0].path)
+        contract = self._is_contract(req)
+        req.api_key_id = req.headers.get("ApiKey" if contract else "X-MEXC-APIKEY")
+        key = self.keys.get(req.api_key_id)
+        uid = key.account if key is not None and key.venue == self.name else None
+        checks: list[tuple[tuple[str, ...], str, int, int, int]] = []
+        if contract:
+            name, default, window = CONTRACT_ENDPOINT
+            checks.append(((name, *endpoint, uid or req.remote), name, default, window, 1))
+        else:
+            name, default, window = SPOT_ENDPOINT_IP
+            checks.append(((name, *endpoint, req.remote), name, default, window, req.weight))
+            if uid is not None:
+                name, default, window = SPOT_ENDPOINT_UID
+                checks.append(((name, *endpoint, uid), name, default, window, req.weight))
+        for subject, name, default, window, cost in checks:
+            verdict = self.counters.hit(subject, self.limit(name, default), window, req.now_ms, cost)
+            if not verdict.allowed:
+                # the same answer as the per-IP budget: spot 429 "Too Many Requests", contract 510
+                limit = self.limit(name, default)
+                raise self.rate_limited(req, verdict.count, limit, verdict.retry_after_s, banned=False)
 
     def down_response(self, req: SimRequest) -> web.Response:
         """Maintenance answer: HTTP 503 with MEXC's maintenance body (code 500, announcement link)."""

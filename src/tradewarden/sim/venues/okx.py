@@ -46,6 +46,28 @@ if TYPE_CHECKING:
 
 HOST = "www.okx.com"
 V5 = "/api/v5"
+
+# Per-endpoint limits beside the per-IP budget (v5 docs, each endpoint's "Rate Limit" and "Rate limit
+# rule" lines): (admin limit name, requests, window ms, counted per). Placing, amending and cancelling
+# count per user ID and instrument; reading balance and positions per user ID.
+ENDPOINT_LIMITS: dict[tuple[str, str], tuple[str, int, int, str]] = {
+    ("POST", V5 + "/trade/order"): ("order", 60, 2_000, "uid+inst"),
+    ("POST", V5 + "/trade/amend-order"): ("amend", 60, 2_000, "uid+inst"),
+    ("POST", V5 + "/trade/cancel-order"): ("cancel", 60, 2_000, "uid+inst"),
+    ("GET", V5 + "/trade/order"): ("get_order", 60, 2_000, "uid+inst"),
+    ("GET", V5 + "/account/balance"): ("balance", 10, 2_000, "uid"),
+    ("GET", V5 + "/account/positions"): ("positions", 10, 2_000, "uid"),
+}
+# "Place multiple orders" / "Cancel multiple orders": 300 orders per 2 s per user ID and instrument,
+# counted per order; a batch of one order counts as a single "Place order" / "Cancel order"
+BATCH_LIMITS: dict[str, tuple[str, str, int, int]] = {
+    V5 + "/trade/batch-orders": ("order", "batch_orders", 300, 2_000),
+    V5 + "/trade/cancel-batch-orders": ("cancel", "batch_cancel", 300, 2_000),
+}
+# "OKX will introduce sub-account rate limit" (help centre, 2024): at most 1000 new and amended
+# orders per 2 s per (sub-)account, beside the per-instrument rule
+SUB_ACCOUNT_ORDERS = ("sub_account_orders", 1000, 2_000)
+RATE_LIMIT_MSG = "Rate limit reached. Please refer to API documentation and throttle requests accordingly."
 ZERO = Decimal(0)
 #: "The request will expire 30 seconds after the timestamp" (REST Authentication, Making Requests)
 TIMESTAMP_WINDOW_MS = 30_000
@@ -385,7 +407,51 @@ class OkxVenue(Venue):
         self, req: SimRequest, used: int, limit: int, retry_after: int, banned: bool
     ) -> VenueError:
         """50011 with HTTP 429 (Error Code: "Rate limit reached"); OKX does not ban."""
-        return VenueError(429, "50011", "Too Many Requests")
+        return VenueError(429, "50011", RATE_LIMIT_MSG)
+
+    def admit(self, req: SimRequest) -> None:
+        """Per-endpoint limits per user ID (and instrument): ENDPOINT_LIMITS, BATCH_LIMITS and the
+        sub-account order limit; over any of them: HTTP 429 with 50011."""
+        rule = ENDPOINT_LIMITS.get((req.method, req.path))
+        batch = BATCH_LIMITS.get(req.path) if req.method == "POST" else None
+        if rule is None and batch is None:
+            return
+        req.api_key_id = req.headers.get("OK-ACCESS-KEY")
+        key = self.keys.get(req.api_key_id)
+        if key is None or key.venue != self.name:
+            return  # authentication answers first
+        uses: list[tuple[str, int, int, tuple[str, ...]]] = []
+        if rule is not None:
+            name, default, window, per = rule
+            inst = (self._inst_ids(req)[:1] or [""]) if per == "uid+inst" else []
+            uses.append((name, default, window, (name, key.account, *inst)))
+        elif batch is not None:
+            single, name, default, window = batch
+            insts = self._inst_ids(req)
+            if len(insts) == 1:
+                _, default, window, _per = ENDPOINT_LIMITS[
+                    ("POST", V5 + ("/trade/order" if single == "order" else "/trade/cancel-order"))
+                ]
+                name = single
+            uses += [(name, default, window, (name, key.account, inst)) for inst in insts]
+        if uses and uses[0][0] in ("order", "amend", "batch_orders"):
+            sub_name, sub_default, sub_window = SUB_ACCOUNT_ORDERS
+            uses += [(sub_name, sub_default, sub_window, (sub_name, key.account))] * len(uses)
+        for name, default, window, subject in uses:
+            if not self.counters.hit(subject, self.limit(name, default), window, req.now_ms).allowed:
+                raise VenueError(429, "50011", RATE_LIMIT_MSG)
+
+    @staticmethod
+    def _inst_ids(req: SimRequest) -> list[str]:
+        """instId of a GET query, a JSON order, or each order of a JSON batch."""
+        if req.method == "GET":
+            return [req.query.get("instId", "")]
+        try:
+            body = req.json()
+        except ValueError:
+            return [""]
+        items = body if isinstance(body, list) else [body]
+        return [str(o.get("instId", "")) for o in items if isinstance(o, dict)]
 
     def fault_error(self, req: SimRequest, status: int) -> web.Response:
         """Injected HTTP faults in OKX's shape where OKX has a code for them."""
