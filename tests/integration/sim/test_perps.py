@@ -124,3 +124,64 @@ async def test_binance_usdm_perps(sim: SimServer, make_key: MakeKey, ccxt_client
     insurance = await ex.fapiPrivateGetIncome({"symbol": "BTCUSDT", "incomeType": "INSURANCE_CLEAR"})
     pnl = D(closing["realizedPnl"])
     assert [D(r["income"]) for r in insurance] == [-(margin + pnl)]
+
+
+def okx_usdt(bal: dict[str, Any]) -> tuple[Decimal, Decimal]:
+    """(cashBal, upl) of USDT in an OKX account/balance answer."""
+    row = next(d for d in bal["info"]["data"][0]["details"] if d["ccy"] == "USDT")
+    return D(row["cashBal"]), D(row["upl"])
+
+
+async def test_okx_swap_perps(sim: SimServer, make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    sym, contracts, ct_val, lev = "BTC/USDT:USDT", D(1), D("0.01"), 10
+    key = await make_key("okx", permissions=FUTURES)
+    ex = ccxt_client("okx", key)
+    await ex.load_markets()
+    await start_virtual_clock(sim)
+
+    fr = await ex.fetch_funding_rate(sym)
+    assert abs(dec(fr["fundingRate"])) <= CAP and fr["fundingTimestamp"] % INTERVAL == 0
+    assert fr["fundingTimestamp"] > sim.ctx.clock.now_ms()
+    hist = await ex.fetch_funding_rate_history(sym, limit=3)
+    assert len(hist) == 3 and hist[1]["timestamp"] - hist[0]["timestamp"] == INTERVAL
+    mark = await ex.publicGetPublicMarkPrice({"instType": "SWAP", "instId": "BTC-USDT-SWAP"})
+    assert D(mark["data"][0]["markPx"]) > 0
+
+    await ex.set_margin_mode("isolated", sym, {"lever": lev})
+    await ex.set_leverage(lev, sym, {"mgnMode": "isolated"})
+    start_cash, _ = okx_usdt(await ex.fetch_balance())
+    await ex.create_order(sym, "market", "buy", float(contracts), None, {"tdMode": "isolated"})
+    fill = (await ex.fetch_my_trades(sym))[-1]["info"]
+    entry, fee = D(fill["fillPx"]), -D(fill["fee"])
+    size = contracts * ct_val
+    margin = entry * size / lev
+    assert fee == entry * size * D("0.0005")
+    pos = (await ex.fetch_positions([sym]))[0]
+    assert pos["info"]["mgnMode"] == "isolated" and D(pos["info"]["margin"]) == margin
+    assert abs(D(pos["info"]["liqPx"]) - hand_liq_long(entry, size, margin)) <= D("0.1")
+    assert okx_usdt(await ex.fetch_balance())[0] == start_cash - fee
+
+    t_fund = await jump_past_funding(sim, [ex])
+    paid = await ex.fetch_funding_history(sym)
+    assert len(paid) == 1 and paid[0]["timestamp"] == t_fund
+    assert paid[0]["info"]["type"] == "8" and paid[0]["info"]["subType"] in ("173", "174")
+    row = next(h for h in await ex.fetch_funding_rate_history(sym, t_fund) if h["timestamp"] == t_fund)
+    rate = D(row["info"]["fundingRate"])
+    funding = dec(paid[0]["amount"])
+    mark_then = D(paid[0]["info"]["px"])
+    assert funding == (-size * mark_then * rate).quantize(D("0.00000001"))
+    assert okx_usdt(await ex.fetch_balance())[0] == start_cash - fee + funding
+    margin += funding
+    pos = (await ex.fetch_positions([sym]))[0]
+    assert D(pos["info"]["margin"]) == margin
+    liq = hand_liq_long(entry, size, margin)
+
+    await crash(sim.url, "okx", "BTC/USDT", (liq * D("0.97")).quantize(D("0.1")))
+    assert await ex.fetch_positions([sym]) == []
+    assert okx_usdt(await ex.fetch_balance())[0] == start_cash - fee - entry * size / lev
+    closed = await ex.fetch_closed_orders(sym)
+    assert closed[-1]["info"]["category"] == "full_liquidation" and closed[-1]["side"] == "sell"
+    bills = (await ex.privateGetAccountBills({"instId": "BTC-USDT-SWAP", "type": "5"}))["data"]
+    assert {b["subType"] for b in bills} <= {"104", "110", "111"} and any(b["subType"] == "104" for b in bills)
+    # the liquidation's bills add up to the lost margin
+    assert sum(D(b["balChg"]) for b in bills) == -margin

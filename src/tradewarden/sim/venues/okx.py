@@ -38,6 +38,7 @@ from ..matching import (
     Side,
     Status,
 )
+from ..perps import FundingRules, PerpRisk
 from ..signing import equal, hmac_sha256_b64
 from ..venue import SimRequest, Venue, VenueError, dumps, fmt, parse_decimal, route
 
@@ -204,9 +205,16 @@ class UnifiedMargin(PerpSettlement):
         name = acc.name if isinstance(acc, _UnifiedAccount) else ""
         return self.wallets.get(name, self.asset).free
 
-    def available(self, acc: PerpAccount) -> Decimal:
-        """Free USDT + unrealized losses − position margin − open-order margin."""
-        return self.cash(acc) + min(ZERO, self.unrealized(acc)) - self.position_margin(acc) - acc.order_margin
+    def wallet_of(self, acc: PerpAccount) -> Decimal:
+        """The free settlement balance stands behind the positions (see available)."""
+        return self.cash(acc)
+
+    def credit(
+        self, account: str, amount: Decimal, counterparty: str, kind: str, symbol: str, time_ms: int
+    ) -> None:
+        """Funding and insurance move USDT in the trading account itself."""
+        self.wallets.transfer(counterparty, self.asset, amount, account)
+        self.journal(account, kind, symbol, amount, time_ms)
 
     def settle(
         self,
@@ -327,7 +335,17 @@ class OkxVenue(Venue):
         self.swap = _ContractEngine(
             self.market, self.margin, name="swap", first_order_id=700_000_000, book_depth=25
         )
-        self.margin.mark_price = self.swap.last_price
+        # Funding rate / mark price docs: funding every 8 h; the sim's one maintenance tier is 0.4 %
+        self.risk = PerpRisk(
+            self.name,
+            ctx.seed,
+            self.market,
+            self.swap,
+            self.margin,
+            self.now_ms,
+            FundingRules(cap=Decimal("0.0075")),
+            liquidation_id=lambda symbol, now: "",
+        )
         self.engines += [self.spot, self.swap]
         self.listings: dict[str, Listing] = {}
         for spec in self.pairs:
@@ -395,6 +413,11 @@ class OkxVenue(Venue):
     def set_balances(self, key: ApiKey, balances: dict[str, Decimal]) -> None:
         """Admin: replace the trading-account balances."""
         self.wallets.set(key.account, balances)
+
+    def on_tick(self) -> None:
+        """Fill crossed resting orders, then charge crossed funding times and liquidate (swaps)."""
+        super().on_tick()
+        self.risk.update()
 
     def render_error(self, req: SimRequest, err: VenueError) -> web.Response:
         """OKX's envelope: code and msg as strings with an empty data list."""
@@ -790,6 +813,162 @@ class OkxVenue(Venue):
         pair = self.market.resolve(f"{ccy}/USDT")
         return self.market.get(pair).price if pair else ZERO
 
+    # ---- perpetuals: funding rate, mark price, bills --------------------------------------------
+
+    def _funding_row(self, sym: str, now: int) -> dict[str, Any]:
+        nxt = self.risk.next_funding(now)
+        last = self.risk.event(sym, nxt - self.risk.rules.interval_ms)
+        premium = self.risk.premium(sym, now)
+        rules = self.risk.rules
+        return {
+            "instType": "SWAP",
+            "instId": sym,
+            "method": "current_period",
+            "formulaType": "withRate",
+            "fundingRate": fmt(self.risk.predicted_rate(sym, now)),
+            "nextFundingRate": "",
+            "fundingTime": str(nxt),
+            "nextFundingTime": str(nxt + rules.interval_ms),
+            "minFundingRate": fmt(-rules.cap),
+            "maxFundingRate": fmt(rules.cap),
+            "interestRate": fmt(rules.interest),
+            "impactValue": "20000",
+            "settState": "settled",
+            "settFundingRate": fmt(last.rate),
+            "premium": fmt(premium),
+            "ts": str(now),
+        }
+
+    @route("GET", HOST, V5 + "/public/funding-rate")
+    async def funding_rate(self, req: SimRequest) -> Any:
+        """Get funding rate: the current period's rate, its settlement time and the next one."""
+        lst = self.listing(req.query.get("instId") or None, ("SWAP",))
+        return ok([self._funding_row(lst.inst.symbol, self.now_ms())])
+
+    @route("GET", HOST, V5 + "/public/funding-rate-history")
+    async def funding_rate_history(self, req: SimRequest) -> Any:
+        """Get funding rate history: newest first; before/after are fundingTime bounds, limit ≤ 400."""
+        lst = self.listing(req.query.get("instId") or None, ("SWAP",))
+        limit = _int(req.query.get("limit"), 400, 1, 400, "limit")
+        before = _int(req.query.get("before"), -1, 0, 2**62, "before")
+        after = _int(req.query.get("after"), -1, 0, 2**62, "after")
+        end = after - 1 if after >= 0 else None
+        if before >= 0:
+            # records newer than `before`: page forward from there, then answer newest first
+            events = self.risk.history(lst.inst.symbol, before + 1, end, limit)[::-1]
+        else:
+            events = self.risk.history(lst.inst.symbol, None, end, limit, newest_first=True)
+        return ok(
+            [
+                {
+                    "instType": "SWAP",
+                    "instId": e.symbol,
+                    "formulaType": "withRate",
+                    "fundingRate": fmt(e.rate),
+                    "realizedRate": fmt(e.rate),
+                    "fundingTime": str(e.time_ms),
+                    "method": "current_period",
+                }
+                for e in events
+            ]
+        )
+
+    @route("GET", HOST, V5 + "/public/mark-price")
+    async def mark_price(self, req: SimRequest) -> Any:
+        """Get mark price of SWAP instruments (instType required)."""
+        inst_type = req.query.get("instType")
+        if not inst_type:
+            raise _empty("instType")
+        if inst_type not in ("MARGIN", "SWAP", "FUTURES", "OPTION"):
+            raise _bad("instType")
+        wanted = req.query.get("instId")
+        now = self.now_ms()
+        syms = [self.listing(wanted, ("SWAP",)).inst.symbol] if wanted else list(self.swap.instruments)
+        if inst_type != "SWAP":
+            syms = []
+        return ok(
+            [
+                {"instType": "SWAP", "instId": s_, "markPx": fmt(self.risk.mark(s_, now)), "ts": str(now)}
+                for s_ in syms
+            ]
+        )
+
+    @route("GET", HOST, V5 + "/account/bills", weight=1)
+    @route("GET", HOST, V5 + "/account/bills-archive", weight=1)
+    async def bills(self, req: SimRequest) -> Any:
+        """Get bills details: trades (type 2), funding fees (type 8: subType 173 paid, 174 received) and
+        liquidations (type 5: 104/105 the close of a long/short, 110/111 insurance in/out); newest first."""
+        key = self.auth(req, "read")
+        q = req.query
+        limit = _int(q.get("limit"), 100, 1, 100, "limit")
+        begin = _int(q.get("begin"), 0, 0, 2**62, "begin")
+        end = _int(q.get("end"), 2**62, 0, 2**62, "end")
+        after = _int(q.get("after"), 2**62, 0, 2**62, "after")
+        before = _int(q.get("before"), 0, 0, 2**62, "before")
+        rows = []
+        for e in self.margin.account(key.account).journal:
+            bill = self._bill(e)
+            if q.get("type") and bill["type"] != q["type"]:
+                continue
+            if q.get("subType") and bill["subType"] != q["subType"]:
+                continue
+            if q.get("instType") and q["instType"] != "SWAP":
+                continue
+            if q.get("instId") and q["instId"] != e.symbol:
+                continue
+            if q.get("ccy") and q["ccy"] != e.asset:
+                continue
+            if q.get("ctType") and q["ctType"] != "linear":
+                continue
+            if not begin <= e.time_ms <= end or not before < int(bill["billId"]) < after:
+                continue
+            rows.append(bill)
+        rows.reverse()
+        return ok(rows[:limit])
+
+    def _bill(self, e: Any) -> dict[str, Any]:
+        oid = e.info.get("order_id")
+        order = self.swap.orders.get(oid) if oid is not None else None
+        liquidation = bool(order is not None and order.extra.get("liquidation"))
+        pos_long = order is not None and order.side is Side.SELL  # a sell closes (or opens short)
+        if e.kind == "funding":
+            kind, sub = "8", "174" if e.amount > 0 else "173"
+        elif e.kind == "insurance":
+            kind, sub = "5", "110" if e.amount > 0 else "111"
+        elif liquidation:
+            kind, sub = "5", "104" if pos_long else "105"
+        else:
+            kind, sub = "2", "2" if pos_long else "1"
+        mgn = "isolated" if self.margin.margin_mode(e.account, e.symbol) == "isolated" else "cross"
+        return {
+            "bal": "",
+            "balChg": fmt(e.amount),
+            "billId": str(800_000_000_000 + e.entry_id),
+            "ccy": e.asset,
+            "clOrdId": "",
+            "execType": "T" if order is not None else "",
+            "fee": fmt(e.amount) if e.kind == "commission" else "0",
+            "fillTime": str(e.time_ms),
+            "from": "",
+            "instId": e.symbol,
+            "instType": "SWAP",
+            "interest": "0",
+            "mgnMode": mgn,
+            "notes": "",
+            "ordId": str(oid) if oid is not None else "",
+            "pnl": fmt(e.amount) if e.kind == "realized_pnl" else "0",
+            "posBal": "",
+            "posBalChg": "0",
+            "px": fmt(e.info["mark"]) if "mark" in e.info else "",
+            "subType": sub,
+            "sz": fmt(abs(e.info["qty"])) if "qty" in e.info else "",
+            "tag": "",
+            "to": "",
+            "tradeId": "",
+            "ts": str(e.time_ms),
+            "type": kind,
+        }
+
     @route("GET", HOST, V5 + "/account/balance", weight=2)
     async def balance(self, req: SimRequest) -> Any:
         """Get balance of the trading account (currencies with a non-zero balance)."""
@@ -942,16 +1121,17 @@ class OkxVenue(Venue):
         return ok(out)
 
     def position_view(self, account: str, sym: str, now: int) -> dict[str, Any]:
-        """One position in the Get positions shape (net mode, cross margin)."""
+        """One position in the Get positions shape (net mode; cross: imr, isolated: margin)."""
         lst = self.listings[sym]
         acc = self.margin.account(account)
         pos = acc.positions[sym]
-        mark = self.swap.last_price(sym)
+        mark = self.risk.mark(sym, now)
         lev = self.margin.leverage(account, sym)
         upl = (mark - pos.entry) * pos.qty * pos.contract_size
         notional = pos.notional(mark)
         imr = notional / lev
-        margin_at_entry = pos.notional(pos.entry) / lev
+        margin_at_entry = self.margin.initial_margin(acc, sym, pos)
+        liq = self.margin.liquidation_price(account, sym)
         fees = sum((f.fee for o in self.swap.all_orders(account, sym) for f in o.fills), ZERO)
         return {
             "adl": "1",
@@ -963,18 +1143,19 @@ class OkxVenue(Venue):
             "bePx": fmt(pos.entry),
             "bizRefId": "",
             "bizRefType": "",
-            "cTime": str(now),
+            "cTime": str(pos.opened_ms),
             "ccy": "USDT",
             "clSpotInUseAmt": "",
             "closeOrderAlgo": [],
             "deltaBS": "",
             "deltaPA": "",
             "fee": fmt(-fees),
-            "fundingFee": "0",
+            "fundingFee": fmt(pos.funding),
             "gammaBS": "",
             "gammaPA": "",
-            "idxPx": fmt(mark),
-            "imr": fmt(imr),
+            "idxPx": fmt(self.risk.index(sym, now)),
+            # Get positions: imr for cross, margin for isolated
+            "imr": "" if pos.isolated else fmt(imr),
             "instId": sym,
             "instType": lst.inst_type,
             "interest": "",
@@ -983,13 +1164,13 @@ class OkxVenue(Venue):
             "liab": "",
             "liabCcy": "",
             "liqPenalty": "0",
-            "liqPx": "",
-            "margin": "",
+            "liqPx": fmt(liq.quantize(lst.inst.tick)) if liq else "",
+            "margin": fmt(pos.margin) if pos.isolated else "",
             "markPx": fmt(mark),
             "maxSpotInUseAmt": "",
-            "mgnMode": "cross",
+            "mgnMode": "isolated" if pos.isolated else "cross",
             "mgnRatio": "",
-            "mmr": fmt(notional * Decimal("0.004")),
+            "mmr": fmt(notional * self.margin.mmr),
             "notionalUsd": fmt(notional),
             "optVal": "",
             "pendingCloseOrdLiabVal": "",
@@ -1007,7 +1188,7 @@ class OkxVenue(Venue):
             "thetaBS": "",
             "thetaPA": "",
             "tradeId": "",
-            "uTime": str(now),
+            "uTime": str(pos.updated_ms),
             "upl": fmt(upl),
             "uplLastPx": fmt(upl),
             "uplRatio": fmt(upl / margin_at_entry) if margin_at_entry else "0",
@@ -1037,6 +1218,13 @@ class OkxVenue(Venue):
         lev_d = parse_decimal(lever)
         if lev_d is None or lev_d < 1 or lev_d > 100 or lev_d != lev_d.to_integral_value():
             raise _bad("lever")
+        try:
+            # the sim keeps one margin mode per instrument; an open position keeps its own
+            self.margin.set_margin_mode(key.account, lst.inst.symbol, mgn)
+        except ValueError as exc:
+            raise _err(
+                200, "59000", "Settings failed. Close any open positions or orders before modifying settings."
+            ) from exc
         self.margin.account(key.account).leverage[lst.inst.symbol] = int(lev_d)
         return ok([{"instId": lst.inst.symbol, "lever": str(int(lev_d)), "mgnMode": mgn, "posSide": "net"}])
 
@@ -1120,6 +1308,12 @@ class OkxVenue(Venue):
             pos_side = _text(p.get("posSide")) or "net"
             if pos_side != "net":
                 raise OrderFailure("51000", "Parameter posSide error")
+            # the sim holds one position per instrument: a flat one opens in the order's tdMode, an
+            # open one must be traded in its own mode
+            try:
+                self.margin.set_margin_mode(key.account, inst.symbol, td_mode)
+            except ValueError as exc:
+                raise OrderFailure("51000", "Parameter tdMode error") from exc
         elif td_mode != "cash":
             raise OrderFailure("51000", "Parameter tdMode error")
         sz = parse_decimal(sz_t)
@@ -1516,7 +1710,8 @@ class OkxVenue(Venue):
             "cTime": str(o.created_ms),
             "cancelSource": cancel_src,
             "cancelSourceReason": "",
-            "category": "normal",
+            # Get order details: category full_liquidation for the liquidation engine's orders
+            "category": "full_liquidation" if o.extra.get("liquidation") else "normal",
             "ccy": "",
             "clOrdId": o.extra.get("clOrdId", ""),
             "fee": fmt(-fee),
