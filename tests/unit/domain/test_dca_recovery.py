@@ -123,3 +123,24 @@ def test_no_addon_in_recovery_that_would_worsen_the_average() -> None:
     assert low(d) == avg  # it waits until it improves the average
     (deep,) = placed(d.call(avg))
     assert deep.side == "buy" and d.state.group.avg <= avg
+
+
+def test_no_new_group_while_in_recovery_and_a_normal_one_after_leaving() -> None:
+    d = make({"recovery_drawdown_pct": "2", "deep_zone_from_pct": "5", "stop_loss_pct": "0"})
+    d.call("100")
+    d.call("97")
+    assert d.state.group.recovery
+    for p in ("99", "97.5", "95.1", "99.9"):
+        assert [o for o in placed(d.call(p)) if "-base" in o.tag] == []
+    assert d.state.groups_opened == 1
+    acts = d.call("100")  # break-even: leave, and (entry now, no cooldown) the next group opens
+    assert kinds(acts) == [
+        "take_profit",
+        "recovery_left",
+        "group_closed",
+        "PlaceOrder",
+        "group_opened",
+        "PlaceOrder",
+    ]
+    g = d.state.group
+    assert g.number == 2 and not g.recovery and g.first_price == D(100)
