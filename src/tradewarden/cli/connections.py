@@ -95,21 +95,23 @@ def add(
 
 @app.command("list")
 def list_(as_json: bool = JSON_OPTION) -> None:
-    """List connections with their masked API key and status."""
+    """List connections with their masked API key, status and the last test's warnings."""
     with app_context() as ctx:
         views = service.list_connections(ctx)
+        warnings = checks.latest_warnings(ctx)
     if as_json:
-        print_json([view.to_json() for view in views])
+        print_json([{**view.to_json(), "warnings": warnings.get(view.id, [])} for view in views])
         return
     if not views:
         out.print("No connections yet. Add one with: tradewarden connections add NAME --exchange ID")
         return
-    table = Table("Name", "Exchange", "Market", "API key", "Status", "Last tested")
+    table = Table("Name", "Exchange", "Market", "API key", "Status", "Last tested", "Warnings")
     for view in views:
         tested = view.status_checked_at.strftime("%Y-%m-%d %H:%M") if view.status_checked_at else "never"
         table.add_row(
             *(escape(cell) for cell in (view.name, view.exchange, view.market, view.api_key, view.status)),
             tested,
+            escape(", ".join(warnings.get(view.id, []))),
         )
     out.print(table)
 
@@ -119,10 +121,13 @@ def show(name: str = typer.Argument(..., help="Connection name."), as_json: bool
     """Show one connection (never its secret)."""
     with app_context() as ctx:
         view = service.show_connection(ctx, name)
+        warnings = checks.latest_warnings(ctx, [view.id]).get(view.id, [])
     if as_json:
-        print_json(view.to_json())
+        print_json({**view.to_json(), "warnings": warnings})
     else:
         _describe(view)
+        for warning in warnings:  # from the last test, e.g. permissions_unknown
+            out.print(f"[yellow]Warning:[/] {escape(warning)}")
 
 
 @app.command("rotate")

@@ -210,12 +210,12 @@ def _latest_checks(session: Session, ids: Iterable[str] | None = None) -> dict[s
     return latest
 
 
-def latest_warnings(app: App) -> dict[str, list[str]]:
+def latest_warnings(app: App, ids: Iterable[str] | None = None) -> dict[str, list[str]]:
     """The warnings of each connection's newest test (e.g. permissions_unknown), by connection id."""
     with app.store.session() as session:
         return {
             connection_id: [w for w in data.get("warnings") or [] if isinstance(w, str)]
-            for connection_id, data in _latest_checks(session).items()
+            for connection_id, data in _latest_checks(session, ids).items()
         }
 
 
