@@ -19,10 +19,11 @@ import random
 import re
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
+from typing import overload
 
 from .reference import MINUTE_MS as MINUTE_MS
 from .reference import CandleRow, PairDay, PairPaths, ReferenceMarket, hash_unit
@@ -331,11 +332,50 @@ class PairMarket:
             last = min(last, first + (limit - 1) * interval_ms)
         else:
             first = max(0, last - (limit - 1) * interval_ms)
+        if interval_ms == MINUTE_MS:
+            return self._minutes(first // MINUTE_MS, last // MINUTE_MS, now)
         out: list[Candle] = []
         for open_ms in range(first, last + 1, interval_ms):
             c = self._bucket(open_ms, interval_ms, now)
             if c is not None:
                 out.append(c)
+        return out
+
+    def _minutes(self, m0: int, m_last: int, now: int) -> list[Candle]:
+        """One-minute candles m0..m_last straight from the day arrays (the common, bulk case)."""
+        out: list[Candle] = []
+        m_now = now // MINUTE_MS
+        px, share = self._px, self._volume_share
+        arr: PairDay | None = None
+        day = hour = -1
+        f = 1.0
+        for m in range(m0, min(m_last, m_now - 1) + 1):
+            if m // DAY_MINUTES != day:
+                day = m // DAY_MINUTES
+                arr = self.paths.day(day)
+            if m // HOUR_MINUTES != hour:
+                hour = m // HOUR_MINUTES
+                f = self._factor(m * MINUTE_MS)
+            assert arr is not None
+            i = m - day * DAY_MINUTES
+            close = arr.close[i] * f
+            vol = arr.volume[i] * share
+            out.append(
+                Candle(
+                    m * MINUTE_MS,
+                    px(arr.open[i] * f),
+                    px(arr.high[i] * f),
+                    px(arr.low[i] * f),
+                    px(close),
+                    self._qty(vol),
+                    Decimal(repr(round(vol * close, 4))),
+                    12 + int(vol * close / 20_000),
+                )
+            )
+        if m0 <= m_now <= m_last:
+            live = self._bucket(m_now * MINUTE_MS, MINUTE_MS, now)
+            if live is not None:
+                out.append(live)
         return out
 
     def stats_24h(self, wall_ms: int) -> Candle:
@@ -361,38 +401,30 @@ class PairMarket:
 
     # ---- public trades -------------------------------------------------------------------------
 
-    def _synthetic_trade(self, slot: int) -> PublicTrade:
-        u = hash_unit(self.seed, self.venue, self.spec.pair, "trade", slot)
-        t = slot * TAPE_SLOT_MS + int(u * TAPE_SLOT_MS)
+    def synthetic_trade(self, slot: int) -> PublicTrade:
+        """The tape's trade of one second (`slot` = epoch second): at the slot's start, seeded size/side."""
+        got = self._tape.get(slot)
+        if got is not None:
+            return got
+        digest = hashlib.blake2b(f"{self.seed}|{self.venue}|{self.spec.pair}|{slot}".encode()).digest()
+        size_u = int.from_bytes(digest[:8], "big") / 2.0**64
+        t = slot * TAPE_SLOT_MS
         price = self.price_float(t)
-        notional = 50.0 * math.exp(5.0 * hash_unit(self.seed, self.venue, self.spec.pair, "size", slot))
+        notional = 50.0 * math.exp(5.0 * size_u)  # 50 .. 7,400 quote units
         qty = max(self.spec.step, self._qty(notional / max(price, 1e-12)))
-        buyer_maker = hash_unit(self.seed, self.venue, self.spec.pair, "side", slot) < 0.5
-        return PublicTrade(slot * 64, self._px(price), qty, t, buyer_maker)
+        got = PublicTrade(slot * 64, self._px(price), qty, t, digest[8] < 128)
+        self._tape[slot] = got
+        if len(self._tape) > 4 * TAPE_LENGTH:
+            self._tape.popitem(last=False)
+        return got
 
     @property
-    def trades(self) -> list[PublicTrade]:
+    def trades(self) -> Tape:
         """The recent public tape, oldest first: one synthetic trade a second plus users' fills."""
-        now = self.clock()
         if self._tape_version != self.paths.version:
             self._tape.clear()
             self._tape_version = self.paths.version
-        last_slot = now // TAPE_SLOT_MS
-        out: list[PublicTrade] = []
-        for slot in range(last_slot - TAPE_LENGTH + 1, last_slot + 1):
-            trade = self._tape.get(slot)
-            if trade is None:
-                trade = self._synthetic_trade(slot)
-                self._tape[slot] = trade
-            if trade.time_ms <= now:
-                out.append(trade)
-        while len(self._tape) > 2 * TAPE_LENGTH:
-            self._tape.popitem(last=False)
-        if self._user_trades:
-            oldest = out[0].time_ms if out else 0
-            out.extend(t for t in self._user_trades if oldest <= t.time_ms <= now)
-            out.sort(key=lambda t: (t.time_ms, t.trade_id))
-        return out
+        return Tape(self, self.clock())
 
     def record_trade(self, price: Decimal, qty: Decimal, wall_ms: int, buyer_maker: bool) -> PublicTrade:
         """Put a user fill on the public tape (it does not move the reference price)."""
@@ -445,6 +477,41 @@ class PairMarket:
         levels = BookLevels(tuple(bids), tuple(asks))
         self._book_cache[key] = levels
         return levels
+
+
+class Tape(Sequence[PublicTrade]):
+    """The last TAPE_LENGTH seconds of public trades, built lazily (venues often read one end only)."""
+
+    def __init__(self, pm: PairMarket, now: int) -> None:
+        self._pm = pm
+        self._first = now // TAPE_SLOT_MS - TAPE_LENGTH + 1
+        first_ms = self._first * TAPE_SLOT_MS
+        users = [t for t in pm._user_trades if first_ms <= t.time_ms <= now]
+        self._all: list[PublicTrade] | None = None
+        if users:
+            merged = [pm.synthetic_trade(self._first + i) for i in range(TAPE_LENGTH)] + users
+            merged.sort(key=lambda t: (t.time_ms, t.trade_id))
+            self._all = merged
+
+    def __len__(self) -> int:
+        return TAPE_LENGTH if self._all is None else len(self._all)
+
+    @overload
+    def __getitem__(self, index: int) -> PublicTrade: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[PublicTrade]: ...
+
+    def __getitem__(self, index: int | slice) -> PublicTrade | list[PublicTrade]:
+        if self._all is not None:
+            return self._all[index]
+        if isinstance(index, slice):
+            return [self._pm.synthetic_trade(self._first + i) for i in range(*index.indices(TAPE_LENGTH))]
+        if index < 0:
+            index += TAPE_LENGTH
+        if not 0 <= index < TAPE_LENGTH:
+            raise IndexError("tape index out of range")
+        return self._pm.synthetic_trade(self._first + index)
 
 
 _NON_ALNUM = re.compile(r"[^A-Z0-9]")
