@@ -52,12 +52,13 @@ class _Recorder(BaseHTTPRequestHandler):
 @contextlib.contextmanager
 def recording_proxy() -> Iterator[tuple[str, list[tuple[str, str | None]]]]:
     """A loopback HTTP server recording what reaches it: (base URL, records)."""
-    handler = type("Recorder", (_Recorder,), {"seen": []})
+    seen: list[tuple[str, str | None]] = []
+    handler = type("Recorder", (_Recorder,), {"seen": seen})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler.seen
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
     finally:
         server.shutdown()
         server.server_close()

@@ -207,9 +207,9 @@ def test_migration_0003_backfills_keys_and_renames_clashing_names(store_url: str
                 )
         assert migrate(store.engine) is True
         with store.engine.connect() as conn:
-            names = dict(conn.execute(text("SELECT id, name FROM connections")).all())
-            keys = dict(conn.execute(text("SELECT id, name_key FROM connections")).all())
-            tokens = dict(conn.execute(text("SELECT id, name FROM api_tokens")).all())
+            names: dict[str, str] = dict(conn.execute(text("SELECT id, name FROM connections")).all())
+            keys: dict[str, str] = dict(conn.execute(text("SELECT id, name_key FROM connections")).all())
+            tokens: dict[str, str] = dict(conn.execute(text("SELECT id, name FROM api_tokens")).all())
         # The oldest keeps its name; the clash is renamed past the existing "(2)"; keys are normalised.
         assert names == {"a" * 32: "Ödeme Konto", "b" * 32: "ödeme konto (3)", "c" * 32: "Ödeme Konto (2)"}
         assert keys["a" * 32] == "ödeme konto" and len(set(keys.values())) == 3
