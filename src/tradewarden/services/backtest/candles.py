@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -113,7 +114,9 @@ def _read_table(path: Path) -> npt.NDArray[np.float64]:
                     f"row 0 (header) is {first!r}",
                     "the first line must be exactly " + ",".join(HEADER),
                 )
-            table = np.loadtxt(handle, delimiter=",", dtype=np.float64, ndmin=2, encoding="utf-8")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "input contained no data": reported below
+                table = np.loadtxt(handle, delimiter=",", dtype=np.float64, ndmin=2, encoding="utf-8")
     except FileNotFoundError:
         raise _fail(path, "no such file", "check the path given to --data") from None
     except IsADirectoryError:
@@ -130,10 +133,11 @@ def _read_table(path: Path) -> npt.NDArray[np.float64]:
 
 
 def _loadtxt_problem(message: str) -> str:
-    # numpy says "... at row N, column M" counting from the first data row as 0 (after our header read).
+    # numpy counts data rows from 0 in conversion errors and from 1 when the column count changes.
     row = re.search(r"row (\d+)", message)
     if row:
-        return f"row {int(row.group(1)) + 1}: {message.split(' at row')[0]}"
+        number = int(row.group(1)) + (0 if "number of columns changed" in message else 1)
+        return f"row {number}: {message.split(' at row')[0]}"
     line = re.search(r"line (\d+)", message)
     if line:
         return f"row {int(line.group(1))}: {message}"
