@@ -87,7 +87,7 @@ def test_cli_stores_and_shows_the_endpoint_masked(cli: Cli, tmp_path: Path) -> N
     assert added.code == 0, added.stderr
     shown = json.loads(cli("connections", "show", "Proxied", "--json").stdout)
     assert shown["endpoint"] == "http://***@127.0.0.1:9"
-    assert "endpoint_userinfo" in shown["credential_fields"]
+    assert shown["credential_fields"] == ["apiKey", "secret"]  # the key's fields; the endpoint's are ***
     listed = cli("connections", "list", "--json")
     assert json.loads(listed.stdout)[0]["endpoint"] == "http://***@127.0.0.1:9"
     assert cli("connections", "show", "Proxied").code == 0

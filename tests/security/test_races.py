@@ -7,6 +7,7 @@ never a 500 and never a duplicate; parallel rotates of one connection: one wins,
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, Cli
 from tests.integration.conftest import sim_admin, threaded_sim  # noqa: F401 (fixtures)
 from tests.integration.simtools import SimAdmin
 from tests.pg import pg_available, pg_schema_url
@@ -28,7 +29,7 @@ from tradewarden.api.server import ServeOptions, build_state
 from tradewarden.config import Settings
 from tradewarden.services import tokens
 from tradewarden.services.app import App, open_app
-from tradewarden.services.connections import service
+from tradewarden.services.connections import checks, service
 from tradewarden.services.errors import ConflictError
 from tradewarden.services.vault_access import init_vault
 from tradewarden.sim import ThreadedSim
@@ -190,3 +191,45 @@ def test_a_rotation_whose_key_changed_underneath_changes_nothing(tmp_path: Path)
         assert service.show_connection(app, "stale").api_key == "AKne…6789"
     finally:
         app.close()
+
+
+@pytest.mark.attack("parallel rotate race")
+def test_a_cli_rotation_that_loses_the_race_exits_non_zero(
+    cli: Cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    threaded_sim: ThreadedSim,  # noqa: F811 (the imported fixture)
+    sim_admin: SimAdmin,  # noqa: F811
+) -> None:
+    assert cli("init").code == 0
+    keys = [sim_admin.key("binance", ["read", "spot_trade"], ["127.0.0.1"]) for _ in range(3)]
+    files = []
+    for i, key in enumerate(keys):
+        path = tmp_path / f"key{i}.json"
+        path.write_text(json.dumps({"apiKey": key["apiKey"], "secret": key["secret"]}))
+        files.append(path)
+    added = cli(
+        "connections", "add", "Race CLI", "-e", "binance", "-c", str(files[0]), "--endpoint", threaded_sim.url
+    )
+    assert added.code == 0, added.stderr
+    real_run_targets = checks.run_targets
+
+    async def another_rotation_commits_meanwhile(
+        targets: list[checks.Target], timeout_ms: int = 30_000
+    ) -> Any:
+        reports = await real_run_targets(targets, timeout_ms)
+        settings = Settings(home=cli.home, kdf_time_cost=2, kdf_memory_kib=19 * 1024)
+        other = open_app(settings, actor="test:other-process")
+        try:
+            creds = {"apiKey": Secret(keys[1]["apiKey"]), "secret": Secret(keys[1]["secret"])}
+            service.rotate_credentials(other, Secret(PASSPHRASE), "race cli", creds)
+        finally:
+            other.close()
+        return reports
+
+    monkeypatch.setattr(checks, "run_targets", another_rotation_commits_meanwhile)
+    lost = cli("connections", "rotate", "Race CLI", "-c", str(files[2]))
+    assert lost.code == 1
+    assert "changed while this rotation was under way" in lost.stderr
+    shown = json.loads(cli("connections", "show", "Race CLI", "--json").stdout)
+    assert shown["api_key"] == f"{keys[1]['apiKey'][:4]}…{keys[1]['apiKey'][-4:]}"  # the winner's key

@@ -45,6 +45,8 @@ class ConnectionView:
         """The view of a stored connection: an ORM row, or a selected row with the same column names."""
         if credential_fields is None:
             credential_fields = [cred.field for cred in row.credentials]
+        # The key's fields only: an endpoint's sealed userinfo shows as `***@` in `endpoint` instead.
+        credential_fields = [f for f in credential_fields if f != ENDPOINT_USERINFO_FIELD]
         return cls(
             id=row.id,
             name=row.name,
@@ -398,7 +400,7 @@ def remove_connection(app: App, name: str) -> ConnectionView:
             app.actor,
             row,
             exchange=row.exchange,
-            shredded_fields=view.credential_fields,
+            shredded_fields=sorted(cred.field for cred in row.credentials),
         )
         session.delete(row)
     _checkpoint(app)
