@@ -44,6 +44,7 @@ from ..matching import (
     Side,
     Status,
 )
+from ..perps import FundingRules, PerpRisk
 from ..signing import verify_hmac_hex
 from ..venue import SimRequest, Venue, VenueError, dumps, fmt, order_admin_view, parse_decimal, route
 
@@ -153,6 +154,33 @@ class UnifiedPerps(PerpSettlement):
         super().__init__(ZERO, "USDT", default_leverage)
         self.wallets = wallets
         self.held: dict[str, Decimal] = {}
+        # Set Margin Mode: on a unified account the mode is account-wide (REGULAR_MARGIN is cross)
+        self.account_modes: dict[str, str] = {}
+
+    def margin_mode(self, account: str, symbol: str) -> str:
+        """ISOLATED_MARGIN accounts open isolated positions; REGULAR_MARGIN (default) cross ones."""
+        return "isolated" if self.account_modes.get(account) == "ISOLATED_MARGIN" else "cross"
+
+    def liquidation_price(self, account: str, symbol: str) -> Decimal:
+        """As PerpSettlement, with the wallet read from the unified USDT balance."""
+        with self.wallets.lock:
+            self._load(account)
+            return super().liquidation_price(account, symbol)
+
+    def cross_equity(self, account: str) -> Decimal:
+        """As PerpSettlement, with the wallet read from the unified USDT balance."""
+        with self.wallets.lock:
+            self._load(account)
+            return super().cross_equity(account)
+
+    def credit(
+        self, account: str, amount: Decimal, counterparty: str, kind: str, symbol: str, time_ms: int
+    ) -> None:
+        """Funding and insurance move the unified wallet's USDT; the held margin follows."""
+        with self.wallets.lock:
+            self.wallets.transfer(counterparty, self.asset, amount, account)
+            self.journal(account, kind, symbol, amount, time_ms)
+            self.hold(account)
 
     def _load(self, name: str) -> Decimal:
         acc = self.account(name, ZERO)
@@ -241,7 +269,18 @@ class BybitVenue(Venue):
             book_depth=200,  # Get Orderbook: spot depth up to 200 levels
             clock=self.now_ms,
         )
-        self.perps.mark_price = self.linear.last_price
+        # Get Funding Rate History / instruments-info: linear funding every 480 minutes within
+        # upper/lowerFundingRate; the sim's single risk tier holds maintenance margin at 0.4 %
+        self.risk = PerpRisk(
+            self.name,
+            ctx.seed,
+            self.market,
+            self.linear,
+            self.perps,
+            self.now_ms,
+            FundingRules(cap=Decimal("0.005")),
+            liquidation_id=lambda symbol, now: "",
+        )
         self.engines = [self.spot, self.linear]
         self.inverse: dict[str, Instrument] = {}
         self.dead: dict[str, list[Order]] = {"spot": [], "linear": []}
@@ -323,6 +362,11 @@ class BybitVenue(Venue):
     def on_key_created(self, key: ApiKey, balances: dict[str, Decimal] | None) -> None:
         """The unified wallet: `balances`, or 10000 USDT, 1 BTC and 10 ETH."""
         self.wallets.ensure(key.account, balances)
+
+    def on_tick(self) -> None:
+        """Fill crossed resting orders, then charge crossed funding times and liquidate (linear)."""
+        super().on_tick()
+        self.risk.update()
 
     def set_balances(self, key: ApiKey, balances: dict[str, Decimal]) -> None:
         """Admin: replace the unified wallet's balances (futures margin stays held)."""
@@ -682,16 +726,17 @@ class BybitVenue(Venue):
             out["usdIndexPrice"] = self._px(inst, last) if inst.quote == "USDT" else ""
             return out
         hour = self.market.get(inst.pair).klines(60 * MINUTE_MS, None, None, 2)
-        next_funding = (now // (8 * 3_600_000) + 1) * 8 * 3_600_000
+        linear = cat == "linear"
+        next_funding = self.risk.next_funding(now)
         oi = (stats.volume / 10).quantize(Decimal("0.001"))
         out.update(
             {
-                "indexPrice": self._px(inst, last),
-                "markPrice": self._px(inst, last),
+                "indexPrice": self._px(inst, self.risk.index(inst.symbol, now) if linear else last),
+                "markPrice": self._px(inst, self.risk.mark(inst.symbol, now) if linear else last),
                 "prevPrice1h": self._px(inst, hour[0].open if hour else last),
                 "openInterest": fmt(oi),
                 "openInterestValue": fmt((oi * last).quantize(Decimal("0.01"))),
-                "fundingRate": "0.0001",
+                "fundingRate": fmt(self.risk.predicted_rate(inst.symbol, now)) if linear else "0.0001",
                 "nextFundingTime": str(next_funding),
                 "predictedDeliveryPrice": "",
                 "basisRate": "",
@@ -1128,7 +1173,10 @@ class BybitVenue(Venue):
             "isLeverage": "0" if cat == "spot" else "",
             "positionIdx": 0,
             "orderStatus": self._status(cat, o),
-            "createType": "CreateByUser" if cat != "spot" else "",
+            # createType: orders the liquidation engine placed are CreateByLiquidate
+            "createType": ("CreateByLiquidate" if o.extra.get("liquidation") else "CreateByUser")
+            if cat != "spot"
+            else "",
             "cancelType": o.extra.get("cancelType", "UNKNOWN"),
             "rejectReason": o.extra.get("rejectReason", "EC_NoError"),
             "avgPrice": self._px(inst, o.avg_price) if o.executed_qty else ("" if cat == "spot" else "0"),
@@ -1496,7 +1544,16 @@ class BybitVenue(Venue):
             self._instrument(cat, symbol)
         limit = self._limit(p, 50, 100)
         exec_type = self._str(p, "execType")
-        if cat not in ("spot", "linear") or (exec_type and exec_type != "Trade"):
+        if cat == "linear" and exec_type == "Funding":
+            return self.ok(
+                req,
+                {
+                    "category": cat,
+                    "list": self._funding_execs(key.account, p, symbol, limit),
+                    "nextPageCursor": "",
+                },
+            )
+        if cat not in ("spot", "linear") or (exec_type and exec_type not in ("Trade", "BustTrade")):
             return self.ok(req, {"category": cat, "list": [], "nextPageCursor": ""})
         engine = self._engine(cat)
         oid = self._str(p, "orderId")
@@ -1509,8 +1566,12 @@ class BybitVenue(Venue):
                 continue
             if (start is not None and f.time_ms < start) or (end is not None and f.time_ms > end):
                 continue
+            # execType BustTrade: fills of the liquidation engine's orders
+            bust = bool(o.extra.get("liquidation"))
+            if exec_type and exec_type != ("BustTrade" if bust else "Trade"):
+                continue
             inst = engine.instruments[f.symbol]
-            rate = inst.maker_fee if f.is_maker else inst.taker_fee
+            rate = ZERO if bust else (inst.maker_fee if f.is_maker else inst.taker_fee)
             row: dict[str, Any] = {
                 "symbol": f.symbol,
                 "orderId": str(o.order_id),
@@ -1525,7 +1586,7 @@ class BybitVenue(Venue):
                 "execId": f"{cat}-{f.trade_id}",
                 "execPrice": self._px(inst, f.price),
                 "execQty": self._qty(inst, f.qty),
-                "execType": "Trade",
+                "execType": "BustTrade" if bust else "Trade",
                 "execValue": fmt(f.quote_qty, 8),
                 "execTime": str(f.time_ms),
                 "feeCurrency": f.fee_asset if cat == "spot" else "",
@@ -1542,12 +1603,97 @@ class BybitVenue(Venue):
                 "extraFees": "",
             }
             if cat != "spot":
-                row["createType"] = "CreateByUser"
+                row["createType"] = "CreateByLiquidate" if bust else "CreateByUser"
                 row["closedSize"] = self._qty(inst, f.qty) if f.realized_pnl else "0"
             rows.append(row)
             if len(rows) >= limit:
                 break
         return self.ok(req, {"category": cat, "list": rows, "nextPageCursor": ""})
+
+    def _funding_execs(self, account: str, p: dict[str, Any], symbol: str | None, limit: int) -> list[Any]:
+        """Funding settlements as Get Trade History rows (execType Funding; execFee > 0 means paid)."""
+        start, end = self._int(p, "startTime"), self._int(p, "endTime")
+        rows: list[Any] = []
+        for e in reversed(self.perps.account(account, ZERO).journal):
+            if e.kind != "funding" or (symbol and e.symbol != symbol):
+                continue
+            if (start is not None and e.time_ms < start) or (end is not None and e.time_ms > end):
+                continue
+            inst = self.linear.instruments[e.symbol]
+            qty, mark = abs(e.info["qty"]), e.info["mark"]
+            rows.append(
+                {
+                    "symbol": e.symbol,
+                    "orderId": "",
+                    "orderLinkId": "",
+                    "side": "Buy" if e.info["qty"] > 0 else "Sell",
+                    "orderPrice": "0",
+                    "orderQty": "0",
+                    "leavesQty": "0",
+                    "createType": "",
+                    "orderType": "UNKNOWN",
+                    "stopOrderType": "UNKNOWN",
+                    "execFee": fmt(-e.amount, 8),
+                    "execId": f"funding-{e.entry_id}",
+                    "execPrice": self._px(inst, mark),
+                    "execQty": self._qty(inst, qty),
+                    "execType": "Funding",
+                    "execValue": fmt(qty * mark, 8),
+                    "execTime": str(e.time_ms),
+                    "feeCurrency": "",
+                    "isMaker": False,
+                    "feeRate": fmt(e.info["rate"]),
+                    "tradeIv": "",
+                    "markIv": "",
+                    "markPrice": self._px(inst, mark),
+                    "indexPrice": "",
+                    "underlyingPrice": "",
+                    "blockTradeId": "",
+                    "closedSize": "0",
+                    "seq": e.entry_id,
+                    "extraFees": "",
+                }
+            )
+            if len(rows) >= limit:
+                break
+        return rows
+
+    @route("GET", HOST, "/v5/market/funding/history")
+    async def funding_history(self, req: SimRequest) -> Any:
+        """Get Funding Rate History: newest first, limit 1..200 (200); startTime needs endTime."""
+        p = req.params
+        cat = self._category(p, ("linear", "inverse"))
+        inst = self._instrument(cat, self._str(p, "symbol"))
+        limit = self._limit(p, 200, 200)
+        start, end = self._int(p, "startTime"), self._int(p, "endTime")
+        if start is not None and end is None:
+            raise _param_err("endTime is required when startTime is given")
+        if cat != "linear":
+            return self.ok(req, {"category": cat, "list": []})
+        events = self.risk.history(inst.symbol, start, end, limit, newest_first=True)
+        rows = [
+            {"symbol": e.symbol, "fundingRate": fmt(e.rate), "fundingRateTimestamp": str(e.time_ms)}
+            for e in events
+        ]
+        return self.ok(req, {"category": cat, "list": rows})
+
+    @route("POST", HOST, "/v5/account/set-margin-mode")
+    async def set_margin_mode(self, req: SimRequest) -> Any:
+        """Set Margin Mode (account-wide on a unified account): ISOLATED_MARGIN, REGULAR_MARGIN, or
+        PORTFOLIO_MARGIN (not simulated); refused while linear positions or orders are open."""
+        key, p = self._private(req, perm="futures_trade")
+        mode = self._str(p, "setMarginMode")
+        if mode not in ("ISOLATED_MARGIN", "REGULAR_MARGIN", "PORTFOLIO_MARGIN"):
+            raise _param_err("setMarginMode invalid")
+        if mode == "PORTFOLIO_MARGIN":
+            raise _err(3400045, "Set margin mode failed: portfolio margin is not available to this account")
+        acc = self.perps.account(key.account, ZERO)
+        busy = any(pos.qty for pos in acc.positions.values()) or self.linear.open_orders(key.account)
+        current = self.perps.account_modes.get(key.account, "REGULAR_MARGIN")
+        if busy and mode != current:
+            raise _err(3400045, "Set margin mode failed: close all positions and orders first")
+        self.perps.account_modes[key.account] = mode
+        return self.ok(req, {"reasons": []})
 
     # ---- positions -----------------------------------------------------------------------------
 
@@ -1557,9 +1703,12 @@ class BybitVenue(Venue):
         size = abs(pos.qty) if pos else ZERO
         entry = pos.entry if pos and pos.qty else ZERO
         lev = self.perps.leverage(account, inst.symbol)
-        mark = self.linear.last_price(inst.symbol)
+        mark = self.risk.mark(inst.symbol, now)
         upnl = self.perps.unrealized(acc, inst.symbol)
-        im = size * entry / lev
+        im = self.perps.initial_margin(acc, inst.symbol, pos) if pos and pos.qty else ZERO
+        mm = size * mark * self.perps.mmr
+        liq = self.perps.liquidation_price(account, inst.symbol) if size else ZERO
+        isolated = bool(pos and pos.qty and pos.isolated)
         side = "" if not size else ("Buy" if pos and pos.qty > 0 else "Sell")
         return {
             "positionIdx": 0,
@@ -1570,15 +1719,15 @@ class BybitVenue(Venue):
             "size": self._qty(inst, size),
             "avgPrice": self._px(inst, entry) if size else "0",
             "positionValue": fmt(size * entry, 8) if size else "",
-            "tradeMode": 0,
+            "tradeMode": 1 if isolated else 0,
             "autoAddMargin": 0,
             "positionStatus": "Normal",
             "leverage": str(lev),
             "markPrice": self._px(inst, mark),
-            "liqPrice": "",
+            "liqPrice": self._px(inst, liq) if liq else "",
             "bustPrice": "",
             "positionIM": fmt(im, 8),
-            "positionMM": fmt(im / 2, 8),
+            "positionMM": fmt(mm, 8),
             "positionBalance": fmt(im, 8),
             "takeProfit": "0",
             "stopLoss": "0",
