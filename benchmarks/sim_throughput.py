@@ -93,8 +93,9 @@ def make_key(url: str) -> dict[str, Any]:
 
 
 def raise_weight_limit(url: str) -> None:
-    """The benchmark measures throughput, not the 1200/min weight limit."""
-    body = json.dumps({"venue": "binance", "weight_limit": None}).encode()
+    """The benchmark measures throughput, not the weight limit nor Binance's order-count limits."""
+    limits = {"orders_10s": 10**9, "orders_1d": 10**9}
+    body = json.dumps({"venue": "binance", "weight_limit": None, "limits": limits}).encode()
     req = urllib.request.Request(url + "/_sim/venue", data=body, headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=10).close()
 
@@ -165,7 +166,7 @@ def main() -> None:
         f"{result['rps']:.0f} signed req/s achieved ({int(result['requests'])} in {result['seconds']:.1f} s, "
         f"ccxt fetch_balance + create/cancel order, {args.clients} clients, {pinned}); server CPU "
         f"{result['server_cpu']:.1f} s = {result['per_cpu_second']:.0f} signed req per server CPU-second "
-        f"(target >= 1500/s: {'met' if result['rps'] >= 1500 else 'MISSED'})"
+        f"(target >= 1500 per server CPU-second: {'met' if result['per_cpu_second'] >= 1500 else 'MISSED'})"
     )
     machine = (
         f"{platform.node()}, {platform.system()} {platform.release()} {platform.machine()}, {cpu_model()}, "

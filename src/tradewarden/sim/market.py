@@ -206,7 +206,7 @@ class PairMarket:
         self._tape: OrderedDict[int, PublicTrade] = OrderedDict()
         self._tape_version: tuple[int, int] = (-1, -1)
         self._stats: tuple[tuple[int, int, int], _Agg | None] = ((-1, -1, -1), None)
-        self._book_cache: dict[tuple[int, Decimal, Decimal, int, Decimal, Decimal], BookLevels] = {}
+        self._book_cache: dict[tuple[Decimal, int, Decimal, Decimal, int, Decimal, Decimal], BookLevels] = {}
 
     # ---- prices --------------------------------------------------------------------------------
 
@@ -448,13 +448,14 @@ class PairMarket:
         Level i (0 = best) sits i basis points behind the best price and holds about (1 + 0.35 i)
         times `level_notional`, with +-40 % seeded noise that changes each second."""
         now = self.clock()
-        key = (now, tick_size, step, depth, spread_bps, level_notional)
+        mid = self.price_at(now)
+        # the shape changes when the price moves a tick, and its size noise each second
+        key = (mid, now // 1000, tick_size, step, depth, spread_bps, level_notional)
         cached = self._book_cache.get(key)
         if cached is not None:
             return cached
         if len(self._book_cache) > 64:
             self._book_cache.clear()
-        mid = Decimal(repr(self.price_float(now)))
         spread = spread_bps * Decimal(repr(round(self.spread_factor, 4)))
         half = max(tick_size, floor_to(mid * spread / Decimal(20000), tick_size))
         best_bid = floor_to(mid - half, tick_size)
@@ -463,17 +464,20 @@ class PairMarket:
             best_ask = best_bid + tick_size
         gap = max(tick_size, floor_to(mid * Decimal("0.0001"), tick_size))
         rng = random.Random(seed_for(self.seed, self.venue, self.spec.pair, now // 1000, "book"))
+        uniform = rng.uniform
+        # sizes in whole steps, computed in floats (the exact value of a size does not matter)
+        unit = float(level_notional) / float(mid) / float(step)
         bids: list[tuple[Decimal, Decimal]] = []
         asks: list[tuple[Decimal, Decimal]] = []
         for i in range(depth):
-            scale = Decimal(repr(round((1 + 0.35 * i) * rng.uniform(0.6, 1.4), 6)))
-            qty_b = floor_to_min(level_notional * scale / mid, step)
-            scale = Decimal(repr(round((1 + 0.35 * i) * rng.uniform(0.6, 1.4), 6)))
-            qty_a = floor_to_min(level_notional * scale / mid, step)
-            bid_px = best_bid - gap * i
+            grow = 1 + 0.35 * i
+            qty_b = Decimal(max(1, int(unit * grow * uniform(0.6, 1.4)))) * step
+            qty_a = Decimal(max(1, int(unit * grow * uniform(0.6, 1.4)))) * step
+            offset = gap * i
+            bid_px = best_bid - offset
             if bid_px > 0:
                 bids.append((bid_px, qty_b))
-            asks.append((best_ask + gap * i, qty_a))
+            asks.append((best_ask + offset, qty_a))
         levels = BookLevels(tuple(bids), tuple(asks))
         self._book_cache[key] = levels
         return levels

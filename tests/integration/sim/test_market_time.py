@@ -94,6 +94,39 @@ async def test_history_covers_thirty_days_on_every_venue_and_pair(
             assert all(r[5] > 0 for r in rows), (venue, symbol)
 
 
+PAGED = (
+    ("binance", "BTC/USDT"),
+    ("binance", "BTC/USDT:USDT"),
+    ("okx", "BTC/USDT"),
+    ("okx", "BTC/USDT:USDT"),
+    ("kucoin", "BTC/USDT"),
+    ("kucoinfutures", "BTC/USDT:USDT"),
+    ("mexc", "BTC/USDT"),
+    ("mexc", "BTC/USDT:USDT"),
+    ("bybit", "BTC/USDT"),
+    ("bybit", "BTC/USDT:USDT"),
+)
+
+
+async def test_every_candle_endpoint_pages_forward_with_since(
+    sim: SimServer, ccxt_client: MakeClient
+) -> None:
+    await admin(sim.url, "POST", "/_sim/clock", {"mode": "virtual", "start": T1 + 30_000, "speed": 0})
+    for timeframe, ms in (("1m", MINUTE), ("5m", 5 * MINUTE)):
+        since = T1 - 597 * ms  # three pages of 200 end at the live bucket
+        for exchange_id, symbol in PAGED:
+            ex = ccxt_client(exchange_id)
+            rows: list[list[float]] = []
+            cursor = since
+            for _ in range(3):
+                page = await ex.fetch_ohlcv(symbol, timeframe, since=cursor, limit=200)
+                assert len(page) == min(200, (T1 - cursor) // ms + 1), (exchange_id, symbol, timeframe)
+                rows += page
+                cursor = int(page[-1][0]) + ms
+            want = [since + i * ms for i in range(598)]
+            assert [int(r[0]) for r in rows] == want, (exchange_id, symbol, timeframe)
+
+
 async def test_pairs_are_one_market_across_venues(sim: SimServer, ccxt_client: MakeClient) -> None:
     await admin(sim.url, "POST", "/_sim/clock", {"mode": "virtual", "start": T1 + 12_345, "speed": 0})
     last: dict[str, dict[str, float]] = {}
