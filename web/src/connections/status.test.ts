@@ -11,6 +11,7 @@ describe("status → badge", () => {
     ip_not_allowed: ["IP not allowed", "error"],
     withdraw_enabled: ["Withdrawal enabled", "error"],
     expired: ["Expired", "error"],
+    integrity_error: ["Stored key damaged", "error"],
     clock_skew: ["Clock skew", "warn"],
     rate_limited: ["Rate limited", "warn"],
     exchange_unavailable: ["Exchange unavailable", "warn"],

@@ -13,6 +13,7 @@ export const STATUSES = [
   "rate_limited",
   "exchange_unavailable",
   "expired",
+  "integrity_error",
   "untested",
   "awaiting_api_key",
 ] as const;
@@ -40,6 +41,7 @@ const TONES: Record<Status, Tone> = {
   ip_not_allowed: "error",
   withdraw_enabled: "error",
   expired: "error",
+  integrity_error: "error",
   clock_skew: "warn",
   rate_limited: "warn",
   exchange_unavailable: "warn",

@@ -52,6 +52,7 @@ export const en = {
   "status.rate_limited": "Rate limited",
   "status.exchange_unavailable": "Exchange unavailable",
   "status.expired": "Expired",
+  "status.integrity_error": "Stored key damaged",
   "status.untested": "Not tested yet",
   "status.awaiting_api_key": "Awaiting API key",
   "status.unknown": "Unknown status ({code})",

@@ -53,6 +53,7 @@ export const fr: Catalogue = {
   "status.rate_limited": "Limite de requêtes atteinte",
   "status.exchange_unavailable": "Exchange indisponible",
   "status.expired": "Expirée",
+  "status.integrity_error": "Clé enregistrée endommagée",
   "status.untested": "Pas encore testée",
   "status.awaiting_api_key": "En attente de la clé d'API",
   "status.unknown": "Statut inconnu ({code})",

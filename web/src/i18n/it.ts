@@ -52,6 +52,7 @@ export const it: Catalogue = {
   "status.rate_limited": "Limite di richieste",
   "status.exchange_unavailable": "Exchange non disponibile",
   "status.expired": "Scaduta",
+  "status.integrity_error": "Chiave salvata danneggiata",
   "status.untested": "Non ancora testata",
   "status.awaiting_api_key": "In attesa della chiave API",
   "status.unknown": "Stato sconosciuto ({code})",

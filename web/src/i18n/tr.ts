@@ -52,6 +52,7 @@ export const tr: Catalogue = {
   "status.rate_limited": "İstek sınırına takıldı",
   "status.exchange_unavailable": "Borsa kullanılamıyor",
   "status.expired": "Süresi dolmuş",
+  "status.integrity_error": "Kayıtlı anahtar bozuk",
   "status.untested": "Henüz test edilmedi",
   "status.awaiting_api_key": "API anahtarı bekleniyor",
   "status.unknown": "Bilinmeyen durum ({code})",
