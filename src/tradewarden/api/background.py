@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 
-from sqlalchemy import select
-
-from tradewarden.adapters.store.models import AuditEvent
 from tradewarden.api.state import ServerState
+from tradewarden.services import events
 from tradewarden.services.connections.health import HealthMonitor
-
-FEED_POLL_S = 0.5
 
 
 async def health_monitor(state: ServerState, stop: asyncio.Event) -> None:
@@ -22,36 +16,11 @@ async def health_monitor(state: ServerState, stop: asyncio.Event) -> None:
     await monitor.run(stop)
 
 
-def _latest_id(state: ServerState) -> int:
-    with state.app.store.session() as session:
-        return session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
-
-
-def _events_after(state: ServerState, last_id: int) -> list[AuditEvent]:
-    with state.app.store.session() as session:
-        stmt = select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(500)
-        return list(session.scalars(stmt))
-
-
 async def audit_feed(state: ServerState, stop: asyncio.Event) -> None:
-    """Publish every new audit event (from this process or the CLI) to the live stream.
+    """Publish every audit event this process commits to the live stream, for the server's lifetime.
 
-    Polling the table catches writers in other processes too, which an in-process hook would miss.
+    No polling: the store's commit hook hands each committed audit row to the event bus (typed events,
+    services/events.py). Writes by other processes (the CLI) are not seen live; they are in the audit log.
     """
-    last_id = await asyncio.to_thread(_latest_id, state)
-    while not stop.is_set():
-        for row in await asyncio.to_thread(_events_after, state, last_id):
-            last_id = row.id
-            event = {
-                "type": "connection.status" if row.kind == "connection.status_changed" else "audit",
-                "id": row.id,
-                "ts": row.ts.isoformat(),
-                "kind": row.kind,
-                "actor": row.actor,
-                "connection_id": row.connection_id,
-                "connection_name": row.connection_name,
-                "detail": json.loads(row.detail_json),
-            }
-            state.events.publish(event)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=FEED_POLL_S)
+    with events.audit_publishing(state.app.store):
+        await stop.wait()

@@ -15,6 +15,7 @@ from typing import Any
 
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.app import App
+from tradewarden.services.events import EventBus, bus_for
 
 SESSION_TTL_S = 12 * 3600
 LOGIN_WINDOW_S = 300.0
@@ -142,28 +143,9 @@ class LoginLimiter:
                 self._failures.setdefault(key, deque()).append(now)
 
 
-class EventHub:
-    """Fan-out of server events (audit events, status changes) to WebSocket subscribers."""
-
-    def __init__(self) -> None:
-        self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
-
-    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
-        """A queue receiving every event from now on."""
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
-        self._subscribers.add(queue)
-        return queue
-
-    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
-        """Stop delivering to `queue`."""
-        self._subscribers.discard(queue)
-
-    def publish(self, event: dict[str, Any]) -> None:
-        """Deliver to every subscriber; a subscriber that stopped reading loses the oldest events."""
-        for queue in list(self._subscribers):
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(event)
+# The event hub lives below the services now (services publish, the stream subscribes): see
+# services/events.py. The name stays for code that imported it from here.
+EventHub = EventBus
 
 
 @dataclass
@@ -177,7 +159,7 @@ class ServerState:
     monitor_interval_s: float = 300.0
     sessions: SessionStore = field(default_factory=SessionStore)
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
-    events: EventHub = field(default_factory=EventHub)
+    events: EventBus = field(init=False)  # the store's bus (services/events.py), set below
     portfolio_cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
     # Coroutines run for the server's lifetime: job(state, stop_event).
     background_jobs: list[Callable[[ServerState, asyncio.Event], Coroutine[Any, Any, None]]] = field(
@@ -187,6 +169,9 @@ class ServerState:
     extra_routers: list[Any] = field(default_factory=list)
     monitor: Any = None  # the HealthMonitor, once its job runs
     listing_cache: tuple[int, bytes] | None = None  # (store data version, rendered connection list)
+
+    def __post_init__(self) -> None:
+        self.events = bus_for(self.app.store)
 
     def app_for(self, actor: str) -> App:
         """The app context acting as `actor` (for the audit trail)."""

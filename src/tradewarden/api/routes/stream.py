@@ -10,7 +10,8 @@ WebSocket API cannot read the HTTP status of a refused handshake but can read a 
   4403 authenticated but not allowed (scope too small, or a cookie sent from another site's page),
   4429 too many failed authentications from this address.
 Nothing is sent before that close. On success the server sends `{"type": "hello", "server_version", "scope"}`
-and then each event `ServerState.events` publishes (`audit` and `connection.status`, see background.py).
+and then each event published on the store's event bus (services/events.py: `audit`, `connection.status`,
+`order`, `fill`, `bot`), each as `event.as_message()`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import json
 import time
 from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -32,6 +32,7 @@ from tradewarden.api.errors import ApiError
 from tradewarden.api.routes import metrics
 from tradewarden.api.state import ServerState
 from tradewarden.services import tokens
+from tradewarden.services.events import Subscription
 
 router = APIRouter(tags=["stream"])
 
@@ -100,7 +101,7 @@ async def _forward(
     websocket: WebSocket,
     state: ServerState,
     principal: Principal,
-    queue: asyncio.Queue[dict[str, Any]],
+    queue: Subscription,
     revoked: asyncio.Event,
 ) -> None:
     """Send each event as it comes; end at once on `revoked`, and re-check the store every RECHECK_S."""
@@ -126,7 +127,7 @@ async def _forward(
             await _close(websocket, CLOSE_UNAUTHENTICATED, "the token was revoked")
             return
         if getter.done():  # checked after the wait: the get may have completed as the timeout fired
-            await websocket.send_text(json.dumps(getter.result(), default=str))
+            await websocket.send_text(json.dumps(getter.result().as_message(), default=str))
         else:
             getter.cancel()  # Queue.get gives up cleanly: no event is lost
 
