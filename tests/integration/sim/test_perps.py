@@ -242,3 +242,64 @@ async def test_bybit_linear_perps(sim: SimServer, make_key: MakeKey, ccxt_client
     assert closed["createType"] == "CreateByLiquidate" and closed["side"] == "Sell"
     busts = (await ex.privateGetV5ExecutionList({"category": "linear", "execType": "BustTrade"}))["result"]
     assert [r["orderId"] for r in busts["list"]] == [closed["orderId"]]
+
+
+async def kucoin_futures_wallet(ex: Any) -> Decimal:
+    """marginBalance (the futures wallet, PnL excluded) of the USDT futures account."""
+    bal = await ex.fetch_balance({"code": "USDT"})
+    return D(str(bal["info"]["data"]["marginBalance"]))
+
+
+async def test_kucoin_futures_perps(sim: SimServer, make_key: MakeKey, ccxt_client: MakeClient) -> None:
+    sym, contracts, mult, lev = "BTC/USDT:USDT", D(10), D("0.001"), 10
+    key = await make_key("kucoin", permissions=FUTURES)
+    ex = ccxt_client("kucoinfutures", key)
+    await ex.load_markets()
+    await start_virtual_clock(sim)
+
+    fr = await ex.fetch_funding_rate(sym)
+    assert abs(dec(fr["fundingRate"])) <= D("0.003") and fr["fundingTimestamp"] % INTERVAL == 0
+    since = sim.ctx.clock.now_ms() - 3 * INTERVAL
+    hist = await ex.fetch_funding_rate_history(sym, since)
+    assert len(hist) == 3 and hist[1]["timestamp"] - hist[0]["timestamp"] == INTERVAL
+
+    await ex.set_margin_mode("cross", sym)
+    await ex.set_leverage(lev, sym)  # cross leverage
+    assert (await ex.fetch_leverage(sym))["longLeverage"] == lev
+    await ex.set_margin_mode("isolated", sym)
+    start = await kucoin_futures_wallet(ex)
+    await ex.create_order(
+        sym, "market", "buy", float(contracts), None, {"marginMode": "isolated", "leverage": lev}
+    )
+    fill = (await ex.fetch_my_trades(sym))[-1]["info"]
+    entry, fee = D(fill["price"]), D(fill["fee"])
+    size = contracts * mult
+    margin = entry * size / lev
+    assert fee == entry * size * D(fill["feeRate"]) and fee > 0
+    pos = (await ex.fetch_positions([sym]))[0]
+    assert pos["info"]["marginMode"] == "ISOLATED" and D(str(pos["info"]["posMargin"])) == margin
+    assert abs(D(str(pos["info"]["liquidationPrice"])) - hand_liq_long(entry, size, margin)) <= D("0.1")
+    assert await kucoin_futures_wallet(ex) == start - fee
+
+    t_fund = await jump_past_funding(sim, [ex])
+    paid = await ex.fetch_funding_history(sym)
+    assert len(paid) == 1 and paid[0]["timestamp"] == t_fund
+    rate, mark_then = D(str(paid[0]["info"]["fundingRate"])), D(str(paid[0]["info"]["markPrice"]))
+    # ccxt bounds this query with its own (wall) clock unless told the simulator's time
+    until = {"until": sim.ctx.clock.now_ms()}
+    rows = await ex.fetch_funding_rate_history(sym, t_fund - 1, None, until)
+    row = next(h for h in rows if h["timestamp"] == t_fund)
+    assert dec(row["fundingRate"]) == rate
+    funding = (-size * mark_then * rate).quantize(D("0.00000001"))
+    assert D(str(paid[0]["info"]["funding"])) == funding
+    assert await kucoin_futures_wallet(ex) == start - fee + funding
+    margin += funding
+    pos = (await ex.fetch_positions([sym]))[0]
+    assert D(str(pos["info"]["posMargin"])) == margin
+    liq = hand_liq_long(entry, size, margin)
+
+    await crash(sim.url, "kucoin", "BTC/USDT", (liq * D("0.97")).quantize(D("0.1")))
+    assert await ex.fetch_positions([sym]) == []
+    assert await kucoin_futures_wallet(ex) == start - fee - entry * size / lev
+    last = (await ex.fetch_my_trades(sym))[-1]["info"]
+    assert last["tradeType"] == "liquid" and last["side"] == "sell" and D(last["fee"]) == 0

@@ -40,6 +40,7 @@ from ..matching import (
     Side,
     Status,
 )
+from ..perps import FundingRules, PerpRisk
 from ..signing import equal, hmac_sha256_b64
 from ..venue import SimRequest, Venue, VenueError, dumps, fmt, route
 
@@ -183,11 +184,28 @@ class KucoinVenue(Venue):
         self.spot = Engine(
             self.market, SpotSettlement(self.wallets, fee_in="quote"), name="spot", book_depth=100
         )
-        self.perps = PerpSettlement(Decimal("10000"), "USDT", default_leverage=1)
-        self.futures = Engine(
-            self.market, self.perps, name="futures", first_order_id=50_000_000, book_depth=100
+        self.perps = PerpSettlement(
+            Decimal("10000"), "USDT", default_leverage=1, default_margin_mode="isolated"
         )
-        self.perps.mark_price = self.futures.last_price
+        self.futures = Engine(
+            self.market,
+            self.perps,
+            name="futures",
+            first_order_id=50_000_000,
+            book_depth=100,
+            clock=self.now_ms,
+        )
+        # "Get Current Funding Rate": 8-hour granularity, fundingRateCap/Floor ±0.3 %; one risk tier
+        # with maintenance margin 0.4 % (maintainMargin of the first risk limit level)
+        self.risk = PerpRisk(
+            self.name,
+            ctx.seed,
+            self.market,
+            self.futures,
+            self.perps,
+            self.now_ms,
+            FundingRules(cap=Decimal("0.003")),
+        )
         self.engines = [self.spot, self.futures]
         self.multipliers: dict[str, Decimal] = {}
         self.withdrawals: list[dict[str, Any]] = []
@@ -252,6 +270,11 @@ class KucoinVenue(Venue):
         self.wallets.set(key.account, balances)
         if "USDT" in balances:
             self.perps.account(key.account).wallet = balances["USDT"]
+
+    def on_tick(self) -> None:
+        """Fill crossed resting orders, then charge crossed funding times and liquidate (futures)."""
+        super().on_tick()
+        self.risk.update()
 
     # ---- wire format hooks -----------------------------------------------------------------------
 
@@ -1676,6 +1699,14 @@ class KucoinVenue(Venue):
             if body.get("postOnly") in (True, "true"):
                 tif = TIF.GTX
         cid = str(body.get("clientOid") or secrets.token_hex(16))
+        mode = self.perps.margin_mode(key.account, sym).upper()
+        if body.get("marginMode") not in (None, "") and str(body.get("marginMode")).upper() != mode:
+            # futures "Error Code" 330005: the order's margin mode differs from the symbol's setting
+            raise _err(
+                200,
+                "330005",
+                "The order's margin mode does not match the selected one. Please switch and try again.",
+            )
         self.perps.account(key.account).leverage[sym] = leverage
         try:
             order = self.futures.new_order(
@@ -1690,11 +1721,7 @@ class KucoinVenue(Venue):
                 reduce_only=body.get("reduceOnly") in (True, "true"),
                 # futures Add Order "postOnly": accepted, then cancelled if it would take liquidity
                 unfillable=Status.CANCELED,
-                extra={
-                    "leverage": leverage,
-                    "remark": body.get("remark"),
-                    "marginMode": str(body.get("marginMode") or "ISOLATED").upper(),
-                },
+                extra={"leverage": leverage, "remark": body.get("remark"), "marginMode": mode},
             )
         except OrderRejected as exc:
             raise self._fut_reject(exc) from exc
@@ -1771,22 +1798,24 @@ class KucoinVenue(Venue):
         inst = self.futures.instruments[sym]
         acc = self.perps.account(key.account)
         pos = self.perps.position(key.account, sym)
-        mark = self._pm(self.futures, sym).price
+        mark = self.risk.mark(sym, req.now_ms)
         qty = self._contracts(sym, abs(pos.qty)) * (1 if pos.qty >= 0 else -1)
         lev = self.perps.leverage(key.account, sym)
         cost = pos.entry * pos.qty
         upnl = (mark - pos.entry) * pos.qty
-        margin = abs(cost) / lev if lev else ZERO
+        margin = self.perps.initial_margin(acc, sym, pos) if pos.qty else ZERO
+        isolated = pos.isolated if pos.qty else self.perps.margin_mode(key.account, sym) == "isolated"
+        liq = self.perps.liquidation_price(key.account, sym)
         return {
             "id": hashlib.sha256(f"{key.account}|{sym}".encode()).hexdigest()[:24],
             "symbol": sym,
             "autoDeposit": False,
-            "crossMode": acc.margin_type.get(sym) == "CROSS",
-            "maintMarginReq": 0.004,
+            "crossMode": not isolated,
+            "maintMarginReq": _num(self.perps.mmr),
             "riskLimit": 100000,
             "realLeverage": lev,
             "delevPercentage": 0.0,
-            "openingTimestamp": req.now_ms if pos.qty else None,
+            "openingTimestamp": pos.opened_ms if pos.qty else None,
             "currentTimestamp": req.now_ms,
             "currentQty": int(qty),
             "currentCost": _num(cost),
@@ -1800,19 +1829,20 @@ class KucoinVenue(Venue):
             "posCost": _num(cost),
             "posInit": _num(margin),
             "posMargin": _num(margin),
-            "posMaint": _num(abs(cost) * Decimal("0.004")),
+            "posMaint": _num(abs(pos.qty) * mark * self.perps.mmr),
+            "posFunding": _num(pos.funding),
             "realisedGrossPnl": _num(pos.realized),
             "realisedPnl": _num(pos.realized),
             "unrealisedPnl": _num(upnl),
             "unrealisedPnlPcnt": _num((upnl / abs(cost)).quantize(Decimal("0.0001"))) if cost else 0,
             "unrealisedRoePcnt": _num((upnl / margin).quantize(Decimal("0.0001"))) if margin else 0,
             "avgEntryPrice": _num(pos.entry),
-            "liquidationPrice": 0,
+            "liquidationPrice": _num(liq.quantize(inst.tick)) if liq else 0,
             "bankruptPrice": 0,
             "settleCurrency": inst.settle,
             "isInverse": False,
-            "maintainMargin": 0.004,
-            "marginMode": "CROSS" if acc.margin_type.get(sym) == "CROSS" else "ISOLATED",
+            "maintainMargin": _num(self.perps.mmr),
+            "marginMode": "ISOLATED" if isolated else "CROSS",
             "positionSide": "BOTH",
             "leverage": lev,
         }
@@ -1858,7 +1888,8 @@ class KucoinVenue(Venue):
                     "stop": "",
                     "fee": _s(f.fee),
                     "orderType": order.type.value.lower(),
-                    "tradeType": "trade",
+                    # Get Trade History tradeType: liquid for the liquidation engine's fills
+                    "tradeType": "liquid" if order.extra.get("liquidation") else "trade",
                     "createdAt": f.time_ms,
                     "settleCurrency": "USDT",
                     "tradeTime": f.time_ms * 1_000_000,
@@ -1866,6 +1897,127 @@ class KucoinVenue(Venue):
                 }
             )
         return _ok(self._paged(req, rows))
+
+    # ---- perpetuals: funding, leverage, margin mode -------------------------------------------------
+
+    @route("GET", FUT, "/api/v1/funding-rate/{symbol}/current", weight=2)
+    async def fut_funding_rate(self, req: SimRequest) -> Any:
+        """Get Current Funding Rate: the rate of the period ending at fundingTime (docs: funding-fees)."""
+        sym = self._fut_symbol(req.path_params.get("symbol"))
+        assert sym is not None
+        now = self.now_ms()
+        iv = self.risk.rules.interval_ms
+        nxt = self.risk.next_funding(now)
+        return _ok(
+            {
+                "symbol": f".{sym}FPI8H",
+                "granularity": iv,
+                "timePoint": nxt - iv,
+                "value": _num(self.risk.predicted_rate(sym, now)),
+                "predictedValue": _num(self.risk.predicted_rate(sym, now)),
+                "fundingRateCap": _num(self.risk.rules.cap),
+                "fundingRateFloor": _num(-self.risk.rules.cap),
+                "period": 0,
+                "fundingTime": nxt,
+            }
+        )
+
+    @route("GET", FUT, "/api/v1/contract/funding-rates", weight=5)
+    async def fut_funding_rates(self, req: SimRequest) -> Any:
+        """Get Public Funding History: settled rates with from ≤ timepoint ≤ to, newest first."""
+        sym = self._fut_symbol(req.query.get("symbol"))
+        assert sym is not None
+        try:
+            start, end = int(req.query["from"]), int(req.query["to"])
+        except (KeyError, ValueError) as exc:
+            raise _err(200, "300000", "request parameter illegal") from exc
+        events = self.risk.history(sym, start, end, 100)
+        return _ok(
+            [{"symbol": sym, "fundingRate": _num(e.rate), "timepoint": e.time_ms} for e in reversed(events)]
+        )
+
+    @route("GET", FUT, "/api/v1/funding-history", weight=5)
+    async def fut_funding_history(self, req: SimRequest) -> Any:
+        """Get Private Funding History: the account's settlements (funding < 0: paid), newest first."""
+        key = self._auth(req, "futures_trade")
+        sym = self._fut_symbol(req.query.get("symbol"))
+        assert sym is not None
+        start = int(req.query.get("startAt") or 0)
+        end = int(req.query.get("endAt") or 2**62)
+        count = min(100, int(req.query.get("maxCount") or 10))
+        rows = [
+            e
+            for e in reversed(self.perps.account(key.account).journal)
+            if e.kind == "funding" and e.symbol == sym and start <= e.time_ms <= end
+        ]
+        items = [
+            {
+                "id": e.entry_id,
+                "symbol": sym,
+                "timePoint": e.time_ms,
+                "fundingRate": _num(e.info["rate"]),
+                "markPrice": _num(e.info["mark"]),
+                "positionQty": int(self._contracts(sym, e.info["qty"])),
+                "positionCost": _num(e.info["qty"] * e.info["mark"]),
+                "funding": _num(e.amount),
+                "settleCurrency": e.asset,
+                "context": "",
+                "marginMode": self.perps.margin_mode(key.account, sym).upper(),
+            }
+            for e in rows[:count]
+        ]
+        return _ok({"dataList": items, "hasMore": len(rows) > count})
+
+    @route("POST", FUT, "/api/v2/position/changeMarginMode", weight=2)
+    async def fut_change_margin_mode(self, req: SimRequest) -> Any:
+        """Switch Margin Mode (ISOLATED | CROSS) of a symbol; refused with a position or open orders."""
+        key = self._auth(req, "futures_trade")
+        body = self._body(req)
+        sym = self._fut_symbol(body.get("symbol"))
+        assert sym is not None
+        mode = str(body.get("marginMode", "")).upper()
+        if mode not in ("ISOLATED", "CROSS"):
+            raise _err(200, "300000", "request parameter illegal")
+        if self.perps.margin_mode(key.account, sym).upper() != mode and (
+            self.perps.position(key.account, sym).qty or self.futures.open_orders(key.account, sym)
+        ):
+            # futures "Error Code" 330006: mode cannot change with positions or orders
+            raise _err(
+                200,
+                "330006",
+                "Please close all positions and cancel all orders before switching the margin mode.",
+            )
+        self.perps.set_margin_mode(key.account, sym, mode.lower())
+        return _ok({"symbol": sym, "marginMode": mode})
+
+    @route("GET", FUT, "/api/v2/position/getMarginMode", weight=2)
+    async def fut_get_margin_mode(self, req: SimRequest) -> Any:
+        """Get Margin Mode of a symbol."""
+        key = self._auth(req, "futures_trade")
+        sym = self._fut_symbol(req.query.get("symbol"))
+        assert sym is not None
+        return _ok({"symbol": sym, "marginMode": self.perps.margin_mode(key.account, sym).upper()})
+
+    @route("POST", FUT, "/api/v2/changeCrossUserLeverage", weight=2)
+    async def fut_change_cross_leverage(self, req: SimRequest) -> Any:
+        """Modify Cross Margin Leverage of a symbol (orders in CROSS mode use it)."""
+        key = self._auth(req, "futures_trade")
+        body = self._body(req)
+        sym = self._fut_symbol(body.get("symbol"))
+        assert sym is not None
+        lev = _decimal(body.get("leverage"), "leverage")
+        if not 1 <= lev <= 125 or lev != lev.to_integral_value():
+            raise _err(200, "300000", "request parameter illegal")
+        self.perps.account(key.account).leverage[sym] = int(lev)
+        return _ok(True)
+
+    @route("GET", FUT, "/api/v2/getCrossUserLeverage", weight=2)
+    async def fut_get_cross_leverage(self, req: SimRequest) -> Any:
+        """Get Cross Margin Leverage of a symbol."""
+        key = self._auth(req, "futures_trade")
+        sym = self._fut_symbol(req.query.get("symbol"))
+        assert sym is not None
+        return _ok({"symbol": sym, "leverage": str(self.perps.leverage(key.account, sym))})
 
 
 VENUE = KucoinVenue
