@@ -6,12 +6,15 @@ object of `backtest run --json` (DESIGN.md), so the two engines can only differ 
 differential test compares.
 
 Definitions (the same for every strategy and fill convention):
-- trades: closed round trips. DCA: a group from its base order to its exit (take profit, stop loss, or
-  the end of the data). Grid: one sell matched to the buy (or start-up inventory) it closes.
-- wins / losses: trades whose profit after both fees is above / below zero.
-- groups: DCA groups opened; grid: 1 (one ladder).
+- trades: closed round trips, as the domain counts them (Snapshot.trades). DCA: a group from its base
+  order to its exit; grid: each sell. The Freqtrade convention also counts the trade it force-closes at
+  the end, as Freqtrade does.
+- wins / losses: trades whose profit after fees is above zero / the others (the domain's rule; the
+  Freqtrade convention counts a zero-profit trade in neither, as Freqtrade does).
+- groups: DCA groups opened; grid: 1 (one ladder) once it has traded.
 - addons_max: the most add-ons any DCA group used.
-- profit: realised profit after fees, positions still open at the end closed at the end price.
+- profit: equity at the last close minus the budget: realised profit after fees plus what is still
+  held valued at the last close (before exit fees).
 - profit_pct: profit as a percentage of the capital the settings may commit (the margin budget).
 - max_drawdown_pct: the deepest fall of equity (budget + realised + open profit, at candle closes) from
   its previous peak, as a percentage of that peak.
@@ -198,6 +201,18 @@ def _sharpe(candles: Candles, equity: npt.NDArray[np.float64]) -> float:
     return float(returns.mean()) / sd * math.sqrt(periods_per_year)
 
 
+def _annualised_pct(growth: float, span_ms: int) -> float:
+    """Compound yearly return of `growth` over `span_ms`; very short spans overflow to +-inf."""
+    if span_ms <= 0:
+        return 0.0
+    if growth <= 0:
+        return -100.0
+    try:
+        return (math.exp(math.log(growth) * YEAR_MS / span_ms) - 1.0) * 100.0
+    except OverflowError:
+        return math.inf
+
+
 def summarize(
     *,
     strategy: str,
@@ -219,7 +234,7 @@ def summarize(
     profit = float(equity[-1] - capital) if n else 0.0
     span_ms = int(candles.time[-1] - candles.time[0]) + candles.timeframe_ms if n else 0
     growth = 1.0 + profit / capital if capital > 0 else 1.0
-    annual = (growth ** (YEAR_MS / span_ms) - 1.0) * 100.0 if span_ms > 0 and growth > 0 else -100.0
+    annual = _annualised_pct(growth, span_ms)
     return BacktestResult(
         strategy=strategy,
         fills_convention=fills_convention,
