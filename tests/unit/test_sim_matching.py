@@ -56,10 +56,21 @@ PERP = Instrument(
 ACCOUNTS = ("alice", "bob", "carol")
 
 
+class StepClock:
+    """A clock the test moves by hand: prices follow simulator time, not calls."""
+
+    def __init__(self, now: int) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+
 def spot(seed: int = 1) -> tuple[Engine, Wallets, MarketData]:
-    market = MarketData("test", seed, (PAIR,), clock=lambda: 1_700_000_000_000)
+    clock = StepClock(1_700_000_000_000)
+    market = MarketData("test", seed, (PAIR,), clock=clock)
     wallets = Wallets({"USDT": D("100000"), "BTC": D("2")})
-    engine = Engine(market, SpotSettlement(wallets), clock=lambda: 1_700_000_000_000)
+    engine = Engine(market, SpotSettlement(wallets), clock=clock)
     engine.add_instrument(INST)
     for a in ACCOUNTS:
         wallets.ensure(a)
@@ -136,6 +147,37 @@ def test_market_buy_deltas() -> None:
     assert prices == sorted(prices)
 
 
+def test_taken_levels_refill_over_the_recovery_time() -> None:
+    engine, _, _ = spot()
+    twin, _, _ = spot()  # same seed and time, nothing taken: the book as it would be
+    clock, twin_clock = engine.clock, twin.clock
+    assert isinstance(clock, StepClock) and isinstance(twin_clock, StepClock)
+    assert engine.recovery_ms == 5000
+
+    def at(now: int) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
+        clock.now = twin_clock.now = now
+        return engine.depth("BTCUSDT", 5)[1], twin.depth("BTCUSDT", 5)[1]
+
+    t0 = clock.now
+    asks, fresh = at(t0)
+    assert asks == fresh
+    top_px, top = fresh[0]
+    engine.new_order("alice", "BTCUSDT", Side.BUY, OrdType.MARKET, qty=top)
+    asks, fresh = at(t0)
+    assert asks[0][0] > top_px and asks[:4] == fresh[1:]  # the best level is gone
+    asks, fresh = at(t0 + 1000)  # a fifth of the recovery time: four fifths still missing
+    missing = top * 4 / 5
+    if fresh[0][1] > missing:
+        assert asks[0] == (fresh[0][0], fresh[0][1] - missing) and asks[1:] == fresh[1:]
+    else:
+        assert asks[:4] == fresh[1:]
+    asks, fresh = at(t0 + 5000)
+    assert asks == fresh  # refilled
+    engine.new_order("alice", "BTCUSDT", Side.BUY, OrdType.MARKET, qty=fresh[0][1])
+    asks, fresh = at(t0 - 60_000)  # an admin set the clock back: dents "from the future" are dropped
+    assert asks == fresh and not engine._consumed
+
+
 def test_insufficient_balance_changes_nothing() -> None:
     engine, wallets, _ = spot()
     before = totals(wallets)
@@ -158,13 +200,15 @@ op = st.tuples(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(min_value=0, max_value=10_000), ops=st.lists(op, min_size=1, max_size=40))
 def test_spot_money_is_conserved(seed: int, ops: list[tuple[str, str, Side, int, int, TIF]]) -> None:
-    engine, wallets, market = spot(seed)
+    engine, wallets, _ = spot(seed)
     start = totals(wallets)
     for account, kind, side, steps, offset, tif in ops:
         qty = D(steps) * INST.step
         try:
             if kind == "tick":
-                market.advance()
+                # a minute passes: the price moves and resting orders it crossed fill
+                assert isinstance(engine.clock, StepClock)
+                engine.clock.now += 60_000
                 engine.sweep()
             elif kind == "cancel":
                 mine = engine.open_orders(account)
@@ -217,9 +261,10 @@ def test_spot_money_is_conserved(seed: int, ops: list[tuple[str, str, Side, int,
     ),
 )
 def test_perp_pnl_and_fees_settle_to_wallets(seed: int, trades: list[tuple[str, Side, int, bool]]) -> None:
-    market = MarketData("test", seed, (PAIR,), clock=lambda: 0)
+    clock = StepClock(1_700_000_000_000)
+    market = MarketData("test", seed, (PAIR,), clock=clock)
     perps = PerpSettlement(D("100000"))
-    engine = Engine(market, perps, clock=lambda: 0)
+    engine = Engine(market, perps, clock=clock)
     engine.add_instrument(PERP)
     perps.mark_price = engine.last_price
     for a in ACCOUNTS:
@@ -231,7 +276,7 @@ def test_perp_pnl_and_fees_settle_to_wallets(seed: int, trades: list[tuple[str, 
     start = wallets_sum()
     for account, side, steps, tick in trades:
         if tick:
-            market.advance()
+            clock.now += 60_000  # the mark moves with time, so PnL is not all zero
             engine.sweep()
         with contextlib.suppress(OrderRejected):
             engine.new_order(account, "BTCUSDT", side, OrdType.MARKET, qty=D(steps) * PERP.step)

@@ -525,8 +525,9 @@ class Engine:
         if got is None:
             return ZERO
         qty, at = got
-        elapsed = max(0, now - at)
-        if self.recovery_ms <= 0 or elapsed >= self.recovery_ms:
+        elapsed = now - at
+        # refilled, or taken "in the future" of a clock an admin has set back
+        if self.recovery_ms <= 0 or not 0 <= elapsed < self.recovery_ms:
             del self._consumed[(symbol, side, level)]
             return ZERO
         return qty * (self.recovery_ms - elapsed) / self.recovery_ms
