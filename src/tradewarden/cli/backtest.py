@@ -79,8 +79,11 @@ def run(
 ) -> None:
     # Imported here: numba takes a moment to load, and other commands should not pay for it.
     from tradewarden.services.backtest import runner
+    from tradewarden.services.backtest.candles import check_pair
     from tradewarden.services.backtest.report import write_report
 
+    if pair is not None:
+        check_pair(pair)
     if exchange is not None or since is not None:
         raise InputError(
             "downloading candles needs `tradewarden data download` (not available yet)",

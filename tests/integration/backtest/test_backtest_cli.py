@@ -9,6 +9,10 @@ import pytest
 
 from tests.conftest import Cli
 
+# The first test in a fresh checkout compiles the numba kernels (tens of seconds on a busy 2-core
+# machine; cached in __pycache__ afterwards): allow more than the suite's 120 s default.
+pytestmark = pytest.mark.timeout(900)
+
 DATA = Path(__file__).resolve().parents[2] / "data" / "candles"
 SMALL = DATA / "bitstamp-btcusd-1m-2020-01-01.csv"
 DAILY = DATA / "binance-btcusdt-1d-2020.csv"

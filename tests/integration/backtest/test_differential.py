@@ -22,6 +22,10 @@ from tradewarden.services.backtest import runner
 from tradewarden.services.backtest.candles import Candles, from_arrays, load_candles
 from tradewarden.services.backtest.results import BacktestResult
 
+# The first test in a fresh checkout compiles the numba kernels (tens of seconds on a busy 2-core
+# machine; cached in __pycache__ afterwards): allow more than the suite's 120 s default.
+pytestmark = pytest.mark.timeout(900)
+
 DATA = Path(__file__).resolve().parents[2] / "data" / "candles"
 FILES = sorted(p.name for p in DATA.glob("*.csv"))
 BIG = "btc-perp-1m-2022-01.csv"
@@ -225,3 +229,21 @@ def test_random_walks_dca_and_grid(seed: int) -> None:
         assert_same(ref, fast)
     ref, fast = _both(candles, "dca", EXAMPLE, Context(recovery=False), fills="freqtrade")
     assert_same(ref, fast)
+
+
+def test_round_prices_and_lot_sizes() -> None:
+    """Whole-number prices make amounts exact multiples of the lot (100 / 50 = 2): floats must not floor
+    them one lot down."""
+    walk = random_walk(11)
+    rounded = [np.round(a / 2) * 2 for a in (walk.open, walk.high, walk.low, walk.close)]
+    candles = from_arrays(walk.time, *rounded, timeframe_ms=60_000, source="round-walk")
+    lots = MarketRules(lot_size=Decimal("0.00001"), tick_size=Decimal("1"))
+    for settings in (EXAMPLE, {**EXAMPLE, "base_order": "50", "addon_order": "100"}):
+        ref, fast = _both(candles, "dca", settings, Context(recovery=False, rules=lots))
+        assert_same(ref, fast)
+        ref, fast = _both(candles, "dca", settings, Context(recovery=False, rules=lots), fills="freqtrade")
+        assert_same(ref, fast)
+    grid = {"lower": "80", "upper": "120", "levels": "21", "order_amount": "100"}
+    ref, fast = _both(candles, "grid", grid, Context(rules=lots))
+    assert_same(ref, fast)
+    assert ref.trades >= 1

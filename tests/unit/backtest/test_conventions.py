@@ -20,6 +20,10 @@ from tradewarden.services.backtest.candles import Candles, from_arrays
 from tradewarden.services.backtest.freqtrade import FtRules, run_freqtrade_reference
 from tradewarden.services.backtest.results import BacktestResult
 
+# The first test in a fresh checkout compiles the numba kernels (tens of seconds on a busy 2-core
+# machine; cached in __pycache__ afterwards): allow more than the suite's 120 s default.
+pytestmark = pytest.mark.timeout(900)
+
 FEE = 0.001
 EXAMPLE = {
     "base_order": "100",

@@ -319,7 +319,9 @@ def _close(st: I64, candle: int, order: F64, kind: int) -> int:  # pragma: no co
 def _floor_step(x: float, step: float) -> float:  # pragma: no cover - compiled
     if step <= 0.0:
         return x
-    return math.floor(x / step + 1e-9) * step
+    # x / step can land a hair under a whole number the Decimal division hits exactly (2 / 1e-5 ->
+    # 199999.99999999997): nudge by 1e-12 relative before flooring.
+    return math.floor(x / step * (1.0 + 1e-12)) * step
 
 
 @njit(cache=True, nogil=True)

@@ -21,14 +21,16 @@ F64 = npt.NDArray[np.float64]
 def _floor_step(x: float, step: float) -> float:  # pragma: no cover - compiled
     if step <= 0.0:
         return x
-    return math.floor(x / step + 1e-9) * step
+    # x / step can land a hair under a whole number the Decimal division hits exactly (2 / 1e-5 ->
+    # 199999.99999999997): nudge by 1e-12 relative before flooring.
+    return math.floor(x / step * (1.0 + 1e-12)) * step
 
 
 @njit(cache=True, nogil=True)
 def _ceil_step(x: float, step: float) -> float:  # pragma: no cover - compiled
     if step <= 0.0:
         return x
-    return math.ceil(x / step - 1e-9) * step
+    return math.ceil(x / step * (1.0 - 1e-12)) * step
 
 
 @njit(cache=True, nogil=True)

@@ -50,7 +50,8 @@ def unsupported(settings: Any) -> str | None:
 def _amount(p: F64, prices: F64, level: int, side: int) -> float:  # pragma: no cover - compiled
     at = prices[level] if side > 0 else prices[level - 1]
     step = p[P_STEP]
-    return math.floor(p[P_AMOUNT] / at / step) * step
+    # nudge like fast_dca._floor_step: a whole number in Decimal may come out a hair under it in floats
+    return math.floor(p[P_AMOUNT] / at / step * (1.0 + 1e-12)) * step
 
 
 @njit(cache=True, nogil=True)
