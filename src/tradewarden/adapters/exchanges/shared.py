@@ -2,12 +2,13 @@
 
 One aiohttp session means one connection pool and one TLS context (each ccxt client otherwise loads
 the CA bundle itself, ~14 ms each). Public calls are the same for every key, so concurrent callers of
-the same (exchange, endpoint, call) share one upstream request.
+the same (exchange, endpoint, call) share one upstream request; a finished call is evicted at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +68,14 @@ class SharedClients:
             client = self.client(ccxt_id, endpoint, call.method, options)
             task = asyncio.ensure_future(self.run_on(client, call))
             self._inflight[key] = task
+            # Finished calls leave at once: a later caller gets a fresh answer, not this one forever
+            # (caching with expiry is the market hub's job, adapters/market/).
+            task.add_done_callback(functools.partial(self._evict, key))
         return await asyncio.shield(task)
+
+    def _evict(self, key: tuple[str, str | None, str, str], task: asyncio.Task[Outcome]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
 
     @staticmethod
     async def run_on(client: Any, call: Call) -> Outcome:
