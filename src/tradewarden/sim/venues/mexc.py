@@ -40,6 +40,7 @@ from ..matching import (
     Side,
     Status,
 )
+from ..perps import FundingRules, PerpRisk
 from ..signing import equal, hmac_sha256_hex
 from ..venue import SimRequest, Venue, VenueError, dumps, fmt, parse_decimal, route
 
@@ -139,6 +140,10 @@ def _err(code: int, msg: str, status: int = SPOT_ERROR) -> VenueError:
     return VenueError(status, code, msg)
 
 
+# funding rate history: how many past settlements the sim reports (they are computed on demand)
+FUNDING_HISTORY_ROWS = 1000
+
+
 def _cerr(code: int, msg: str) -> VenueError:
     return VenueError(CONTRACT_ERROR, code, msg)
 
@@ -194,8 +199,20 @@ class MexcVenue(Venue):
         # MEXC charges spot commission in the quote asset (myTrades: commissionAsset USDT on buys).
         self.spot = Engine(self.market, SpotSettlement(self.wallets, fee_in="quote"), name="spot")
         self.perps = PerpSettlement(Decimal("10000"), "USDT", default_leverage=20)
-        self.contracts = ContractEngine(self.market, self.perps, name="futures", first_order_id=700_000_000)
-        self.perps.mark_price = self.contracts.last_price
+        self.contracts = ContractEngine(
+            self.market, self.perps, name="futures", first_order_id=700_000_000, clock=self.now_ms
+        )
+        # futures "Get contract funding rate": collectCycle 8 h, max/minFundingRate ±0.3 %; one risk
+        # tier with maintenance margin 0.4 % (the first level of "Get the risk limit")
+        self.risk = PerpRisk(
+            self.name,
+            ctx.seed,
+            self.market,
+            self.contracts,
+            self.perps,
+            self.now_ms,
+            FundingRules(cap=Decimal("0.003")),
+        )
         self.engines = [self.spot, self.contracts]
         self.withdrawals: list[dict[str, Any]] = []
         self.contract_ids: dict[str, int] = {}
@@ -259,6 +276,11 @@ class MexcVenue(Venue):
         self.wallets.set(key.account, balances)
         if "USDT" in balances:
             self.perps.account(key.account).wallet = balances["USDT"]
+
+    def on_tick(self) -> None:
+        """Fill crossed resting orders, then charge crossed funding times and liquidate (contracts)."""
+        super().on_tick()
+        self.risk.update()
 
     # ---- error rendering ---------------------------------------------------------------------------
 
@@ -1322,29 +1344,65 @@ class MexcVenue(Venue):
 
     @route("GET", HOSTS, "/api/v1/contract/funding_rate/{symbol}", weight=1)
     async def contract_funding(self, req: SimRequest) -> Any:
-        """Current funding rate (fixed in the simulator)."""
+        """Get contract funding rate: the rate of the running period and its settlement time."""
         sym = self._contract_symbol(req.path_params.get("symbol"))
-        period = 8 * 3600 * 1000
+        now = self.now_ms()
+        cap = self.risk.rules.cap
         return self._ok(
             {
                 "symbol": sym,
-                "fundingRate": 0.0001,
-                "maxFundingRate": 0.003,
-                "minFundingRate": -0.003,
-                "collectCycle": 8,
-                "nextSettleTime": (req.now_ms // period + 1) * period,
-                "timestamp": req.now_ms,
+                "fundingRate": _num(self.risk.predicted_rate(sym, now)),
+                "maxFundingRate": _num(cap),
+                "minFundingRate": _num(-cap),
+                "collectCycle": self.risk.rules.interval_ms // 3_600_000,
+                "nextSettleTime": self.risk.next_funding(now),
+                "timestamp": now,
+            }
+        )
+
+    @route("GET", HOSTS, "/api/v1/contract/funding_rate/history", weight=1)
+    async def contract_funding_history(self, req: SimRequest) -> Any:
+        """Get contract funding rate history: newest first, page_num/page_size (20, max 100).
+
+        An exact route, so it wins over funding_rate/{symbol} (which would read "history" as a symbol).
+        """
+        sym = self._contract_symbol(req.params.get("symbol"))
+        page = self._int(req, "page_num", 1) or 1
+        size = min(100, self._int(req, "page_size", 20) or 20)
+        if page < 1 or size < 1:
+            raise _cerr(600, "Param error!")
+        iv = self.risk.rules.interval_ms
+        newest = self.now_ms() // iv * iv
+        first = newest - (page - 1) * size * iv
+        rows = [self.risk.event(sym, first - i * iv) for i in range(size)]
+        total = FUNDING_HISTORY_ROWS
+        return self._ok(
+            {
+                "pageSize": size,
+                "totalCount": total,
+                "totalPage": -(-total // size),
+                "currentPage": page,
+                "resultList": [
+                    {
+                        "symbol": sym,
+                        "fundingRate": _num(e.rate),
+                        "settleTime": e.time_ms,
+                        "collectCycle": iv // 3_600_000,
+                    }
+                    for e in rows
+                ],
             }
         )
 
     @route("GET", HOSTS, "/api/v1/contract/index_price/{symbol}", weight=1)
     @route("GET", HOSTS, "/api/v1/contract/fair_price/{symbol}", weight=1)
     async def contract_index(self, req: SimRequest) -> Any:
-        """Index / fair price: the simulated last price."""
+        """Index price (the reference) and fair price (the mark: index × (1 + premium))."""
         sym = self._contract_symbol(req.path_params.get("symbol"))
-        price = _num(self._pm(self.contracts, sym).price)
-        key = "fairPrice" if "fair_price" in req.path else "indexPrice"
-        return self._ok({"symbol": sym, key: price, "timestamp": req.now_ms})
+        now = self.now_ms()
+        if "fair_price" in req.path:
+            return self._ok({"symbol": sym, "fairPrice": _num(self.risk.mark(sym, now)), "timestamp": now})
+        return self._ok({"symbol": sym, "indexPrice": _num(self.risk.index(sym, now)), "timestamp": now})
 
     # ---- contract account and orders ---------------------------------------------------------------
 
@@ -1391,13 +1449,15 @@ class MexcVenue(Venue):
             if not pos.qty or (want and sym != want):
                 continue
             lev = self.perps.leverage(key.account, sym)
-            im = pos.notional(pos.entry) / lev
+            im = self.perps.initial_margin(acc, sym, pos)
+            liq = self.perps.liquidation_price(key.account, sym)
+            inst = self.contracts.instruments[sym]
             out.append(
                 {
                     "positionId": self.contract_ids.get(sym, 0),
                     "symbol": sym,
                     "positionType": 1 if pos.qty > 0 else 2,
-                    "openType": 2,
+                    "openType": 1 if pos.isolated else 2,
                     "state": 1,
                     "holdVol": _num(abs(pos.qty)),
                     "frozenVol": 0,
@@ -1405,14 +1465,14 @@ class MexcVenue(Venue):
                     "holdAvgPrice": _num(pos.entry),
                     "openAvgPrice": _num(pos.entry),
                     "closeAvgPrice": 0,
-                    "liquidatePrice": 0,
-                    "oim": _num(im),
+                    "liquidatePrice": _num(liq.quantize(inst.tick)) if liq else 0,
+                    "oim": _num(im - pos.funding if pos.isolated else im),
                     "im": _num(im),
-                    "holdFee": 0,
+                    "holdFee": _num(pos.funding),
                     "realised": _num(pos.realized),
                     "leverage": lev,
-                    "createTime": req.now_ms,
-                    "updateTime": req.now_ms,
+                    "createTime": pos.opened_ms,
+                    "updateTime": pos.updated_ms,
                     "autoAddIm": False,
                 }
             )
@@ -1428,7 +1488,10 @@ class MexcVenue(Venue):
         return 2
 
     def _contract_order(self, o: Order) -> dict[str, Any]:
-        side = o.extra.get("mexc_side", 1 if o.side is Side.BUY else 3)
+        # 1 open long, 2 close short, 3 open short, 4 close long (a liquidation closes)
+        closing = o.reduce_only
+        default_side = (2 if closing else 1) if o.side is Side.BUY else (4 if closing else 3)
+        side = o.extra.get("mexc_side", default_side)
         cs = self.contracts.instruments[o.symbol].contract_size
         taker = sum((f.fee for f in o.fills if not f.is_maker), Decimal(0))
         maker = sum((f.fee for f in o.fills if f.is_maker), Decimal(0))
@@ -1440,8 +1503,9 @@ class MexcVenue(Venue):
             "vol": _num(o.qty or Decimal(0)),
             "leverage": o.extra.get("leverage", self.perps.default_leverage),
             "side": side,
-            "category": 1,
-            "orderType": o.extra.get("mexc_type", 1),
+            # category 2: "system take-over delegate", the liquidation engine's orders
+            "category": 2 if o.extra.get("liquidation") else 1,
+            "orderType": o.extra.get("mexc_type", 5),
             # fills' quote amounts include the contract size; the average price does not
             "dealAvgPrice": _num(o.cum_quote / (o.executed_qty * cs) if o.executed_qty else Decimal(0)),
             "dealVol": _num(o.executed_qty),
@@ -1513,6 +1577,11 @@ class MexcVenue(Venue):
             raise _cerr(2007, "Order price error")
         if vol % inst.step != 0 or (price is not None and price % inst.tick != 0):
             raise _cerr(2015, "Price or quantity accuracy error")
+        try:
+            # one position per contract in the sim: a flat one opens in the order's openType
+            self.perps.set_margin_mode(key.account, sym, "isolated" if open_type == 1 else "cross")
+        except ValueError as exc:
+            raise _cerr(2002, "Wrong opening type") from exc
         if isinstance(leverage, int):
             self.perps.account(key.account).leverage[sym] = leverage
         tif = {1: TIF.GTC, 2: TIF.GTX, 3: TIF.IOC, 4: TIF.FOK}.get(otype, TIF.IOC)
@@ -1599,13 +1668,145 @@ class MexcVenue(Venue):
                     "fee": _num(f.fee),
                     "timestamp": f.time_ms,
                     "profit": _num(f.realized_pnl),
-                    "category": 1,
+                    "category": 2 if self.contracts.orders[f.order_id].extra.get("liquidation") else 1,
                     "orderId": str(f.order_id),
                     "positionMode": 2,
                     "taker": not f.is_maker,
                 }
                 for f in self.contracts.fills(key.account, sym)
             ]
+        )
+
+    # ---- contract leverage, cancel all, order history, funding records ------------------------------
+
+    @route("POST", HOSTS, "/api/v1/private/position/change_leverage", weight=1)
+    async def contract_change_leverage(self, req: SimRequest) -> Any:
+        """Switch leverage: with positionId, of that position; else symbol + openType (1 isolated,
+        2 cross) + positionType, which also sets the margin mode a flat contract opens in."""
+        key = self._contract_auth(req, "CONTRACT_DEAL_WRITE")
+        body = self._json_body(req)
+        if not isinstance(body, dict):
+            raise _cerr(600, "Param error!")
+        lev = body.get("leverage")
+        if not isinstance(lev, int) or isinstance(lev, bool) or not 1 <= lev <= 200:
+            raise _cerr(2006, "Leverage ratio error")
+        if body.get("positionId") not in (None, ""):
+            by_id = {v: k for k, v in self.contract_ids.items()}
+            sym = by_id.get(int(str(body["positionId"]))) if str(body["positionId"]).isdigit() else None
+            if sym is None or not self.perps.position(key.account, sym).qty:
+                raise _cerr(2009, "Positions do not exist or have been closed")
+        else:
+            sym = self._contract_symbol(body.get("symbol"))
+            open_type = body.get("openType")
+            if open_type not in (1, 2) or body.get("positionType") not in (1, 2):
+                raise _cerr(600, "Param error!")
+            try:
+                self.perps.set_margin_mode(key.account, sym, "isolated" if open_type == 1 else "cross")
+            except ValueError as exc:
+                raise _cerr(2002, "Wrong opening type") from exc
+        self.perps.account(key.account).leverage[sym] = lev
+        return {"success": True, "code": 0}
+
+    @route("GET", HOSTS, "/api/v1/private/position/leverage", weight=1)
+    async def contract_leverage(self, req: SimRequest) -> Any:
+        """Get leverage: one row per position side (one risk level in the sim)."""
+        key = self._contract_auth(req, "CONTRACT_DEAL_READ")
+        sym = self._contract_symbol(req.params.get("symbol"))
+        lev = self.perps.leverage(key.account, sym)
+        open_type = 1 if self.perps.margin_mode(key.account, sym) == "isolated" else 2
+        return self._ok(
+            [
+                {
+                    "positionType": side,
+                    "level": 1,
+                    "maxVol": 1_000_000,
+                    "mmr": _num(self.perps.mmr),
+                    "imr": _num(Decimal(1) / lev),
+                    "leverage": lev,
+                    "openType": open_type,
+                    "limitBySys": False,
+                    "currentMmr": _num(self.perps.mmr),
+                }
+                for side in (1, 2)
+            ]
+        )
+
+    @route("POST", HOSTS, "/api/v1/private/order/cancel_all", weight=1)
+    async def contract_cancel_all(self, req: SimRequest) -> Any:
+        """Cancel all orders under a contract (or every contract when no symbol)."""
+        key = self._contract_auth(req, "CONTRACT_DEAL_WRITE")
+        body = self._json_body(req) if req.body else {}
+        sym = body.get("symbol") if isinstance(body, dict) else None
+        if sym:
+            self._contract_symbol(sym)
+        self.contracts.cancel_all(key.account, sym or None)
+        return {"success": True, "code": 0}
+
+    @route("GET", HOSTS, "/api/v1/private/order/list/history_orders", weight=1)
+    async def contract_history_orders(self, req: SimRequest) -> Any:
+        """All historical orders, newest first: filters symbol, states, category, side, start/end_time;
+        page_num/page_size (20, max 100)."""
+        key = self._contract_auth(req, "CONTRACT_DEAL_READ")
+        sym = req.params.get("symbol") or None
+        if sym:
+            self._contract_symbol(sym)
+        page = self._int(req, "page_num", 1) or 1
+        size = min(100, self._int(req, "page_size", 20) or 20)
+        states = {int(x) for x in (req.params.get("states") or "").split(",") if x.isdigit()}
+        category = self._int(req, "category")
+        side = self._int(req, "side")
+        start, end = self._int(req, "start_time"), self._int(req, "end_time")
+        rows = []
+        for o in reversed(self.contracts.all_orders(key.account, sym)):
+            view = self._contract_order(o)
+            if (states and view["state"] not in states) or (category and view["category"] != category):
+                continue
+            if (
+                (side and view["side"] != side)
+                or (start and o.created_ms < start)
+                or (end and o.created_ms > end)
+            ):
+                continue
+            rows.append(view)
+        return self._ok(rows[(page - 1) * size : page * size])
+
+    @route("GET", HOSTS, "/api/v1/private/position/funding_records", weight=1)
+    async def contract_funding_records(self, req: SimRequest) -> Any:
+        """Get details of user's funding rate: settlements newest first (funding < 0: paid)."""
+        key = self._contract_auth(req, "CONTRACT_DEAL_READ")
+        sym = req.params.get("symbol") or None
+        if sym:
+            self._contract_symbol(sym)
+        page = self._int(req, "page_num", 1) or 1
+        size = min(100, self._int(req, "page_size", 20) or 20)
+        rows = [
+            e
+            for e in reversed(self.perps.account(key.account).journal)
+            if e.kind == "funding" and (sym is None or e.symbol == sym)
+        ]
+        items = [
+            {
+                "id": e.entry_id,
+                "symbol": e.symbol,
+                "positionType": 1 if e.info["qty"] > 0 else 2,
+                "positionValue": _num(
+                    abs(e.info["qty"]) * self.contracts.instruments[e.symbol].contract_size * e.info["mark"]
+                ),
+                "funding": _num(e.amount),
+                "rate": _num(e.info["rate"]),
+                "settleTime": e.time_ms,
+            }
+            for e in rows[(page - 1) * size : page * size]
+        ]
+        total = len(rows)
+        return self._ok(
+            {
+                "pageSize": size,
+                "totalCount": total,
+                "totalPage": -(-total // size),
+                "currentPage": page,
+                "resultList": items,
+            }
         )
 
 
