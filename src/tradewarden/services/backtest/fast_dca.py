@@ -109,12 +109,14 @@ def _stop_price(p: F64, fs: F64) -> float:  # pragma: no cover - compiled; nan: 
 def _improvement_price(p: F64, fs: F64, quote: float) -> float:  # pragma: no cover - compiled
     m = p[P_MIN_IMPR] / 100.0
     a = fs[COST] / fs[QTY]
+    if m == 0.0:
+        return a
     if p[P_LONG] > 0:
-        return quote * a * (1.0 - m) / (quote + fs[QTY] * a * m)
+        return min(a, quote * a * (1.0 - m) / (quote + fs[QTY] * a * m))
     den = quote - fs[QTY] * a * m
     if den <= 0.0:
         return math.nan
-    return quote * a * (1.0 + m) / den
+    return max(a, quote * a * (1.0 + m) / den)
 
 
 @njit(cache=True, nogil=True)
