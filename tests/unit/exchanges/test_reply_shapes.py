@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tradewarden.adapters.exchanges import probes
-from tradewarden.adapters.exchanges.errors import classify
+from tradewarden.adapters.exchanges.errors import STATUSES, classify
 from tradewarden.adapters.exchanges.permissions import (
     PARSERS,
     PERMISSION_METHODS,
@@ -25,7 +25,9 @@ from tradewarden.adapters.exchanges.permissions import (
     parse_htx,
     parse_mexc,
 )
+from tradewarden.adapters.exchanges.registry import get_exchange
 from tradewarden.adapters.exchanges.replies import UnreadableReply, require_json, shape_of, whole_number
+from tradewarden.services.connections.tester import Clients, run_test
 from tradewarden.services.portfolio import holdings_of, spot_prices
 
 # Field names the parsers look for: near misses carry them with values of any type.
@@ -200,3 +202,24 @@ def test_portfolio_parsers_are_total(balance: Any, tickers: Any) -> None:
         assert holding.total.is_finite()
     for symbol, price in spot_prices(tickers).items():
         assert "/" in symbol and price > 0
+
+
+# The whole connection test over a client that answers every call with the same arbitrary reply.
+TESTED = {"binance": "binance", "kucoin": "kucoin", "mexc": "mexc", "okx": "okx", "bybit": "bybit"}
+
+
+@pytest.mark.parametrize("exchange_id", sorted(TESTED))
+@SETTINGS
+@given(reply=replies | st.just(ccxt.ExchangeError("boom")) | st.just(AttributeError("x")))
+async def test_connection_test_never_raises_and_online_means_withdraw_off(
+    exchange_id: str, reply: Any
+) -> None:
+    client = AnyReply(reply)
+    client.on_rest_response = lambda *args, **kwargs: args[5]  # type: ignore[attr-defined]
+    clients = Clients(exchange_id, "spot", client, TESTED[exchange_id])
+    report = await run_test("any", get_exchange(exchange_id), clients)
+    assert report.status in STATUSES
+    if report.ok:
+        assert report.permissions.withdraw is False
+    else:
+        assert report.message and report.remedy
