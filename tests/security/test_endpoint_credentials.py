@@ -21,7 +21,7 @@ from tradewarden.adapters.exchanges.client import client_for_connection
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.config import Settings
 from tradewarden.services.app import open_app
-from tradewarden.services.connections import service
+from tradewarden.services.connections import checks, service
 from tradewarden.services.vault_access import unlocked
 
 CREDS = {"apiKey": "AKendp0123456789", "secret": "endp-secret-0123456789"}
@@ -132,8 +132,12 @@ def test_the_client_factory_sends_the_credentials_to_the_endpoint_only_as_author
             newer = {"apiKey": Secret("AKnewer123456789"), "secret": Secret("newer-secret-0123456")}
             service.rotate_credentials(app, passphrase, "proxied", newer)
             assert asyncio.run(fetch_time()) == 1
+            # The connection test's clients, the shared public ones included, carry them too.
+            [report] = checks.check_connections(app, passphrase, ["proxied"], timeout_ms=5_000)
+            assert not report.ok  # the recorder is no exchange
+            assert PROXY_PASSWORD not in json.dumps(report.to_json())
         expected = "Basic " + base64.b64encode(f"{PROXY_USER}:{PROXY_PASSWORD}".encode()).decode()
-        assert len(seen) == 2
+        assert len(seen) > 2
         for path, authorization in seen:
             assert path.startswith("/api.binance.com/") and PROXY_PASSWORD not in path
             assert authorization == expected
