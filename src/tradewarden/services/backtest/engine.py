@@ -48,6 +48,7 @@ from tradewarden.domain.strategies.base import (
     Triggers,
 )
 from tradewarden.services.backtest.candles import Candles, decimal_ohlc
+from tradewarden.services.backtest.indicators import IndicatorFeed
 from tradewarden.services.backtest.scan import NO_WAKE, next_active
 
 WIDEN = 1e-12
@@ -95,7 +96,9 @@ class Replay:
 class _Run:
     """One replay's mutable machinery (kept out of the strategy, which is pure)."""
 
-    def __init__(self, strategy: Any, settings: Any, fees: Fees, out: Replay) -> None:
+    def __init__(
+        self, strategy: Any, settings: Any, fees: Fees, out: Replay, feed: IndicatorFeed | None = None
+    ) -> None:
         self.strategy = strategy
         self.settings = settings
         self.fees = fees
@@ -106,6 +109,7 @@ class _Run:
         self.ts = 0
         self.group = 0
         self.recovery_since: int | None = None
+        self.feed = feed
 
     # --- bookkeeping -------------------------------------------------------------------------------
     def _record_fill(self, tag: str, result: FillResult, ended: bool) -> None:
@@ -169,7 +173,14 @@ class _Run:
 
     def _decide(self, price: Decimal) -> bool:
         self.out.decide_calls += 1
-        decision = self.strategy.decide(self.settings, self.state, MarketView(self.ts, price))
+        indicators: dict[str, Decimal] = {}
+        if self.feed is not None:
+            value = self.feed.values[self.candle]
+            if value is not None:
+                indicators[self.feed.key] = value
+        decision = self.strategy.decide(
+            self.settings, self.state, MarketView(self.ts, price, None, None, indicators)
+        )
         self.state = decision.state
         return self._apply(decision.actions, price)
 
@@ -283,12 +294,14 @@ def replay(
     *,
     progress: Progress | None = None,
     progress_every: int = 50_000,
+    feed: IndicatorFeed | None = None,
 ) -> Replay:
-    """Replay `candles` through `strategy` (a domain Strategy) under the engine contract."""
+    """Replay `candles` through `strategy` (a domain Strategy) under the engine contract; `feed` gives
+    the indicator values `decide` reads (see indicators.py)."""
     # Load the compiled scan before the clock starts (numba's cache, or a compile on a new machine).
     next_active(candles.low[:1], candles.high[:1], candles.time[:1], 0, 0.0, 0.0, 0)
     out = Replay(state=strategy.initial_state(settings))
-    run = _Run(strategy, settings, fees, out)
+    run = _Run(strategy, settings, fees, out, feed)
     started = _time.perf_counter()
     n = len(candles)
     low, high, times = candles.low, candles.high, candles.time

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from tradewarden.domain.fills import Fees, MarketRules
 from tradewarden.domain.strategies.base import Context, SettingsError, parse_set_args
-from tradewarden.services.backtest import engine, fast, freqtrade, results
+from tradewarden.services.backtest import engine, fast, freqtrade, indicators, results
 from tradewarden.services.backtest.candles import Candles, check_pair, load_candles
 from tradewarden.services.backtest.results import BacktestResult, Fills, summarize
 from tradewarden.services.errors import InputError
@@ -146,7 +146,8 @@ def run_reference(
             max_margin_used=float(ft.max_margin_used) / leverage,
             seconds=ft.seconds,
         )
-    replay = engine.replay(obj, parsed, candles, context.fees, progress=progress)
+    feed = indicators.feed_for(parsed, candles)
+    replay = engine.replay(obj, parsed, candles, context.fees, progress=progress, feed=feed)
     final = obj.snapshot(parsed, replay.state, None)
     rows = [
         (
