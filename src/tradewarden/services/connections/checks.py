@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tradewarden.adapters import audit
@@ -191,32 +191,41 @@ def history(app: App, name: str, limit: int = 20) -> list[dict[str, object]]:
         return [{"checked_at": c.checked_at.isoformat(), **json.loads(c.result_json)} for c in checks]
 
 
-def _latest_checks(session: Session, ids: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
-    """The newest stored test result of each connection (of the given ids, or all), by connection id."""
-    newest = select(func.max(ConnectionCheck.id)).group_by(ConnectionCheck.connection_id)
-    if ids is not None:
-        newest = newest.where(ConnectionCheck.connection_id.in_(list(ids)))
-    rows = session.execute(
-        select(ConnectionCheck.connection_id, ConnectionCheck.checked_at, ConnectionCheck.result_json).where(
-            ConnectionCheck.id.in_(newest)
-        )
-    )
-    latest: dict[str, dict[str, Any]] = {}
-    for connection_id, checked_at, result_json in rows:
-        with contextlib.suppress(ValueError, TypeError):
-            data = json.loads(result_json)
-            if connection_id is not None and isinstance(data, dict):
-                latest[connection_id] = {**data, "checked_at": checked_at}
-    return latest
+def _latest_check(session: Session, connection_id: str) -> dict[str, Any] | None:
+    """The newest stored test result of one connection, with its `checked_at`; None if never tested.
+
+    Newest first by primary key, stopping at the first match: connection_checks has no index on
+    connection_id, and the newest results sit at the end of the table (every monitor round adds one each).
+    """
+    found = session.execute(
+        select(ConnectionCheck.checked_at, ConnectionCheck.result_json)
+        .where(ConnectionCheck.connection_id == connection_id)
+        .order_by(ConnectionCheck.id.desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    try:
+        data = json.loads(found.result_json)
+    except (ValueError, TypeError):
+        return None
+    return {**data, "checked_at": found.checked_at} if isinstance(data, dict) else None
 
 
 def latest_warnings(app: App, ids: Iterable[str] | None = None) -> dict[str, list[str]]:
-    """The warnings of each connection's newest test (e.g. permissions_unknown), by connection id."""
+    """The warnings of each tested connection's newest test (e.g. permissions_unknown), by connection id.
+
+    Connections not tested since their key changed (untested, awaiting_api_key) have none to show.
+    """
     with app.store.session() as session:
-        return {
-            connection_id: [w for w in data.get("warnings") or [] if isinstance(w, str)]
-            for connection_id, data in _latest_checks(session, ids).items()
-        }
+        query = select(Connection.id).where(Connection.status.not_in(("untested", "awaiting_api_key")))
+        if ids is not None:
+            query = query.where(Connection.id.in_(list(ids)))
+        warnings: dict[str, list[str]] = {}
+        for connection_id in session.scalars(query):
+            data = _latest_check(session, connection_id) or {}
+            warnings[connection_id] = [w for w in data.get("warnings") or [] if isinstance(w, str)]
+        return warnings
 
 
 def permissions_verified(session: Session, row: Connection) -> bool:
@@ -226,7 +235,7 @@ def permissions_verified(session: Session, row: Connection) -> bool:
     """
     if row.status in ("untested", "awaiting_api_key", "integrity_error"):
         return False
-    data = _latest_checks(session, [row.id]).get(row.id)
+    data = _latest_check(session, row.id)
     if data is None or data["checked_at"] < row.updated_at:
         return False  # never tested, or tested before the key or endpoint last changed
     perms = data.get("permissions")
