@@ -247,3 +247,11 @@ def test_round_prices_and_lot_sizes() -> None:
     ref, fast = _both(candles, "grid", grid, Context(rules=lots))
     assert_same(ref, fast)
     assert ref.trades >= 1
+
+
+def test_orders_rounded_to_nothing_open_no_group(files: dict[str, Candles]) -> None:
+    """A lot size bigger than the order (1 BTC for 100 USD) rounds every order to zero: no fill, no group."""
+    whole_coins = Context(recovery=False, rules=MarketRules(lot_size=Decimal(1)))
+    ref, fast = _both(files["part"].slice(0, 2000), "dca", EXAMPLE, whole_coins)
+    assert_same(ref, fast)
+    assert len(ref.fills) == 0 and ref.groups == 0 and ref.trades == 0

@@ -162,7 +162,8 @@ def run_reference(
         )
         for f in replay.fills
     ]
-    groups = sum(1 for e in replay.events if e.kind == "group_opened")
+    # groups whose base order filled (an order rounded to nothing by the lot size opens none)
+    groups = int(getattr(replay.state, "groups_opened", 0))
     if strategy == "grid":
         groups = 1 if replay.fills else 0
     return summarize(
