@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tradewarden.api.state import ServerState
-from tradewarden.services import events
+from tradewarden.services import events, vault_session
 from tradewarden.services.connections.health import HealthMonitor
 
 
@@ -24,3 +24,18 @@ async def audit_feed(state: ServerState, stop: asyncio.Event) -> None:
     """
     with events.audit_publishing(state.app.store):
         await stop.wait()
+
+
+async def market_hub(state: ServerState, stop: asyncio.Event) -> None:
+    """The process's market-data hub and the connections' private clients, for the server's lifetime."""
+    vault = state.vault
+    if vault is None:  # the data key is held by now: this reuses it (no second Argon2id run)
+        vault = state.vault = await asyncio.to_thread(
+            vault_session.VaultSession.open, state.app, state.passphrase
+        )
+    async with vault_session.market_for(vault) as hub:
+        state.market = hub
+        try:
+            await stop.wait()
+        finally:
+            state.market = None

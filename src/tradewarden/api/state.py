@@ -168,6 +168,8 @@ class ServerState:
     # Extra route modules (each with a `router`) mounted under /api/v1.
     extra_routers: list[Any] = field(default_factory=list)
     monitor: Any = None  # the HealthMonitor, once its job runs
+    vault: Any = None  # the VaultSession (services/vault_session.py): the data key held, Argon2id run once
+    market: Any = None  # the MarketHub (adapters/market), while its job runs
     listing_cache: tuple[int, bytes] | None = None  # (store data version, rendered connection list)
 
     def __post_init__(self) -> None:

@@ -17,6 +17,7 @@ from tradewarden.cli.common import PASSPHRASE_FILE_OPTION, app_context, err, out
 from tradewarden.services import demo, tokens
 from tradewarden.services.app import App
 from tradewarden.services.vault_access import init_vault
+from tradewarden.services.vault_session import VaultSession
 
 UP_TOKEN_NAME = "dashboard (up)"
 GENERATED_PASSPHRASE_FILE = "vault-passphrase"
@@ -32,9 +33,11 @@ MONITOR_OPTION = typer.Option(300.0, "--monitor-interval", min=5.0, help="Second
 
 
 def _serve(ctx: App, passphrase: Secret, options: object) -> None:
-    from tradewarden.api import server
+    from tradewarden.api import background, server
 
     assert isinstance(options, server.ServeOptions)
+    # The process's one Argon2id run: the data key is held from here on (preflight and requests reuse it).
+    vault = VaultSession.open(ctx, passphrase)
     for warning in server.preflight(ctx, passphrase, options):
         err.print(f"[yellow]Warning:[/] {escape(warning)}")
     scheme = "https" if options.ssl_certfile else "http"
@@ -42,7 +45,10 @@ def _serve(ctx: App, passphrase: Secret, options: object) -> None:
         f"TradeWarden on {scheme}://{escape(options.host)}:{options.port}/  (API docs: /api/v1/docs). "
         "Ctrl-C stops."
     )
-    server.run(server.build_state(ctx, passphrase, options), options)
+    state = server.build_state(ctx, passphrase, options)
+    state.vault = vault
+    state.background_jobs.append(background.market_hub)
+    server.run(state, options)
 
 
 def serve(
@@ -120,6 +126,7 @@ def up(
 
     with app_context() as ctx:
         passphrase = _up_passphrase(ctx, passphrase_file)
+        VaultSession.open(ctx, passphrase)  # unlock once: the demo connection and the server reuse the key
         views = service.list_connections(ctx)
         sim = None
         if not views or [v.name for v in views] == [demo.DEMO_NAME]:

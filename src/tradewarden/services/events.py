@@ -18,7 +18,7 @@ import contextlib
 import json
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -152,7 +152,25 @@ class EventBus:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: dict[int, Subscription] = {}
+        self._listeners: dict[int, Callable[[Event], None]] = {}
         self.published = 0
+        self.listener_errors = 0
+
+    @contextlib.contextmanager
+    def listening(self, callback: Callable[[Event], None]) -> Iterator[None]:
+        """Call `callback(event)` in the publisher's thread for every event, while the block runs.
+
+        For quick, non-blocking reactions (hand work to a loop); a callback that raises is counted in
+        `listener_errors` and never stops the publisher or the other subscribers.
+        """
+        token = id(callback)
+        with self._lock:
+            self._listeners[token] = callback
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._listeners.pop(token, None)
 
     def subscribe(self, maxsize: int = DEFAULT_QUEUE_SIZE) -> Subscription:
         """A subscription receiving every event published from now on (call from a running loop)."""
@@ -176,7 +194,13 @@ class EventBus:
         """Deliver `item` to every subscriber, each on its own loop (never blocks the publisher)."""
         with self._lock:
             subs = list(self._subscribers.values())
+            listeners = list(self._listeners.values())
             self.published += 1
+        for listener in listeners:
+            try:
+                listener(item)
+            except Exception:
+                self.listener_errors += 1
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:

@@ -150,12 +150,16 @@ _held_keys: weakref.WeakKeyDictionary[Store, tuple[Secret, vault.UnlockedVault]]
 _held_lock = threading.Lock()
 
 
-def hold_data_key(app: App, passphrase: Secret) -> None:
-    """Unlock now (PassphraseError if wrong) and keep the data key for this app's store in this process."""
+def hold_data_key(app: App, passphrase: Secret) -> vault.UnlockedVault:
+    """Unlock now (PassphraseError if wrong) and keep the data key for this app's store in this process.
+
+    Holding again with the same passphrase reuses the held key: Argon2id runs once per process.
+    """
     with unlocked(app, passphrase) as (_session, opened):
         pass
     with _held_lock:
         _held_keys[app.store] = (passphrase, opened)
+    return opened
 
 
 def release_data_key(app: App) -> None:

@@ -60,6 +60,80 @@ class StoreCollector(Collector):
         yield events
 
 
+class MarketCollector(Collector):
+    """The market hub's figures at scrape time: upstream requests, cache hits, coalesced waits, rate
+    budgets (weight used in the window vs the exchange's limit), rate-limit answers, stream reconnects.
+
+    Names only exchanges, kinds and connection ids: no key, secret or URL reaches /metrics.
+    """
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[Metric]:
+        """Nothing while no hub runs; otherwise one family per figure."""
+        hub = self.state.market
+        if hub is None:
+            return
+        snap = hub.snapshot()
+        per_kind = ["exchange", "kind"]
+        upstream = CounterMetricFamily(
+            "tradewarden_market_upstream_requests", "Market-data calls sent upstream", labels=per_kind
+        )
+        hits = CounterMetricFamily("tradewarden_market_cache_hits", "Answered from cache", labels=per_kind)
+        coalesced = CounterMetricFamily(
+            "tradewarden_market_coalesced_waits", "Waited on an identical call in flight", labels=per_kind
+        )
+        for row in snap.kinds:
+            upstream.add_metric([row.exchange, row.kind], row.upstream)
+            hits.add_metric([row.exchange, row.kind], row.cache_hits)
+            coalesced.add_metric([row.exchange, row.kind], row.coalesced)
+        yield from (upstream, hits, coalesced)
+        per_budget = ["budget", "scope"]
+        families = {
+            "used": GaugeMetricFamily(
+                "tradewarden_market_weight_used", "Cost spent in the rolling window", labels=per_budget
+            ),
+            "limit": GaugeMetricFamily(
+                "tradewarden_market_weight_limit", "The exchange's limit per window", labels=per_budget
+            ),
+            "capacity": GaugeMetricFamily(
+                "tradewarden_market_weight_capacity",
+                "What the hub spends at most per window",
+                labels=per_budget,
+            ),
+            "peak": GaugeMetricFamily(
+                "tradewarden_market_weight_peak", "Most cost ever in one window", labels=per_budget
+            ),
+        }
+        http = CounterMetricFamily(
+            "tradewarden_market_budget_requests", "HTTP requests through the budget", labels=per_budget
+        )
+        pauses = CounterMetricFamily(
+            "tradewarden_market_budget_pauses", "Pauses on a 429/418 or Retry-After", labels=per_budget
+        )
+        for budget in snap.budgets:
+            labels = [budget.name, budget.scope]
+            families["used"].add_metric(labels, budget.used)
+            families["limit"].add_metric(labels, budget.limit)
+            families["capacity"].add_metric(labels, budget.capacity)
+            families["peak"].add_metric(labels, budget.peak_used)
+            http.add_metric(labels, budget.requests)
+            pauses.add_metric(labels, budget.pauses)
+        yield from (*families.values(), http, pauses)
+        limited = CounterMetricFamily(
+            "tradewarden_market_rate_limited", "429/418 answers from the exchange", labels=["exchange"]
+        )
+        reconnects = CounterMetricFamily(
+            "tradewarden_market_stream_reconnects", "Feeds recovered after failing", labels=["exchange"]
+        )
+        for exchange, count in snap.rate_limited.items():
+            limited.add_metric([exchange], count)
+        for exchange, count in snap.stream_reconnects.items():
+            reconnects.add_metric([exchange], count)
+        yield from (limited, reconnects)
+
+
 class Metrics:
     """One app's registry and the instruments the middleware and the stream update."""
 
@@ -83,6 +157,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(StoreCollector(state))
+        self.registry.register(MarketCollector(state))
 
     def render(self) -> bytes:
         """The text exposition format, version 0.0.4."""
