@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from tradewarden.adapters.vault.secret import Secret
 from tradewarden.adapters.store.db import DatabaseFileError
+from tradewarden.adapters.vault.secret import Secret
 from tradewarden.config import SettingsError, load_settings
 from tradewarden.logs import configure_logging
 from tradewarden.services.app import App, open_app
