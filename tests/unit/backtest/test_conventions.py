@@ -126,17 +126,17 @@ def test_freqtrade_enters_at_the_next_open_and_exits_at_its_roi_rate() -> None:
     out = run_freqtrade_reference(c, RULES)
     rows = out.fills.rows()
     assert (rows[0]["candle"], rows[0]["price"]) == (1, 100.0)  # candle 0 is never traded
-    # ROI reached: 101.3 x 0.999 / (100 x 1.001) - 1 = 0.01099 > 0.01; exit at 100 x 1.011 / 0.999
+    # ROI reached: 101.3 x 0.999 / (100 x 1.001) - 1 = 0.01099 > 0.01; exit where the ratio is exactly
+    # 0.01: 100 x 1.001 x 1.01 / 0.999 (Freqtrade 2026.9's calc_close_rate_for_roi)
     assert (rows[1]["candle"], rows[1]["kind"]) == (2, "take_profit")
-    assert rows[1]["price"] == pytest.approx(101.1 / 0.999, rel=1e-12)
+    assert rows[1]["price"] == pytest.approx(100 * 1.001 * 1.01 / 0.999, rel=1e-12)
     assert out.trades == 1 and out.wins == 1  # the last candle opens nothing
     assert len(rows) == 2
 
 
 def test_freqtrade_roi_needs_the_high_past_the_threshold_not_the_exit_rate() -> None:
-    # high 101.2015 is above the exit rate 100 x 1.011 / 0.999 = 101.2012 but its profit after both fees,
-    # 101.2015 x 0.999 / 100.1 - 1 = 0.009989, is not above 0.01 (that needs 101.2022): no exit; the trade
-    # is force-closed at the last candle's open.
+    # high 101.2015: its profit after both fees, 101.2015 x 0.999 / 100.1 - 1 = 0.009989, is not above
+    # 0.01 (that needs 101.2022): no exit; the trade is force-closed at the last candle's open.
     c = candles(
         (100, 100, 100, 100), (100, 100.5, 99.5, 100),
         (100, 101.2015, 99.9, 101), (100.7, 100.8, 100.6, 100.7),
@@ -167,6 +167,13 @@ def test_freqtrade_add_on_at_the_open_then_stop_fixed_from_the_first_entry() -> 
         (4, "stop_loss", 92.0),
     ]  # candle 5 is the last: Freqtrade opens nothing there
     assert out.addons_max == 2 and out.losses >= 1
+
+
+def test_freqtrade_roi_on_a_candle_opening_above_the_target_exits_at_the_low() -> None:
+    # Freqtrade keeps the ROI rate inside the candle: max(rate 101.2022, low 102) = the low
+    c = candles((100, 100, 100, 100), (100, 100.2, 99.8, 100), (102.5, 103, 102, 102.5), (102, 103, 101, 102))
+    rows = run_freqtrade_reference(c, RULES).fills.rows()
+    assert (rows[1]["kind"], rows[1]["price"]) == ("take_profit", 102.0)
 
 
 def test_freqtrade_stop_below_the_whole_candle_exits_at_the_open() -> None:

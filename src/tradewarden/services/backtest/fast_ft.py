@@ -138,7 +138,7 @@ def ft_dca_kernel(
             avg = stake / amount
             ratio = (amount * h * (1.0 - fee)) / (amount * avg * (1.0 + fee)) - 1.0
             if np.round(ratio, 8) > take_profit:
-                close_rate = avg * (1.0 + fee + take_profit) / (1.0 - fee)
+                close_rate = avg * (1.0 + fee) * (1.0 + take_profit) / (1.0 - fee)
                 exit_price = min(max(close_rate, low), h)
                 kind = TAKE_PROFIT
         if exit_price > 0.0:
@@ -151,7 +151,7 @@ def ft_dca_kernel(
             trades += 1
             if pnl > 0.0:
                 wins += 1
-            elif pnl < 0.0:
+            else:
                 losses += 1
             out_candle[m] = i
             out_kind[m] = kind
@@ -176,7 +176,7 @@ def ft_dca_kernel(
         trades += 1
         if pnl > 0.0:
             wins += 1
-        elif pnl < 0.0:
+        else:
             losses += 1
         out_candle[m] = n - 1
         out_kind[m] = END

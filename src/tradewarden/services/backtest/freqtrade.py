@@ -1,7 +1,7 @@
 """The `--fills freqtrade` convention: Freqtrade's backtesting rules applied to our DCA settings (Decimal).
 
 So that users moving from Freqtrade can check that the numbers agree, this replays the DCA rules the
-way Freqtrade's backtester (freqtrade/optimize/backtesting.py) treats a strategy that enters at once,
+way Freqtrade 2026.9's backtester (freqtrade/optimize/backtesting.py) treats a strategy that enters at once,
 adds to the position through `adjust_trade_position`, exits with `minimal_roi = {"0": tp}` and
 `stoploss = -sl`:
 
@@ -18,10 +18,13 @@ adds to the position through `adjust_trade_position`, exits with `minimal_roi = 
   hit when the candle's low is at or below it; the exit price is the stop, or the open when the whole
   candle lies below the stop.
 - Take profit (ROI) is reached when the profit ratio at the candle's HIGH, after the entry fee and the
-  exit fee and rounded to 8 decimals as Freqtrade does, is above tp; the exit price is
-  avg x (1 + fee + tp) / (1 - fee), kept inside the candle's low and high.
+  exit fee and rounded to 8 decimals as Freqtrade does, is above tp; the exit price is the rate at
+  which that ratio is exactly tp, avg x (1 + fee) x (1 + tp) / (1 - fee) (Freqtrade 2026.9's
+  `calc_close_rate_for_roi`; before it, avg x (1 + fee + tp) / (1 - fee)), kept inside the candle's
+  low and high (a candle opening above it exits at its low).
 - A trade still open after the last candle is closed at the last candle's OPEN (Freqtrade's force exit).
-- Profit of a trade: amount x exit x (1 - fee) - amount x avg x (1 + fee), avg = stake / amount.
+- Profit of a trade: amount x exit x (1 - fee) - amount x avg x (1 + fee), avg = stake / amount; a
+  trade is a win when that is above zero, a loss otherwise (Freqtrade's report calls zero a draw).
 
 Only what Freqtrade itself can express is accepted: long, `entry=now`, no trailing, no Recovery Mode,
 no minimum improvement, no cooldown; anything else is refused with the setting named.
@@ -130,7 +133,7 @@ def run_freqtrade_reference(candles: Candles, rules: FtRules) -> FtOutcome:
         fees += f
         trades += 1
         wins += pnl > 0
-        losses += pnl < 0
+        losses += pnl <= 0  # the domain's rule: a trade that made nothing is not a win
         rows.append((i, kind, -1, float(price), float(amount), float(f), groups, float(pnl)))
         is_open = False
         amount = stake = entry_fees = ZERO
@@ -174,7 +177,7 @@ def run_freqtrade_reference(candles: Candles, rules: FtRules) -> FtOutcome:
                 avg = stake / amount
                 ratio = ((amount * h * (ONE - fee)) / (amount * avg * (ONE + fee)) - ONE).quantize(Q8)
                 if ratio > rules.take_profit:
-                    close_rate = avg * (ONE + fee + rules.take_profit) / (ONE - fee)
+                    close_rate = avg * (ONE + fee) * (ONE + rules.take_profit) / (ONE - fee)
                     sell(i, TAKE_PROFIT, min(max(close_rate, low), h))
         if is_open:
             k = entries - 1

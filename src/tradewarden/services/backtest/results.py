@@ -9,8 +9,8 @@ Definitions (the same for every strategy and fill convention):
 - trades: closed round trips, as the domain counts them (Snapshot.trades). DCA: a group from its base
   order to its exit; grid: each sell. The Freqtrade convention also counts the trade it force-closes at
   the end, as Freqtrade does.
-- wins / losses: trades whose profit after fees is above zero / the others (the domain's rule; the
-  Freqtrade convention counts a zero-profit trade in neither, as Freqtrade does).
+- wins / losses: trades whose profit after fees is above zero / the others (the domain's rule, also
+  used for the Freqtrade convention, where Freqtrade's own report would call a zero-profit trade a draw).
 - groups: DCA groups opened; grid: 1 (one ladder) once it has traded.
 - addons_max: the most add-ons any DCA group used.
 - profit: equity at the last close minus the budget: realised profit after fees plus what is still
