@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from .market import MarketData
 
 ZERO = Decimal(0)
+_SAFE_BELOW, _SAFE_ABOVE = Decimal("0.99"), Decimal("1.01")
 
 
 class Side(StrEnum):
@@ -492,6 +493,12 @@ class Engine:
         for symbol, inst in self.instruments.items():
             bids, asks = self._bids[symbol], self._asks[symbol]
             if not bids and not asks:
+                continue
+            # the synthetic bids sit below the price and its asks above it: orders resting over 1 %
+            # on their own side of it cannot cross, so skip building the book (most requests)
+            mid = self.last_price(symbol)
+            low, high = mid * _SAFE_BELOW, mid * _SAFE_ABOVE
+            if (not bids or (bids[0].price or ZERO) < low) and (not asks or (asks[0].price or ZERO) > high):
                 continue
             levels = self._levels(inst)
             for book, opposite, taker_side in ((bids, levels.asks, Side.SELL), (asks, levels.bids, Side.BUY)):
