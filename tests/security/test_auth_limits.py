@@ -78,6 +78,10 @@ def test_valid_tokens_keep_working_while_bad_ones_from_their_address_are_limited
     # Meanwhile every bad token is still refused with 429.
     with _client(server, BAD.format(i=0)) as attacker:
         _assert_limited(attacker.get("/api/v1/auth/me"))
+    # The refusals are audited once for the address, not once per request.
+    with _client(server, server.tokens["admin"]) as admin:
+        limited = admin.get("/api/v1/audit", params={"kind": "auth.limited"}).json()
+    assert limited["total"] == 1 and limited["items"][0]["actor"] == "client:127.0.0.1", limited
 
 
 async def _stream_hello(server: ApiServer, token: str) -> dict[str, object]:

@@ -68,8 +68,14 @@ def refuse_if_limited(state: ServerState, request: HTTPConnection, token: str | 
 
     Call it only once the presented token has been found invalid: a valid token is never limited.
     """
-    wait = state.limiter.retry_after(client_address(request), token)
+    client = client_address(request)
+    wait = state.limiter.retry_after(client, token)
     if wait:
+        if state.limiter.first_refusal(client):  # one audit event per address and window, not a flood
+            with state.app.store.session() as session:
+                audit.record(
+                    session, "auth.limited", f"client:{client}", path=request.url.path, retry_after_s=wait
+                )
         raise ApiError(
             429,
             "too_many_failures",

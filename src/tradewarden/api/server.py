@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ from tradewarden.api.auth import is_loopback
 from tradewarden.api.state import ServerState
 from tradewarden.services import tokens
 from tradewarden.services.app import App
-from tradewarden.services.errors import UserError
+from tradewarden.services.errors import UserError, VaultStateError
 from tradewarden.services.vault_access import hold_data_key, unlocked
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
@@ -66,7 +67,9 @@ def preflight(app: App, passphrase: Secret, options: ServeOptions) -> list[str]:
 def build_state(app: App, passphrase: Secret, options: ServeOptions) -> ServerState:
     """The server state with the standard background jobs; the vault's data key held from now on."""
     # Held, not re-derived per request: a passphrase change from the CLI leaves this server working.
-    hold_data_key(app, passphrase)
+    # Without a vault yet there is nothing to hold (routes needing it answer 503 with the remedy).
+    with contextlib.suppress(VaultStateError):
+        hold_data_key(app, passphrase)
     state = ServerState(
         app=app,
         passphrase=passphrase,

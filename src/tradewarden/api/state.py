@@ -102,6 +102,7 @@ class LoginLimiter:
         self.max_global_failures = max(max_global_failures, max_failures)
         self._lock = threading.Lock()
         self._failures: dict[str, deque[float]] = {}
+        self._refusals_noted: dict[str, float] = {}  # address bucket -> when its refusals were audited
 
     def _buckets(self, client: str, prefix: str | None) -> list[tuple[str, int]]:
         buckets = [
@@ -131,6 +132,19 @@ class LoginLimiter:
         with self._lock:
             wait = max(self._wait(key, limit, now) for key, limit in self._buckets(client, prefix))
         return max(1, math.ceil(wait)) if wait > 0 else 0
+
+    def first_refusal(self, client: str) -> bool:
+        """True for the first refusal of `client`'s address bucket in a window (audit that one only)."""
+        now, bucket = time.monotonic(), address_bucket(client)
+        with self._lock:
+            if len(self._refusals_noted) > 4 * self.max_global_failures:
+                cutoff = now - self.window_s
+                self._refusals_noted = {k: t for k, t in self._refusals_noted.items() if t > cutoff}
+            noted = self._refusals_noted.get(bucket)
+            if noted is not None and noted > now - self.window_s:
+                return False
+            self._refusals_noted[bucket] = now
+            return True
 
     def failed(self, client: str, prefix: str | None = None) -> None:
         """Count one failure against the client's address, the token prefix and the global budget."""
