@@ -88,7 +88,9 @@ class WeightBudget:
         cost = min(float(cost if cost is not None else 1.0), self.capacity)  # one huge call must still pass
         if self._lock is None:
             self._lock = asyncio.Lock()
-        waited = False
+        # Only a consumer sleeping for the budget ever holds the lock across an await: finding it held
+        # means waiting behind one.
+        waited = self._lock.locked()
         async with self._lock:  # asyncio.Lock is FIFO: no consumer starves behind newer ones
             while True:
                 now = self._clock()
