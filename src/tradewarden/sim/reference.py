@@ -441,10 +441,21 @@ class PairPaths:
                 v[i] = 60_000.0 * math.exp(0.6 * gauss(0.0, 1.0)) / max(raw[j] * seg.factor, 1e-12)
             got = PairDay(o, h, lo, c, v)
             self._days[key] = got
+            if len(self._days) > 120:
+                self._days.popitem(last=False)
             return got
+        constant = self._quote_constant()
+        qv = self.quote.usd0 * self.quote.segments[0].factor
         for i in range(n):
-            pts = self.vertices(m0 + i)
-            vals = [p for _, p in pts]
+            if constant:
+                four, even = self.base.points(m0 + i)
+                if even:  # e.g. a replay at speed 1: the file's own four points
+                    o[i], c[i] = four[0] / qv, four[3] / qv
+                    h[i], lo[i] = max(four) / qv, min(four) / qv
+                    notional = 60_000.0 * math.exp(0.6 * rng.gauss(0.0, 1.0))
+                    v[i] = notional / max(four[0], 1e-12)
+                    continue
+            vals = [p for _, p in self.vertices(m0 + i)]
             o[i], c[i] = vals[0], vals[-1]
             h[i], lo[i] = max(vals), min(vals)
             # traded notional: log-normal around 60k USD a minute
