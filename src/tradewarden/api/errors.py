@@ -77,7 +77,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "No valid token or session"),
         (403, "Token scope too small, or CSRF header missing"),
         (422, "Invalid input; `field` names it"),
-        (429, "Too many failed logins from this address"),
+        (413, "The request body is larger than the server accepts (TRADEWARDEN_MAX_BODY_BYTES)"),
+        (429, "Too many failed authentications (per address, token prefix or overall); see Retry-After"),
     )
 }
 # Documented on the routes that can answer them.
