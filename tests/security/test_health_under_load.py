@@ -21,7 +21,7 @@ from tradewarden.services.connections import service
 from tradewarden.sim import ThreadedSim
 
 TESTS_IN_FLIGHT = 45  # more than the threadpool's 40 workers
-SLOW_MS = 2500  # each test's first exchange request waits this long
+SLOW_MS = 4000  # exchange requests wait this long until the fault has delayed TESTS_IN_FLIGHT of them
 WAIT_FOR_SATURATION_S = 60.0
 
 
