@@ -5,20 +5,25 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 NAME_KEY_LENGTH = 512  # NFKC can expand a character up to 18-fold; names longer than this key are refused
 
@@ -56,6 +61,39 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+AMOUNT_PRECISION, AMOUNT_SCALE = 38, 18  # 20 integer digits, 18 decimals (wei-sized amounts fit)
+
+
+class DecimalAmount(TypeDecorator[Decimal]):
+    """Money and amounts as exact Decimals: NUMERIC(38, 18) where the database has it; on SQLite, whose
+    NUMERIC is a float, as canonical text. Floats are refused: they are never exact."""
+
+    impl = Numeric(AMOUNT_PRECISION, AMOUNT_SCALE, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(64))
+        return dialect.type_descriptor(Numeric(AMOUNT_PRECISION, AMOUNT_SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | str | None:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"the store takes amounts as Decimal, not {type(value).__name__}")
+        if not value.is_finite():
+            raise ValueError(f"amount {value} is not a finite number")
+        exact = value.quantize(Decimal(1).scaleb(-AMOUNT_SCALE))
+        if exact != value:
+            raise ValueError(f"amount {value} has more than {AMOUNT_SCALE} decimals")
+        return format(value.normalize(), "f") if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value)) if not isinstance(value, Decimal) else value
 
 
 class Base(DeclarativeBase):
@@ -185,3 +223,89 @@ class ApiToken(Base):
     def _keep_name_key(self, _attribute: str, value: str) -> str:
         self.name_key = name_key(value)
         return value
+
+
+class OrderRow(Base):
+    """An order a bot sent (live) or simulated (paper), in ccxt's order shape; written before it is sent.
+
+    The row exists before the exchange hears of the order (status `pending`), so a crash between sending
+    and storing the answer leaves a row that reconciliation resolves by its client order id.
+    """
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "client_order_id", name="uq_orders_connection_client_order_id"),
+        Index("ix_orders_connection_status", "connection_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    connection_id: Mapped[str] = mapped_column(String(32))  # kept when the connection is removed: history
+    bot: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    mode: Mapped[str] = mapped_column(String(8))  # paper | live
+    exchange: Mapped[str] = mapped_column(String(32))  # ccxt id
+    seq: Mapped[int] = mapped_column(Integer)  # the bot's order sequence, part of the client order id
+    client_order_id: Mapped[str] = mapped_column(String(40))
+    exchange_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    symbol: Mapped[str] = mapped_column(String(48))
+    side: Mapped[str] = mapped_column(String(4))
+    type: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(DecimalAmount)
+    price: Mapped[Decimal | None] = mapped_column(DecimalAmount, nullable=True)
+    reduce_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # pending (stored, not yet answered) | open | closed | canceled | rejected | expired | unknown
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    filled: Mapped[Decimal] = mapped_column(DecimalAmount, default=Decimal(0))
+    remaining: Mapped[Decimal | None] = mapped_column(DecimalAmount, nullable=True)
+    average: Mapped[Decimal | None] = mapped_column(DecimalAmount, nullable=True)
+    cost: Mapped[Decimal] = mapped_column(DecimalAmount, default=Decimal(0))
+    fee: Mapped[Decimal] = mapped_column(DecimalAmount, default=Decimal(0))
+    fee_currency: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)  # order_errors.Outcome
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # our words and the venue code
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reconciled: Mapped[bool] = mapped_column(Boolean, default=False)  # last state came from reconciliation
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FillRow(Base):
+    """One execution of an order (a trade of ours), from the exchange or from the paper fill model."""
+
+    __tablename__ = "fills"
+    __table_args__ = (UniqueConstraint("order_id", "trade_id", name="uq_fills_order_trade"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    trade_id: Mapped[str] = mapped_column(String(64))
+    price: Mapped[Decimal] = mapped_column(DecimalAmount)
+    amount: Mapped[Decimal] = mapped_column(DecimalAmount)
+    fee: Mapped[Decimal] = mapped_column(DecimalAmount, default=Decimal(0))
+    fee_currency: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    liquidity: Mapped[str | None] = mapped_column(String(8), nullable=True)  # maker | taker
+    reconciled: Mapped[bool] = mapped_column(Boolean, default=False)
+    ts: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaperBalance(Base):
+    """A paper account's holding of one currency (total; `used` is held by open orders or margin)."""
+
+    __tablename__ = "paper_balances"
+
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(16), primary_key=True)
+    total: Mapped[Decimal] = mapped_column(DecimalAmount)
+    used: Mapped[Decimal] = mapped_column(DecimalAmount, default=Decimal(0))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaperPosition(Base):
+    """A paper account's position in one contract market (signed contracts, average entry)."""
+
+    __tablename__ = "paper_positions"
+
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(48), primary_key=True)
+    contracts: Mapped[Decimal] = mapped_column(DecimalAmount)  # + long, - short
+    entry_price: Mapped[Decimal] = mapped_column(DecimalAmount)
+    margin: Mapped[Decimal] = mapped_column(DecimalAmount, default=Decimal(0))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
