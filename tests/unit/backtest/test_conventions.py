@@ -17,7 +17,7 @@ from tradewarden.domain.fills import MarketRules
 from tradewarden.domain.strategies.base import Context
 from tradewarden.services.backtest import runner
 from tradewarden.services.backtest.candles import Candles, from_arrays
-from tradewarden.services.backtest.freqtrade import FtRules, run_freqtrade_reference
+from tradewarden.services.backtest.freqtrade import FtRules, run_freqtrade_reference, tick_decimals
 from tradewarden.services.backtest.results import BacktestResult
 
 # The first test in a fresh checkout compiles the numba kernels (tens of seconds on a busy 2-core
@@ -127,9 +127,10 @@ def test_freqtrade_enters_at_the_next_open_and_exits_at_its_roi_rate() -> None:
     rows = out.fills.rows()
     assert (rows[0]["candle"], rows[0]["price"]) == (1, 100.0)  # candle 0 is never traded
     # ROI reached: 101.3 x 0.999 / (100 x 1.001) - 1 = 0.01099 > 0.01; exit where the ratio is exactly
-    # 0.01: 100 x 1.001 x 1.01 / 0.999 (Freqtrade 2026.9's calc_close_rate_for_roi)
+    # 0.01: 100 x 1.001 x 1.01 / 0.999 = 101.2022 (Freqtrade 2026.9's calc_close_rate_for_roi), rounded to
+    # the tick the data shows (one decimal this month: 0.1)
     assert (rows[1]["candle"], rows[1]["kind"]) == (2, "take_profit")
-    assert rows[1]["price"] == pytest.approx(100 * 1.001 * 1.01 / 0.999, rel=1e-12)
+    assert rows[1]["price"] == pytest.approx(101.2, rel=1e-12)
     assert out.trades == 1 and out.wins == 1  # the last candle opens nothing
     assert len(rows) == 2
 
@@ -188,9 +189,10 @@ def test_freqtrade_lot_size_truncates_amounts_and_tick_rounds_the_stop_up() -> N
     c = candles((100, 100, 100, 100), (100.003, 100.1, 92.0, 93), (93, 94, 92, 93))
     rows = run_freqtrade_reference(c, rules).fills.rows()
     assert rows[0]["qty"] == 0.999  # 100 / 100.003 = 0.99997 truncated to 0.001
-    # stop = 100.003 x 0.92 = 92.00276, rounded up to the tick: 92.01 >= low 92.0
+    # stop = 100.003 x 0.92 = 92.00276, rounded up to the tick: the data shows 3 decimals this month, so
+    # Freqtrade's tick is 0.001 (not the market's 0.01): 92.003 >= low 92.0
     stop = next(r for r in rows if r["kind"] == "stop_loss")
-    assert stop["price"] == pytest.approx(92.01, rel=1e-12)
+    assert stop["price"] == pytest.approx(92.003, rel=1e-12)
 
 
 def test_freqtrade_fast_path_agrees_on_these_candles() -> None:
@@ -200,3 +202,27 @@ def test_freqtrade_fast_path_agrees_on_these_candles() -> None:
     )  # fmt: skip
     lots = MarketRules(lot_size=D("0.00001"), tick_size=D("0.01"))
     both(c, "freqtrade", rules=lots)
+
+
+def test_freqtrade_tick_comes_from_the_decimals_of_each_month() -> None:
+    # Freqtrade 2026.9 reads the price precision from the data: December shows no decimals (the market's
+    # tick applies), January shows 3, February none (January's carries on, as pandas' asof does).
+    dec_2021 = 1_640_995_200_000 - 60_000 * 3  # 2021-12-31 23:57 UTC
+    time = dec_2021 + 60_000 * np.arange(6, dtype=np.int64)
+    time[5] = 1_643_673_600_000  # 2022-02-01 00:00 UTC, a gap of whole minutes
+    prices = np.array([100.0, 101.0, 102.0, 100.125, 100.5, 99.0])
+    c = from_arrays(time, prices, prices, prices, prices, timeframe_ms=60_000)
+    assert tick_decimals(c).tolist() == [-1, -1, -1, 3, 3, 3]
+
+
+def test_freqtrade_average_is_rounded_to_the_tick() -> None:
+    # two entries: 100 / 100 = 1 at 100 and 150 / 97.9 at 97.9 -> average 98.7406..., rounded to the
+    # tick the data shows (one decimal: 0.1), not the market's 0.01
+    rules = FtRules(**{**RULES.__dict__, "tick_size": D("0.01")})
+    c = candles((100, 100, 100, 100), (100, 100.2, 99.8, 100), (97.9, 98.5, 97.0, 98), (98, 98.1, 97.9, 98))
+    out = run_freqtrade_reference(c, rules)
+    rows = out.fills.rows()
+    amount = 1 + 150 / 97.9
+    avg = round((100 + 150) / amount, 1)
+    assert rows[-1]["kind"] == "end" and rows[-1]["price"] == 98.0
+    assert rows[-1]["pnl"] == pytest.approx(amount * 98 * (1 - FEE) - amount * avg * (1 + FEE), rel=1e-12)

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from tradewarden.domain.strategies.base import MAX_FOLLOW_UPS
 from tradewarden.services.backtest import fast_dca, fast_ft
 from tradewarden.services.backtest.candles import Candles
-from tradewarden.services.backtest.freqtrade import FtRules
+from tradewarden.services.backtest.freqtrade import FtRules, tick_decimals
 from tradewarden.services.backtest.results import BacktestResult, Fills, summarize
 
 Records = tuple[
@@ -193,6 +193,9 @@ def run_ours(candles: Candles, strategy: str, settings: Any, *, capital: float) 
 def run_freqtrade(candles: Candles, rules: FtRules, *, capital: float) -> BacktestResult:
     """The fast path of the Freqtrade convention (DCA)."""
     _warm("ft", lambda c: run_freqtrade(c, rules, capital=capital), candles)
+    decimals = tick_decimals(candles)
+    market_tick = float(rules.tick_size or 0)
+    ticks = np.where(decimals >= 0, np.power(10.0, -decimals.astype(np.float64)), market_tick)
     addon_q = np.array([float(q) for q in rules.addon_orders], dtype=np.float64)
     addon_d = np.array([float(d) for d in rules.addon_deviations], dtype=np.float64)
     counts = np.zeros(7, dtype=np.int64)
@@ -211,7 +214,7 @@ def run_freqtrade(candles: Candles, rules: FtRules, *, capital: float) -> Backte
             float(rules.stop_loss or 0),
             float(rules.fee),
             float(rules.lot_size or 0),
-            float(rules.tick_size or 0),
+            ticks,
             *rec,
             counts,
         )

@@ -34,6 +34,13 @@ def _ceil_step(x: float, step: float) -> float:  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _round_step(x: float, step: float) -> float:  # pragma: no cover - compiled; half up, like the reference
+    if step <= 0.0:
+        return x
+    return math.floor(x / step + 0.5) * step
+
+
+@njit(cache=True, nogil=True)
 def ft_dca_kernel(
     opens: F64,
     highs: F64,
@@ -45,7 +52,7 @@ def ft_dca_kernel(
     stop_loss: float,  # fraction; 0: no stop
     fee: float,
     lot: float,
-    tick: float,
+    ticks: F64,  # per candle: the tick a trade opened there uses (0: none); see freqtrade.tick_decimals
     out_candle: npt.NDArray[np.int64],
     out_kind: npt.NDArray[np.int8],
     out_side: npt.NDArray[np.int8],
@@ -71,6 +78,7 @@ def ft_dca_kernel(
     first = 0.0
     stop = -1.0
     entries = 0
+    tick = 0.0
     n_addons = addon_orders.shape[0]
     for i in range(1, n):
         last = i == n - 1
@@ -89,6 +97,7 @@ def ft_dca_kernel(
                 is_open = True
                 entries = 1
                 first = o
+                tick = ticks[i]
                 stop = _ceil_step(o * (1.0 - stop_loss), tick) if stop_loss > 0.0 else -1.0
                 if stake > max_margin:
                     max_margin = stake
@@ -135,19 +144,20 @@ def ft_dca_kernel(
             exit_price = o if stop > h else stop
             kind = STOP_LOSS
         else:
-            avg = stake / amount
+            avg = _round_step(stake / amount, tick)
             ratio = (amount * h * (1.0 - fee)) / (amount * avg * (1.0 + fee)) - 1.0
             if np.round(ratio, 8) > take_profit:
                 close_rate = avg * (1.0 + fee) * (1.0 + take_profit) / (1.0 - fee)
                 exit_price = min(max(close_rate, low), h)
                 kind = TAKE_PROFIT
         if exit_price > 0.0:
+            exit_price = _round_step(exit_price, tick)
             if m >= cap:
                 counts[6] = 1
                 return max_margin
             value = amount * exit_price
             f = value * fee
-            pnl = (value - f) - stake * (1.0 + fee)
+            pnl = (value - f) - amount * _round_step(stake / amount, tick) * (1.0 + fee)
             trades += 1
             if pnl > 0.0:
                 wins += 1
@@ -169,10 +179,10 @@ def ft_dca_kernel(
         if m >= cap:
             counts[6] = 1
             return max_margin
-        exit_price = opens[n - 1]
+        exit_price = _round_step(opens[n - 1], tick)
         value = amount * exit_price
         f = value * fee
-        pnl = (value - f) - stake * (1.0 + fee)
+        pnl = (value - f) - amount * _round_step(stake / amount, tick) * (1.0 + fee)
         trades += 1
         if pnl > 0.0:
             wins += 1

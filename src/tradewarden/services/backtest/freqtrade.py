@@ -13,7 +13,7 @@ adds to the position through `adjust_trade_position`, exits with `minimal_roi = 
   k-th deviation (at most one add-on per candle, as Freqtrade calls `adjust_trade_position` once).
 - Amounts are cut down to the lot size (Freqtrade truncates to the amount precision); the stake is
   amount x price.
-- The stop is fixed from the first entry: first x (1 - sl), rounded UP to the tick size; it never moves
+- The stop is fixed from the first entry: first x (1 - sl), rounded UP to the trade's tick; it never moves
   (Freqtrade's stop only walks up, and add-ons lower the average). It is checked before the take profit:
   hit when the candle's low is at or below it; the exit price is the stop, or the open when the whole
   candle lies below the stop.
@@ -22,8 +22,15 @@ adds to the position through `adjust_trade_position`, exits with `minimal_roi = 
   which that ratio is exactly tp, avg x (1 + fee) x (1 + tp) / (1 - fee) (Freqtrade 2026.9's
   `calc_close_rate_for_roi`; before it, avg x (1 + fee + tp) / (1 - fee)), kept inside the candle's
   low and high (a candle opening above it exits at its low).
+- Price precision as Freqtrade 2026.9 sees it (`get_tick_size_over_time`): per calendar month, the most
+  decimals any open/high/low/close of that month shows (at 14 significant digits) gives the tick
+  10^-decimals; a month without decimals uses the last earlier month that had some, else the market's
+  tick size. A trade keeps the tick of the candle it opened on.
+- Every exit price is rounded to the trade's tick (half up), as `_exit_trade` does.
 - A trade still open after the last candle is closed at the last candle's OPEN (Freqtrade's force exit).
-- Profit of a trade: amount x exit x (1 - fee) - amount x avg x (1 + fee), avg = stake / amount; a
+- The average entry price is stake / amount rounded to the trade's tick (half up), as Freqtrade 2026.9's
+  `recalc_trade_from_orders` does; the ROI ratio, the ROI exit rate and the profit use it.
+- Profit of a trade: amount x exit x (1 - fee) - amount x avg x (1 + fee); a
   trade is a win when that is above zero, a loss otherwise (Freqtrade's report calls zero a draw).
 
 Only what Freqtrade itself can express is accepted: long, `entry=now`, no trailing, no Recovery Mode,
@@ -34,7 +41,10 @@ from __future__ import annotations
 
 import time as _time
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+import numpy as np
+import numpy.typing as npt
 
 from tradewarden.services.backtest.candles import Candles, to_decimal
 from tradewarden.services.backtest.results import (
@@ -93,6 +103,53 @@ def _ceil(value: Decimal, step: Decimal | None) -> Decimal:
     return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
 
 
+def tick_decimals(candles: Candles) -> npt.NDArray[np.int64]:
+    """Per candle, the decimals of the tick Freqtrade 2026.9 uses at that time (-1: the market's tick).
+
+    Freqtrade formats each price with 14 significant digits, counts the decimals up to the last non-zero
+    one, takes the maximum per calendar month, and reads the series `asof` the candle's time (the last
+    month with a value).
+    """
+    n = len(candles)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    prices = np.abs(np.stack([candles.open, candles.high, candles.low, candles.close]))
+    shown = 13 - np.floor(np.log10(prices)).astype(np.int64)  # decimals shown at 14 significant digits
+    digits = np.rint(prices * np.power(10.0, shown.astype(np.float64))).astype(np.int64)
+    zeros = np.zeros_like(digits)
+    for _ in range(15):
+        more = (digits % 10 == 0) & (digits != 0) & (zeros < shown)
+        if not more.any():
+            break
+        digits = np.where(more, digits // 10, digits)
+        zeros += more
+    decimals = np.maximum(shown - zeros, 0).max(axis=0)  # per candle; 0 means "no decimals" (NaN there)
+    month = (candles.time // 86_400_000).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    starts = np.flatnonzero(np.append(True, np.diff(month) != 0))
+    per_month = np.maximum.reduceat(decimals, starts)
+    known = np.where(per_month > 0, per_month, -1)
+    # asof: a month without decimals takes the last earlier month that had some
+    for k in range(1, known.size):
+        if known[k] < 0:
+            known[k] = known[k - 1]
+    month_of_candle = np.repeat(np.arange(starts.size), np.diff(np.append(starts, n)))
+    return np.asarray(known[month_of_candle], dtype=np.int64)
+
+
+def _tick_at(decimals: int, market_tick: Decimal | None) -> Decimal | None:
+    return Decimal(1).scaleb(-decimals) if decimals >= 0 else market_tick
+
+
+def _avg(stake: Decimal, amount: Decimal, tick: Decimal | None) -> Decimal:
+    return _round_half_up(stake / amount, tick)
+
+
+def _round_half_up(value: Decimal, step: Decimal | None) -> Decimal:
+    if not step:
+        return value
+    return (value / step).to_integral_value(rounding=ROUND_HALF_UP) * step
+
+
 def run_freqtrade_reference(candles: Candles, rules: FtRules) -> FtOutcome:
     """Replay `candles` with Freqtrade's backtesting rules, money in Decimal."""
     started = _time.perf_counter()
@@ -105,6 +162,8 @@ def run_freqtrade_reference(candles: Candles, rules: FtRules) -> FtOutcome:
     amount = stake = entry_fees = first = ZERO
     stop: Decimal | None = None
     entries = 0
+    ticks = tick_decimals(candles)
+    tick: Decimal | None = rules.tick_size  # the open trade's tick
     # Triggers of the add-ons, for skipping candles in floats (widened so Decimal has the last word).
     opens, lows, highs = candles.open, candles.low, candles.high
 
@@ -125,10 +184,11 @@ def run_freqtrade_reference(candles: Candles, rules: FtRules) -> FtOutcome:
 
     def sell(i: int, kind: int, price: Decimal) -> None:
         nonlocal is_open, trades, wins, losses, profit, fees, amount, stake, entry_fees, stop
+        price = _round_half_up(price, tick)  # Freqtrade's _exit_trade: price_to_precision
         value = amount * price
         f = value * fee
         # Freqtrade: close value minus open value, both with their fee (open value from the average).
-        pnl = (value - f) - stake * (ONE + fee)
+        pnl = (value - f) - amount * _avg(stake, amount, tick) * (ONE + fee)
         profit += pnl
         fees += f
         trades += 1
@@ -147,7 +207,7 @@ def run_freqtrade_reference(candles: Candles, rules: FtRules) -> FtOutcome:
             # Nothing can happen while the open stays above the next add-on, the low above the stop
             # and the high below the take-profit threshold: skip ahead in floats.
             stop_f = float(stop) * (1 + 1e-12) if stop is not None else float("-inf")
-            tp_f = float(_roi_threshold(stake / amount, fee, rules.take_profit)) * (1 - 1e-12)
+            tp_f = float(_roi_threshold(_avg(stake, amount, tick), fee, rules.take_profit)) * (1 - 1e-12)
             j = i
             while j < n - 1 and opens[j] > next_addon_f and lows[j] > stop_f and highs[j] < tp_f:
                 j += 1
@@ -160,7 +220,8 @@ def run_freqtrade_reference(candles: Candles, rules: FtRules) -> FtOutcome:
                 is_open = True
                 entries = 1
                 first = o
-                stop = _ceil(o * (ONE - rules.stop_loss), rules.tick_size) if rules.stop_loss else None
+                tick = _tick_at(int(ticks[i]), rules.tick_size)
+                stop = _ceil(o * (ONE - rules.stop_loss), tick) if rules.stop_loss else None
             else:  # the base order rounds to nothing at this price: no trade, try again next candle
                 groups -= 1
         if is_open:
@@ -174,7 +235,7 @@ def run_freqtrade_reference(candles: Candles, rules: FtRules) -> FtOutcome:
             if stop is not None and stop >= low:
                 sell(i, STOP_LOSS, o if stop > h else stop)
             else:
-                avg = stake / amount
+                avg = _avg(stake, amount, tick)
                 ratio = ((amount * h * (ONE - fee)) / (amount * avg * (ONE + fee)) - ONE).quantize(Q8)
                 if ratio > rules.take_profit:
                     close_rate = avg * (ONE + fee) * (ONE + rules.take_profit) / (ONE - fee)
