@@ -84,6 +84,29 @@ async def test_binance_weight_limit_is_6000_per_minute(sim: SimServer, ccxt_clie
     assert [r["status"] for r in rows].count(200) == 24 and rows[-1]["status"] == 429
 
 
+async def test_binance_usdm_has_its_own_weight_pool(sim: SimServer, ccxt_client: MakeClient) -> None:
+    """USD-M "Exchange Information": REQUEST_WEIGHT 2400 and ORDERS 1200 per minute, counted apart
+    from spot's 6,000 (lowered to 10 here): a futures client out of weight leaves spot untouched."""
+    fut = ccxt_client("binanceusdm")
+    info = await fut.fapiPublicGetExchangeInfo()
+    assert {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400} in info[
+        "rateLimits"
+    ]
+    assert {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200} in info[
+        "rateLimits"
+    ]
+    await admin(sim.url, "POST", "/_sim/venue", {"venue": "binance", "limits": {"fapi_weight": 10}})
+    await fut.fapiPublicGetDepth({"symbol": "BTCUSDT", "limit": 100})  # weight 5
+    await fut.fapiPublicGetDepth({"symbol": "BTCUSDT", "limit": 100})
+    assert fut.last_response_headers["X-MBX-USED-WEIGHT-1M"] == "10"
+    with pytest.raises(ccxt.DDoSProtection) as err:
+        await fut.fapiPublicGetPing()
+    assert error_code(err.value, fut) == -1003
+    spot = ccxt_client("binance")
+    await spot.publicGetPing()
+    assert spot.last_response_headers["X-MBX-USED-WEIGHT-1M"] == "1"
+
+
 async def test_binance_fok_that_cannot_fill_is_accepted_and_expired(
     sim: SimServer, make_key: MakeKey, ccxt_client: MakeClient
 ) -> None:

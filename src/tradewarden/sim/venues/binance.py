@@ -76,6 +76,9 @@ INVALID_KEY_MSG = "Invalid API-key, IP, or permissions for action."
 ORDERS_10S = 50
 ORDERS_1D = 160_000
 MAX_NUM_ORDERS = 200
+# USD-M "Exchange Information" example rateLimits: REQUEST_WEIGHT 2400 and ORDERS 1200 per minute
+FAPI_WEIGHT_1M = 2400
+FAPI_ORDERS_1M = 1200
 LISTEN_KEY_TTL_MS = 60 * 60_000  # derivatives "User Data Streams": valid 60 minutes after creation/PUT
 
 
@@ -219,6 +222,12 @@ class BinanceVenue(Venue):
 
     def _is_fapi(self, req: SimRequest) -> bool:
         return req.host != SPOT
+
+    def rate_pool(self, req: SimRequest, limit: int | None) -> tuple[str, int | None]:
+        """Spot (api) and the futures hosts (fapi, dapi) keep separate per-IP weight: 6,000 and 2,400."""
+        if req.host == SPOT:
+            return req.remote, limit
+        return f"fapi:{req.remote}", (None if limit is None else self._fapi_weight)
 
     def rate_limited(
         self, req: SimRequest, used: int, limit: int, retry_after: int, banned: bool
@@ -376,6 +385,26 @@ class BinanceVenue(Venue):
             {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": self._orders_1d},
             {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000},
         ]
+
+    def _futures_rate_limits(self) -> list[dict[str, Any]]:
+        # USD-M "Exchange Information" example: REQUEST_WEIGHT 2400 and ORDERS 1200 per MINUTE
+        return [
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": self._fapi_weight,
+            },
+            {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": FAPI_ORDERS_1M},
+        ]
+
+    @property
+    def _fapi_weight(self) -> int:
+        state_limit = self.ctx.states[self.name].weight_limit
+        # an admin weight_limit other than the spot default caps the futures pool as well
+        if state_limit is not None and state_limit != self.weight_limit:
+            return state_limit
+        return self.limit("fapi_weight", FAPI_WEIGHT_1M)
 
     @property
     def _orders_10s(self) -> int:
@@ -589,7 +618,7 @@ class BinanceVenue(Venue):
             "timezone": "UTC",
             "serverTime": req.now_ms,
             "futuresType": "U_MARGINED",
-            "rateLimits": self._rate_limits(),
+            "rateLimits": self._futures_rate_limits(),
             "exchangeFilters": [],
             "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
             "symbols": [self._futures_symbol_info(i) for i in self.futures.instruments.values()],
@@ -639,7 +668,7 @@ class BinanceVenue(Venue):
         return {
             "timezone": "UTC",
             "serverTime": req.now_ms,
-            "rateLimits": self._rate_limits(),
+            "rateLimits": self._futures_rate_limits(),
             "exchangeFilters": [],
             "symbols": symbols,
         }
