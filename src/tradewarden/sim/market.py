@@ -254,15 +254,20 @@ class PairMarket:
         while m < m1:
             day = m // DAY_MINUTES
             e = min(m1, (m // HOUR_MINUTES + 1) * HOUR_MINUTES)  # basis is constant within an hour
-            arr: PairDay = self.paths.day(day)
             i0, i1 = m - day * DAY_MINUTES, e - day * DAY_MINUTES
+            arr: PairDay
+            if i1 - i0 == HOUR_MINUTES:  # a whole hour: its summary (cached for long intervals)
+                arr = self.paths.hours(day)
+                i0, i1 = i0 // HOUR_MINUTES, i0 // HOUR_MINUTES + 1
+            else:
+                arr = self.paths.day(day)
             f = self._factor(m * MINUTE_MS)
             hi = max(arr.high[i0:i1]) * f
             lo = min(arr.low[i0:i1]) * f
             vol = math.fsum(arr.volume[i0:i1]) * self._volume_share
             close = arr.close[i1 - 1] * f
             qv = vol * (arr.open[i0] * f + close) / 2
-            n = i1 - i0
+            n = e - m
             if out is None:
                 out = _Agg(arr.open[i0] * f, hi, lo, close, vol, qv, 0)
             else:

@@ -17,6 +17,7 @@ and after its last row holds the last close (`replay_status` says so).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import random
 import struct
@@ -142,38 +143,35 @@ class AssetPath:
         if pts is not None:
             self._days.move_to_end(day)
             return pts
-        pts = array("d", bytes(8 * 4 * DAY_MINUTES))
+        n = DAY_MINUTES
         if self.sigma == 0:
-            for i in range(4 * DAY_MINUTES):
-                pts[i] = self.usd0
+            pts = array("d", [self.usd0]) * (4 * n)
         else:
             rng = random.Random(_seed(self.seed, self.asset, day))
-            gauss = rng.gauss
-            s = self.sigma
-            steps = [gauss(0.0, s) for _ in range(DAY_MINUTES)]
-            total = math.fsum(steps)
+            gauss, exp, s = rng.gauss, math.exp, self.sigma
+            steps = [gauss(0.0, s) for _ in range(n)]
             a0, a1 = self._anchor(day), self._anchor(day + 1)
-            drift = (a1 - a0 - total) / DAY_MINUTES  # bridge: the day ends exactly on the next anchor
+            drift = (a1 - a0 - math.fsum(steps)) / n  # bridge: the day ends exactly on the next anchor
             log0 = math.log(self.usd0) + a0
-            level = log0
-            exp = math.exp
-            for i in range(DAY_MINUTES):
-                o = exp(level)
-                level = log0 + (a1 - a0) if i == DAY_MINUTES - 1 else level + steps[i] + drift
-                c = exp(level)
-                down = abs(gauss(0.0, s)) * 0.6
-                up = abs(gauss(0.0, s)) * 0.6
-                lo_ = min(o, c) * exp(-down)
-                hi_ = max(o, c) * exp(up)
-                j = 4 * i
-                pts[j] = o
+            levels = list(itertools.accumulate((x + drift for x in steps), initial=log0))
+            levels[n] = log0 + (a1 - a0)  # no rounding drift at the day's end
+            prices = [exp(v) for v in levels]
+            # seeded excursions beyond the open/close (the minute's low and high): exponential, with
+            # the mean of 0.6 |N(0, sigma)|, and cheaper to draw than normals
+            rand, mean = rng.random, 0.48 * s
+            down = [exp(math.log(1.0 - rand()) * mean) for _ in range(n)]
+            up = [exp(-math.log(1.0 - rand()) * mean) for _ in range(n)]
+            flat: list[float] = []
+            extend = flat.extend
+            for i in range(n):
+                o, c = prices[i], prices[i + 1]
                 if c >= o:
-                    pts[j + 1], pts[j + 2] = lo_, hi_
+                    extend((o, o * down[i], c * up[i], c))
                 else:
-                    pts[j + 1], pts[j + 2] = hi_, lo_
-                pts[j + 3] = c
+                    extend((o, o * up[i], c * down[i], c))
+            pts = array("d", flat)
         self._days[day] = pts
-        if len(self._days) > 400:
+        if len(self._days) > 64:
             self._days.popitem(last=False)
         return pts
 
@@ -374,6 +372,7 @@ class PairPaths:
         self.base = ref.assets[base]
         self.quote = ref.assets[quote]
         self._days: OrderedDict[tuple[int, int, int], PairDay] = OrderedDict()
+        self._hours: OrderedDict[tuple[int, int, int], PairDay] = OrderedDict()
 
     @property
     def version(self) -> tuple[int, int]:
@@ -423,25 +422,30 @@ class PairPaths:
         rng = random.Random(_seed(self.ref.seed, self.base.asset, self.quote.asset, day, "volume"))
         m0 = day * n
         seg = self.base.segment_at(m0 * MINUTE_MS)
+        qseg = self.quote.segment_at(m0 * MINUTE_MS)
+        last = (m0 + n) * MINUTE_MS - 1
         fast = (
-            self._quote_constant()
-            and seg.replay is None
-            and self.base.segment_at((m0 + n) * MINUTE_MS - 1) is seg
+            seg.replay is None
+            and qseg.replay is None
+            and self.base.segment_at(last) is seg
+            and self.quote.segment_at(last) is qseg
         )
         if fast:
-            # one seeded segment all day over a constant quote: straight from the asset's day points
-            f = seg.factor / (self.quote.usd0 * self.quote.segments[0].factor)
-            raw = self.base._day(day)
-            gauss = rng.gauss
-            for i in range(n):
-                j = 4 * i
-                a, b = raw[j + 1], raw[j + 2]
-                o[i], c[i] = raw[j] * f, raw[j + 3] * f
-                h[i], lo[i] = (b * f, a * f) if b > a else (a * f, b * f)
-                v[i] = 60_000.0 * math.exp(0.6 * gauss(0.0, 1.0)) / max(raw[j] * seg.factor, 1e-12)
+            # both legs on one seeded segment all day: the ratio of their points, minute by minute
+            # (each leg is linear between the same four times, so the ratio's extremes are points)
+            f = seg.factor / qseg.factor
+            rb, rq = self.base._day(day), self.quote._day(day)
+            ratio = array("d", [b / q * f for b, q in zip(rb, rq, strict=True)])
+            quads = list(zip(ratio[0::4], ratio[1::4], ratio[2::4], ratio[3::4], strict=True))
+            o, c = ratio[0::4], ratio[3::4]
+            h = array("d", [max(x) for x in quads])
+            lo = array("d", [min(x) for x in quads])
+            rand = rng.random
+            # traded notional: 20k .. 110k USD a minute
+            v = array("d", [(20_000.0 + 90_000.0 * rand()) / max(x * seg.factor, 1e-12) for x in rb[0::4]])
             got = PairDay(o, h, lo, c, v)
             self._days[key] = got
-            if len(self._days) > 120:
+            if len(self._days) > 64:
                 self._days.popitem(last=False)
             return got
         constant = self._quote_constant()
@@ -452,17 +456,35 @@ class PairPaths:
                 if even:  # e.g. a replay at speed 1: the file's own four points
                     o[i], c[i] = four[0] / qv, four[3] / qv
                     h[i], lo[i] = max(four) / qv, min(four) / qv
-                    notional = 60_000.0 * math.exp(0.6 * rng.gauss(0.0, 1.0))
-                    v[i] = notional / max(four[0], 1e-12)
+                    v[i] = (20_000.0 + 90_000.0 * rng.random()) / max(four[0], 1e-12)
                     continue
             vals = [p for _, p in self.vertices(m0 + i)]
             o[i], c[i] = vals[0], vals[-1]
             h[i], lo[i] = max(vals), min(vals)
-            # traded notional: log-normal around 60k USD a minute
-            notional = 60_000.0 * math.exp(0.6 * rng.gauss(0.0, 1.0))
-            v[i] = notional / max(self.base.price(m0 * MINUTE_MS + i * MINUTE_MS), 1e-12)
+            # traded notional: 20k .. 110k USD a minute
+            v[i] = (20_000.0 + 90_000.0 * rng.random()) / max(self.base.price((m0 + i) * MINUTE_MS), 1e-12)
         got = PairDay(o, h, lo, c, v)
         self._days[key] = got
-        if len(self._days) > 120:
+        if len(self._days) > 64:
             self._days.popitem(last=False)
+        return got
+
+    def hours(self, day: int) -> PairDay:
+        """Hourly candles of one day (24 per array), kept long: long-interval klines read these."""
+        key = (day, *self.version)
+        got = self._hours.get(key)
+        if got is not None:
+            return got
+        d = self.day(day)
+        spans = [(i, i + 60) for i in range(0, DAY_MINUTES, 60)]
+        got = PairDay(
+            array("d", [d.open[a] for a, _ in spans]),
+            array("d", [max(d.high[a:b]) for a, b in spans]),
+            array("d", [min(d.low[a:b]) for a, b in spans]),
+            array("d", [d.close[b - 1] for _, b in spans]),
+            array("d", [math.fsum(d.volume[a:b]) for a, b in spans]),
+        )
+        self._hours[key] = got
+        if len(self._hours) > 5000:  # about 1 KB a day: years of daily candles stay cached
+            self._hours.popitem(last=False)
         return got
