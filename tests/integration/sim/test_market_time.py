@@ -222,6 +222,40 @@ async def test_large_orders_slip_and_dent_the_book(
     assert after < again and ask_after == ask_big
 
 
+async def test_replay_speed_maps_file_rows_onto_simulator_time(
+    sim: SimServer, ccxt_client: MakeClient, tmp_path: Path
+) -> None:
+    rows = [
+        (100.0, 104.0, 99.0, 103.0),
+        (103.0, 103.5, 97.0, 98.0),
+        (98.0, 99.0, 95.0, 96.0),
+        (96.0, 96.0, 90.0, 91.0),
+    ]
+    csv_file = tmp_path / "eth.csv"
+    csv_file.write_text(
+        "timestamp,open,high,low,close,volume\n"
+        + "".join(f"{i * MINUTE},{o},{h},{lo},{c},1\n" for i, (o, h, lo, c) in enumerate(rows))
+    )
+    await admin(sim.url, "POST", "/_sim/clock", {"mode": "virtual", "start": T1, "speed": 0})
+    await admin(sim.url, "POST", "/_sim/market", {"symbol": "ETH/USDT", "replay": str(csv_file), "speed": 2})
+    ex = ccxt_client("binance")
+
+    def near(got: float, want: float) -> bool:
+        return abs(got - want) <= want * 0.0002  # the venue's basis
+
+    for offset, want in ((0, 100.0), (30_000, 103.0), (60_000, 98.0), (90_000, 96.0)):  # a row each 30 s
+        await admin(sim.url, "POST", "/_sim/clock", {"mode": "virtual", "start": T1 + offset, "speed": 0})
+        assert near((await ex.fetch_ticker("ETH/USDT"))["last"], want), offset
+    await admin(sim.url, "POST", "/_sim/clock", {"mode": "virtual", "start": T1 + 5 * MINUTE, "speed": 0})
+    candles = await ex.fetch_ohlcv("ETH/USDT", "1m", since=T1, limit=3)
+    (t0, o0, h0, l0, c0, _), (_, o1, h1, l1, c1, _), (_, o2, h2, l2, c2, _) = candles
+    assert t0 == T1 and near(o0, 100) and near(h0, 104) and near(l0, 97) and near(c0, 98)  # rows 0-1
+    assert near(o1, 98) and near(h1, 99) and near(l1, 90) and near(c1, 91)  # rows 2-3
+    assert near(o2, 91) and near(h2, 91) and near(l2, 91) and near(c2, 91)  # ended: holds the last close
+    status = (await admin_get(sim.url, "/_sim/market"))["replays"]["ETH"]
+    assert status["ended"] is True and status["holding"] == 91.0
+
+
 async def test_clock_admin_contract(sim: SimServer, ccxt_client: MakeClient) -> None:
     real = await admin_get(sim.url, "/_sim/clock")
     assert real["mode"] == "real"
