@@ -85,7 +85,7 @@ async def test_history_covers_thirty_days_on_every_venue_and_pair(
 ) -> None:
     await admin(sim.url, "POST", "/_sim/clock", {"mode": "virtual", "start": T1, "speed": 0})
     since = T1 - 30 * DAY
-    for venue in ("binance", "okx", "kucoin", "mexc"):
+    for venue in ("binance", "okx", "kucoin", "mexc", "bybit"):
         ex = ccxt_client(venue)
         await ex.load_markets()
         for symbol in ("BTC/USDT", "ETH/USDT", "XRP/USDT", "ETH/BTC"):
@@ -170,7 +170,8 @@ async def test_polling_speed_does_not_change_volatility(sim: SimServer, ccxt_cli
     ex = ccxt_client("binance")
     await ex.load_markets()
     async with aiohttp.ClientSession() as session:
-        # the same virtual hour, polled at 1/s and at 50/s over the last 0.5 s (1 s) of every minute
+        # the same virtual hour twice: once polling 1/s over the last second of every minute, once
+        # polling 50/s over its last half second (25 requests a minute; 1,500 in the hour)
         slow, slow_polls = await _minute_returns(sim.url, ex, session, 1, 1000)
         fast, fast_polls = await _minute_returns(sim.url, ex, session, 50, 500)
     assert slow_polls == 60 and fast_polls == 60 * 25
