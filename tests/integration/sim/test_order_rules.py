@@ -149,6 +149,11 @@ async def test_binance_unfilled_order_count_10s(
     assert (rows[-1]["status"], rows[-1]["code"]) == (429, "-1015")
     # the refused order was not placed and did not count
     assert len(await ex.fetch_open_orders("BTC/USDT")) == 50
+    counts = await ex.privateGetRateLimitOrder()  # "Query Unfilled Order Count"
+    assert [(c["interval"], int(c["intervalNum"]), int(c["limit"]), int(c["count"])) for c in counts] == [
+        ("SECOND", 10, 50, 50),
+        ("DAY", 1, 160_000, 50),
+    ]
     sim.ctx.clock.set_virtual(start + 10_000, speed=0.0)
     await ex.create_order("BTC/USDT", "limit", "buy", 0.001, price)
     assert ex.last_response_headers["X-MBX-ORDER-COUNT-10S"] == "1"
@@ -168,6 +173,29 @@ async def test_binance_filled_orders_do_not_use_up_the_count(
         order = await ex.create_order("BTC/USDT", "market", "buy", 0.001)
         assert order["status"] == "closed"
         assert ex.last_response_headers["X-MBX-ORDER-COUNT-10S"] == "1"
+
+
+async def test_binance_maker_first_fill_takes_one_off_the_count(
+    sim: SimServer, make_key: MakeKey, ccxt_client: MakeClient
+) -> None:
+    """faqs/order_count_decrement.md: a resting order's first fill (maker phase) lowers the count."""
+    pin_clock(sim)
+    key = await make_key("binance", permissions=SPOT_TRADE)
+    ex = ccxt_client("binance", key, options=BINANCE_SPOT)
+    await ex.load_markets()
+    bid = (await ex.fetch_ticker("BTC/USDT"))["bid"]
+    price = float(ex.price_to_precision("BTC/USDT", bid * 0.99))
+    order = await ex.create_order("BTC/USDT", "limit", "buy", 0.001, price)
+    assert ex.last_response_headers["X-MBX-ORDER-COUNT-10S"] == "1"
+    # the market falls through the order: it fills as a maker
+    await admin(
+        sim.url, "POST", "/_sim/market", {"venue": "binance", "symbol": "BTC/USDT", "price": bid * 0.95}
+    )
+    assert (await ex.fetch_order(order["id"], "BTC/USDT"))["status"] == "closed"
+    counts = await ex.privateGetRateLimitOrder()
+    assert [int(c["count"]) for c in counts] == [0, 0]
+    await resting_buy(ex)
+    assert ex.last_response_headers["X-MBX-ORDER-COUNT-10S"] == "1"
 
 
 async def test_binance_unfilled_order_count_per_day(

@@ -154,6 +154,8 @@ class BinanceVenue(Venue):
         self.dual_side: dict[str, bool] = {}
         self.listen_keys: dict[str, str] = {}
         self.listen_key_expiry: dict[str, int] = {}
+        # placed orders still waiting for their first fill, per account (unfilled order count)
+        self.awaiting_first_fill: dict[str, list[Order]] = {}
         self.withdrawals: list[dict[str, Any]] = []
         for spec in self.pairs:
             sym = spec.base + spec.quote
@@ -431,6 +433,7 @@ class BinanceVenue(Venue):
         faqs/order_count_decrement.md: the count is per (sub)account, across keys and IPs, in windows
         aligned to the interval; an order refused this way answers HTTP 429, -1015 "Too many new orders".
         """
+        self._credit_first_fills(key.account, req.now_ms)
         for _suffix, limit, window, interval in self._order_windows():
             count = self.counters.peek(("orders", key.account, window), window, req.now_ms)
             if count >= limit:
@@ -455,6 +458,42 @@ class BinanceVenue(Venue):
             req.response_headers[f"X-MBX-ORDER-COUNT-{suffix}"] = str(count)
             if order.fills:
                 self.counters.add(ckey, window, req.now_ms, -1)
+        if not order.fills and order.is_open:
+            self.awaiting_first_fill.setdefault(key.account, []).append(order)
+
+    def _credit_first_fills(self, account: str, now_ms: int) -> None:
+        """A resting order's first fill (maker phase) takes one off the current intervals' counts.
+
+        order_count_decrement.md: the FAQ says a maker's first fill may take off more than one; the
+        simulator takes off one, like a taker's.
+        """
+        waiting = self.awaiting_first_fill.get(account)
+        if not waiting:
+            return
+        still: list[Order] = []
+        for order in waiting:
+            if order.fills:
+                for _suffix, _limit, window, _interval in self._order_windows():
+                    self.counters.add(("orders", account, window), window, now_ms, -1)
+            elif order.is_open:
+                still.append(order)
+        self.awaiting_first_fill[account] = still
+
+    @route("GET", SPOT, "/api/v3/rateLimit/order", weight=40)
+    async def unfilled_order_count(self, req: SimRequest) -> Any:
+        """rest-api.md "Query Unfilled Order Count": every ORDERS interval with its limit and count."""
+        key = self._auth(req)
+        self._credit_first_fills(key.account, req.now_ms)
+        return [
+            {
+                "rateLimitType": "ORDERS",
+                "interval": interval.split()[1],
+                "intervalNum": int(interval.split()[0]),
+                "limit": limit,
+                "count": self.counters.peek(("orders", key.account, window), window, req.now_ms),
+            }
+            for _suffix, limit, window, interval in self._order_windows()
+        ]
 
     def _check_max_num_orders(self, key: ApiKey, symbol: str) -> None:
         """filters.md MAX_NUM_ORDERS: open orders per account and symbol; errors.md "Filter failures"."""
