@@ -113,6 +113,26 @@ async def test_failures_are_shared_by_the_flight_and_not_cached() -> None:
     assert len(calls) == 2 and cache.stats["l"].coalesced == 4 and cache.stats["l"].misses == 2
 
 
+async def test_a_failure_is_remembered_for_the_error_ttl() -> None:
+    now = [50.0]
+    cache = SingleFlightCache(lambda: now[0], error_ttl_s=1.0)
+    calls: list[int] = []
+
+    async def flaky() -> tuple[Any, float]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise TimeoutError("no answer")
+        return "fresh", now[0] + 5
+
+    async with asyncio.timeout(STEP_S):
+        for _ in range(3):
+            with pytest.raises(TimeoutError):
+                await cache.get("k", "l", flaky)
+        now[0] += 1.0
+        assert await cache.get("k", "l", flaky) == "fresh"
+    assert len(calls) == 2 and cache.stats["l"].failures_reused == 2 and cache.stats["l"].hits == 0
+
+
 async def test_a_cancelled_asker_leaves_the_flight_running_for_the_others() -> None:
     cache = SingleFlightCache(time.time)
     release = asyncio.Event()

@@ -12,7 +12,8 @@ Every consumer (bots, paper executors, the portfolio) asks the hub instead of ke
 Exchange ids are ccxt ids ("binance", "binanceusdm", "okx", ...). What the hub gives back is shared by
 every asker: treat it as read-only.
 
-- Single-flight: concurrent identical requests share one upstream call.
+- Single-flight: concurrent identical requests share one upstream call; a failure is handed to every
+  asker for `error_ttl_s` (no herd of retries against a failing exchange).
 - A TTL cache per kind (`HubConfig.ttl_s`); an OHLCV page is cached until its last candle closes (at most
   `ohlcv_forming_max_s` while that candle is still forming; a full page of closed candles for `historic_s`).
 - One weighted rate budget per exchange for public calls (budget.py), spent with ccxt's per-endpoint
@@ -63,6 +64,7 @@ class HubConfig:
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # ccxt options per exchange
     timeout_ms: int = DEFAULT_TIMEOUT_MS
     max_rate_limit_retries: int = 2
+    error_ttl_s: float = 1.0  # a failed call's error is given to askers for this long, without a new call
 
 
 @dataclass
@@ -164,7 +166,7 @@ class MarketHub:
         self._clock = clock  # wall seconds: candle close times are wall times
         self._session = session  # a shared aiohttp session, or None: one is made on first use
         self._own_session = session is None
-        self._cache = SingleFlightCache(clock)
+        self._cache = SingleFlightCache(clock, error_ttl_s=self.config.error_ttl_s)
         self._clients: dict[str, Any] = {}
         self._budgets: dict[str, WeightBudget] = {}
         self._private_budgets: dict[str, WeightBudget] = {}
