@@ -29,9 +29,28 @@ from .ledger import EIGHT, INSURANCE, ZERO, PerpSettlement, Position, liquidatio
 from .market import MarketData, seed_for
 from .matching import Engine, Fill, OrderRejected, OrdType, Side
 
-__all__ = ["liquidation_price"]  # re-exported: the formula lives beside the ledger that applies it
+__all__ = [
+    "HISTORY_MS",
+    "FundingEvent",
+    "FundingRules",
+    "Liquidation",
+    "PerpRisk",
+    "clamp",
+    "crossed",
+    "funding_payment",
+    "funding_rate",
+    "funding_times",
+    "liquidation_price",  # re-exported: the formula lives beside the ledger that applies it
+    "maintenance_margin",
+    "mark_from_index",
+    "next_funding_time",
+    "premium_at",
+]
 
 HOUR_MS = 3_600_000
+# Funding history reaches back this far from now: OKX documents three months for funding-rate-history;
+# the sim keeps the same window on every venue (each row is computed, and old days cost time).
+HISTORY_MS = 90 * 24 * HOUR_MS
 ONE = Decimal(1)
 RATE_Q = Decimal("0.00000001")  # funding rates travel with 8 decimals on every venue
 PREMIUM_Q = Decimal("0.000001")
@@ -215,13 +234,13 @@ class PerpRisk:
         iv = self.rules.interval_ms
         now = self.clock()
         end = min(now, end_ms if end_ms is not None else now)
+        floor = max(now - HISTORY_MS, start_ms if start_ms is not None else 0)
         if start_ms is None or newest_first:
             last = end // iv * iv
-            times = [last - i * iv for i in range(limit)]
-            times = [t for t in times if start_ms is None or t >= start_ms]
+            times = [t for t in (last - i * iv for i in range(limit)) if t >= floor]
             times.sort()
         else:
-            first = -(-start_ms // iv) * iv
+            first = -(-floor // iv) * iv
             times = list(range(first, end + 1, iv))[:limit]
         events = [self.event(symbol, t) for t in times]
         return events[::-1] if newest_first else events
@@ -242,7 +261,18 @@ class PerpRisk:
             self._busy = False
 
     def _fund(self, t: int) -> None:
+        # only symbols someone holds are charged (and so fixed in `applied`); the others' history is
+        # the same pure function of time, computed when asked, so a month-long clock jump stays cheap
+        held = {
+            sym
+            for name, acc in self.settlement.accounts.items()
+            if not name.startswith("__")
+            for sym, pos in acc.positions.items()
+            if pos.qty
+        }
         for symbol, inst in self.engine.instruments.items():
+            if symbol not in held:
+                continue
             ev = self.event(symbol, t)
             self.applied[(symbol, t)] = ev
             self.settlement.apply_funding(symbol, ev.rate, ev.mark, t, inst.contract_size)

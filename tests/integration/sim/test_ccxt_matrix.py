@@ -114,12 +114,7 @@ NOT_OFFERED.update(UNSUPPORTED_DOCS)
 
 # Cells that fail today because the simulator does not serve the endpoint yet (issue 11, item 4 is
 # building them). Marked strict: the day one passes, the test fails until its line is removed here.
-PENDING: dict[tuple[str, str], str] = {
-    ("binanceusdm", "set_leverage"): "setting passes; reading it back needs GET /fapi/v1/symbolConfig "
-    "(ccxt fetch_leverage), not served yet",
-    ("kucoinfutures", "set_leverage"): "changeCrossUserLeverage is accepted, but the next order's "
-    "leverage field (ccxt sends 1) replaces it on the position",
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 
 # ---- fixtures ----------------------------------------------------------------------------------
@@ -362,8 +357,13 @@ LEVERAGE_PARAMS: dict[str, dict[str, Any]] = {"mexc-swap": {"openType": 2, "posi
 
 def cell_set_leverage(ex: Any, row: Row) -> None:
     flatten(ex, row)
+    # KuCoin's set_leverage is the cross leverage ("Modify Cross Margin Leverage"); an ISOLATED
+    # symbol (KuCoin's default) takes each order's own leverage, which ccxt sends as 1
+    cross = {"marginMode": "cross"} if row.name == "kucoinfutures" else None
+    if cross:
+        ex.set_margin_mode("cross", row.symbol)
     ex.set_leverage(7, row.symbol, LEVERAGE_PARAMS.get(row.name, {}))
-    market_buy(ex, row)
+    market_buy(ex, row, cross)
     position = next(p for p in ex.fetch_positions([row.symbol]) if p["contracts"])
     leverage = position.get("leverage")
     if leverage is None:  # some position shapes do not carry it: ask the leverage endpoint

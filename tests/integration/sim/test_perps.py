@@ -35,17 +35,21 @@ def hand_liq_long(entry: Decimal, qty: Decimal, margin: Decimal) -> Decimal:
 
 
 async def start_virtual_clock(sim: SimServer) -> None:
-    """Virtual clock at wall time, running at wall speed (so signed timestamps stay valid)."""
-    sim.ctx.clock.set_virtual(int(time.time() * 1000), speed=1.0)
+    """Virtual clock (POST /_sim/clock) at wall time, running at wall speed so signatures stay fresh."""
+    view = await admin(
+        sim.url, "POST", "/_sim/clock", {"mode": "virtual", "start": int(time.time() * 1000), "speed": 1}
+    )
+    assert view["mode"] == "virtual"
 
 
 async def jump_past_funding(sim: SimServer, clients: list[Any]) -> int:
-    """Advance the shared clock just past the next funding time; tell ccxt the new time difference."""
-    now = sim.ctx.clock.now_ms()
+    """Advance the shared clock just past the next funding time; tell ccxt the new time difference
+    (ccxt signs with its own clock minus options["timeDifference"], and venues check the window)."""
+    now = (await admin(sim.url, "GET", "/_sim/clock"))["now"]
     target = (now // INTERVAL + 1) * INTERVAL + 5_000
-    sim.ctx.clock.advance(target - now)
+    view = await admin(sim.url, "POST", "/_sim/clock", {"advance_ms": target - now})
     for ex in clients:
-        ex.options["timeDifference"] = int(time.time() * 1000) - sim.ctx.clock.now_ms()
+        ex.options["timeDifference"] = int(time.time() * 1000) - view["now"]
     return target - 5_000
 
 
@@ -367,3 +371,33 @@ async def test_mexc_swap_perps(sim: SimServer, make_key: MakeKey, ccxt_client: M
     # side 4: close long (ccxt maps contract sides only partly, so read the venue's number)
     assert len(liquidations) == 1 and liquidations[0]["info"]["side"] == 4
     assert {o["id"] for o in history} == {order["id"], liquidations[0]["id"]}
+
+
+async def test_binance_cross_margin_shares_the_wallet(
+    sim: SimServer, make_key: MakeKey, ccxt_client: MakeClient
+) -> None:
+    """Cross: the whole futures wallet backs the position, so its liquidation price moves with it."""
+    sym, qty, lev = "BTC/USDT:USDT", D("0.01"), 20
+    key = await make_key("binance", permissions=FUTURES, balances={"USDT": "100"})
+    ex = ccxt_client("binanceusdm", key)
+    await ex.load_markets()
+    await ex.set_leverage(lev, sym)
+    await ex.create_order(sym, "market", "buy", float(qty))
+    fill = (await ex.fetch_my_trades(sym))[-1]["info"]
+    entry, fee = D(fill["price"]), D(fill["commission"])
+    wallet = D(100) - fee
+    assert await binance_wallet(ex) == wallet
+    pos = (await ex.fetch_positions([sym]))[0]
+    assert pos["marginMode"] == "cross" and D(pos["info"]["isolatedWallet"]) == 0
+    # long cross: wallet + (P − entry)·q = mmr·P·q
+    assert abs(D(pos["info"]["liquidationPrice"]) - hand_liq_long(entry, qty, wallet)) < D("0.00001")
+    # more money in the wallet (admin) pushes the liquidation price down: the wallet is shared
+    await admin(sim.url, "POST", "/_sim/balances", {"apiKey": key["apiKey"], "balances": {"USDT": "200"}})
+    pos = (await ex.fetch_positions([sym]))[0]
+    assert abs(D(pos["info"]["liquidationPrice"]) - hand_liq_long(entry, qty, D(200))) < D("0.00001")
+    liq = hand_liq_long(entry, qty, D(200))
+    await crash(sim.url, "binance", "BTC/USDT", (liq * D("0.97")).quantize(D("0.1")))
+    assert await ex.fetch_positions([sym]) == []
+    closing = (await ex.fetch_my_trades(sym))[-1]["info"]
+    # the cross wallet takes the loss, floored at zero by the insurance fund
+    assert await binance_wallet(ex) == max(D(0), D(200) + D(closing["realizedPnl"]))

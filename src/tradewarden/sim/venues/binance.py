@@ -1930,6 +1930,24 @@ class BinanceVenue(Venue):
         orders = [o for o in self.futures.all_orders(key.account, sym) if o.extra.get("liquidation")]
         return [self._futures_order(o) for o in orders[-limit:]]
 
+    @route("GET", FAPI, "/fapi/v1/symbolConfig", weight=5)
+    async def fapi_symbol_config(self, req: SimRequest) -> Any:
+        """Symbol Configuration: margin type and leverage per symbol (one symbol, or all)."""
+        key = self._fauth(req)
+        sym = self._symbol(req, self.futures, required=False)
+        return [
+            {
+                "symbol": s,
+                "marginType": "ISOLATED"
+                if self.perps.margin_mode(key.account, s) == "isolated"
+                else "CROSSED",
+                "isAutoAddMargin": "false",
+                "leverage": self.perps.leverage(key.account, s),
+                "maxNotionalValue": "10000000",
+            }
+            for s in ([sym] if sym else list(self.futures.instruments))
+        ]
+
     @route("GET", FAPI, "/fapi/v1/positionSide/dual", weight=30)
     async def fapi_get_dual(self, req: SimRequest) -> Any:
         """Position mode (always one-way in the simulator)."""

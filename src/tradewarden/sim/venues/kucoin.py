@@ -1682,10 +1682,15 @@ class KucoinVenue(Venue):
         if size < 1 or size != size.to_integral_value():
             # lotSize is 1 contract
             raise _err(200, "300000", "The order size must be a positive integer multiple of the lot size.")
-        leverage_raw = body.get("leverage", 1)
-        leverage = int(_decimal(leverage_raw, "leverage"))
+        # Add Order "leverage" sizes an isolated order's margin; without it (and always in CROSS mode,
+        # where Modify Cross Margin Leverage sets it) the symbol's current leverage applies
+        leverage_raw = body.get("leverage")
+        current = self.perps.leverage(key.account, sym)
+        leverage = current if leverage_raw in (None, "") else int(_decimal(leverage_raw, "leverage"))
         if not 1 <= leverage <= 125:
             raise _err(200, "300000", "request parameter illegal")
+        if self.perps.margin_mode(key.account, sym) == "cross":
+            leverage = current
         price = None
         tif = TIF.GTC
         if type_raw == "limit":

@@ -40,7 +40,7 @@ from ..matching import (
     Side,
     Status,
 )
-from ..perps import FundingRules, PerpRisk
+from ..perps import HISTORY_MS, FundingRules, PerpRisk
 from ..signing import equal, hmac_sha256_hex
 from ..venue import SimRequest, Venue, VenueError, dumps, fmt, parse_decimal, route
 
@@ -138,10 +138,6 @@ CONTRACT_ERROR = 200  # contract errors: HTTP 200, {"success": false, "code": ..
 
 def _err(code: int, msg: str, status: int = SPOT_ERROR) -> VenueError:
     return VenueError(status, code, msg)
-
-
-# funding rate history: how many past settlements the sim reports (they are computed on demand)
-FUNDING_HISTORY_ROWS = 1000
 
 
 def _cerr(code: int, msg: str) -> VenueError:
@@ -1373,9 +1369,9 @@ class MexcVenue(Venue):
             raise _cerr(600, "Param error!")
         iv = self.risk.rules.interval_ms
         newest = self.now_ms() // iv * iv
-        first = newest - (page - 1) * size * iv
-        rows = [self.risk.event(sym, first - i * iv) for i in range(size)]
-        total = FUNDING_HISTORY_ROWS
+        total = HISTORY_MS // iv  # the sim's funding history window (perps.HISTORY_MS)
+        first = (page - 1) * size
+        rows = [self.risk.event(sym, newest - i * iv) for i in range(first, min(total, first + size))]
         return self._ok(
             {
                 "pageSize": size,
