@@ -24,6 +24,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
 from .ledger import EIGHT, INSURANCE, ZERO, PerpSettlement, Position, liquidation_price
 from .market import MarketData, seed_for
@@ -98,11 +99,15 @@ class Liquidation:
 # ---- pure arithmetic ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
+def _phases(seed: int, symbol: str) -> tuple[float, float]:
+    s = seed_for(seed, symbol, "premium")
+    return (s % 10_000) / 10_000 * 2 * math.pi, ((s >> 20) % 10_000) / 10_000 * 2 * math.pi
+
+
 def premium_at(seed: int, symbol: str, t_ms: int, amplitude: Decimal) -> Decimal:
     """The seeded premium of a symbol at a time: two slow sines, so it drifts smoothly and repeats never."""
-    s = seed_for(seed, symbol, "premium")
-    phase1 = (s % 10_000) / 10_000 * 2 * math.pi
-    phase2 = ((s >> 20) % 10_000) / 10_000 * 2 * math.pi
+    phase1, phase2 = _phases(seed, symbol)
     hours = t_ms / HOUR_MS
     wave = 0.7 * math.sin(hours / 5.3 + phase1) + 0.3 * math.sin(hours / 1.7 + phase2)
     return (amplitude * Decimal(repr(round(wave, 6)))).quantize(PREMIUM_Q, ROUND_HALF_EVEN)
@@ -183,6 +188,9 @@ class PerpRisk:
         self.liquidations: list[Liquidation] = []
         self.last_ms = clock()
         self._busy = False
+        # marks memoized for one (venue request, instant): margin checks ask for them many times
+        self._marks: dict[str, Decimal] = {}
+        self._marks_key: tuple[int, int] = (-1, -1)
         settlement.mark_price = self.mark
         settlement.mmr = self.rules.mmr
         settlement.clock = clock
@@ -205,8 +213,17 @@ class PerpRisk:
     def mark(self, symbol: str, t_ms: int | None = None) -> Decimal:
         """Mark price: index × (1 + premium) on the tick."""
         at = self.clock() if t_ms is None else t_ms
-        tick = self.engine.instruments[symbol].tick
-        return mark_from_index(self.index(symbol, at), self.premium(symbol, at), tick)
+        key = (self.market.tick, at)
+        if key != self._marks_key:
+            # a new request (admin price moves land between requests) or a new instant
+            self._marks.clear()
+            self._marks_key = key
+        cached = self._marks.get(symbol)
+        if cached is None:
+            tick = self.engine.instruments[symbol].tick
+            cached = mark_from_index(self.index(symbol, at), self.premium(symbol, at), tick)
+            self._marks[symbol] = cached
+        return cached
 
     def predicted_rate(self, symbol: str, t_ms: int | None = None) -> Decimal:
         """The rate the next funding would charge if it happened now."""
@@ -280,19 +297,35 @@ class PerpRisk:
     # liquidation -----------------------------------------------------------------------------------
 
     def check_liquidations(self, now: int) -> list[Liquidation]:
-        """Liquidate every position whose mark has crossed its liquidation price."""
+        """Liquidate every position whose mark has crossed its liquidation price.
+
+        Checked as margin, which is the same test without solving for a price: an isolated position
+        falls when margin + unrealized PnL <= its maintenance margin; an account's cross positions
+        fall together when cross equity <= their summed maintenance margin (one pass per account,
+        cheap enough for every request).
+        """
         done: list[Liquidation] = []
-        marks: dict[str, Decimal] = {}
+        mmr = self.settlement.mmr
         for account in list(self.settlement.accounts):
             if account.startswith("__"):
                 continue
             acc = self.settlement.accounts[account]
+            cross: list[tuple[str, Position, Decimal]] = []
+            cross_mm = ZERO
             for symbol, pos in list(acc.positions.items()):
                 if not pos.qty or symbol not in self.engine.instruments:
                     continue
-                mark = marks.setdefault(symbol, self.mark(symbol, now))
-                liq = self.settlement.liquidation_price(account, symbol)
-                if crossed(pos.qty, mark, liq):
+                mark = self.mark(symbol, now)
+                size = abs(pos.qty) * pos.contract_size
+                mm = size * mark * mmr
+                if pos.isolated:
+                    if pos.margin + (mark - pos.entry) * pos.qty * pos.contract_size <= mm:
+                        done.extend(self._liquidate(account, symbol, pos, mark, now))
+                else:
+                    cross.append((symbol, pos, mark))
+                    cross_mm += mm
+            if cross and self.settlement.cross_equity(account) <= cross_mm:
+                for symbol, pos, mark in cross:
                     done.extend(self._liquidate(account, symbol, pos, mark, now))
         self.liquidations.extend(done)
         return done

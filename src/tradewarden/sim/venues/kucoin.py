@@ -184,6 +184,7 @@ class KucoinVenue(Venue):
         self.spot = Engine(
             self.market, SpotSettlement(self.wallets, fee_in="quote"), name="spot", book_depth=100
         )
+        # futures "Switch Margin Mode": a symbol trades in ISOLATED mode until switched to CROSS
         self.perps = PerpSettlement(
             Decimal("10000"), "USDT", default_leverage=1, default_margin_mode="isolated"
         )
