@@ -13,6 +13,8 @@ they travel with the price rather than vanish when it moves by a tick.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,6 +22,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from .market import MarketData
+
+log = logging.getLogger("tradewarden.sim")
 
 ZERO = Decimal(0)
 _SAFE_BELOW, _SAFE_ABOVE = Decimal("0.99"), Decimal("1.01")
@@ -203,6 +207,22 @@ class Settlement(Protocol):
         """Unlock whatever the order still holds once it is done."""
 
 
+@dataclass(frozen=True, slots=True)
+class EngineEvent:
+    """An order change for the streams: kind "new" | "trade" | "canceled" | "expired" (after the call)."""
+
+    kind: str
+    engine: str
+    order: Order
+    fill: Fill | None
+    time_ms: int
+    #: time.perf_counter() when the engine made the change (engine-event-to-frame latency)
+    t0: float
+
+
+EventListener = Callable[[EngineEvent], None]
+
+
 @dataclass
 class _Take:
     price: Decimal
@@ -246,6 +266,9 @@ class Engine:
         self._next_order_id = first_order_id
         self._next_trade_id = 1
         self._seq = 0
+        #: stream hook: called with each EngineEvent once the public call that made it has finished
+        self.listeners: list[EventListener] = []
+        self._events: list[EngineEvent] = []
 
     # ---- instruments and queries -------------------------------------------------------------
 
@@ -439,6 +462,7 @@ class Engine:
             self._by_client[(account, client_order_id)] = order
         else:
             self._by_client[(account, order.client_order_id)] = order
+        self._emit("new", order, None, now)
         for take in plan:
             self._execute(inst, order, take, now)
         if order.type is OrdType.LIMIT and order.remaining > 0 and tif in (TIF.GTC, TIF.GTX):
@@ -451,6 +475,9 @@ class Engine:
                 if order.remaining <= 0 and order.executed_qty > 0 and (order.qty is not None)
                 else None,
             )
+            if order.status is Status.EXPIRED:
+                self._emit("expired", order, None, now)
+        self._flush()
         return order
 
     def _record_unfilled(self, inst: Instrument, order: Order, status: Status) -> Order:
@@ -463,6 +490,8 @@ class Engine:
         self._by_account.setdefault(order.account, []).append(order)
         self._by_client[(order.account, order.client_order_id)] = order
         order.status = status
+        self._emit("expired", order, None, order.created_ms)
+        self._flush()
         return order
 
     def cancel(
@@ -480,6 +509,8 @@ class Engine:
         order.status = Status.CANCELED
         order.updated_ms = self.clock()
         self.settlement.release(order, self.instruments[order.symbol])
+        self._emit("canceled", order, None, order.updated_ms)
+        self._flush()
         return order
 
     def cancel_all(self, account: str, symbol: str | None = None) -> list[Order]:
@@ -517,7 +548,25 @@ class Engine:
                     if order.remaining <= 0:
                         self._unrest(order)
                         self._finish(inst, order, Status.FILLED)
+        if self._events:
+            self._flush()
         return fills
+
+    # ---- stream events -----------------------------------------------------------------------
+
+    def _emit(self, kind: str, order: Order, fill: Fill | None, now: int) -> None:
+        if self.listeners:
+            self._events.append(EngineEvent(kind, self.name, order, fill, now, time.perf_counter()))
+
+    def _flush(self) -> None:
+        """Hand the call's events to the listeners; a failing listener never fails the order."""
+        events, self._events = self._events, []
+        for ev in events:
+            for listener in self.listeners:
+                try:
+                    listener(ev)
+                except Exception:
+                    log.exception("stream listener failed on %s %s", ev.kind, ev.order.order_id)
 
     # ---- internals ---------------------------------------------------------------------------
 
@@ -633,6 +682,7 @@ class Engine:
             pnl,
         )
         self._next_trade_id += 1
+        self._emit("trade", order, fill, now)
         order.fills.append(fill)
         order.executed_qty += qty
         order.cum_quote += fill.quote_qty

@@ -26,11 +26,15 @@ from .clock import SimClock
 from .keys import KeyError_, KeyStore
 from .market import seed_for
 from .reference import ReferenceMarket
+from .streams import WS_FAULT_KINDS, StreamHub
 from .venue import SimRequest, Venue, VenueError, dumps
 
 log = logging.getLogger("tradewarden.sim")
 
-FAULT_KINDS = ("http_500", "http_503", "http_429", "http_418", "timeout", "reset", "bad_json", "latency")
+FAULT_KINDS = (
+    *("http_500", "http_503", "http_429", "http_418", "timeout", "reset", "bad_json", "latency"),
+    *WS_FAULT_KINDS,  # applied to open WebSocket connections at once (streams/hub.py)
+)
 
 
 def is_loopback(remote: str | None) -> bool:
@@ -210,6 +214,7 @@ class SimServer:
         self.faults: list[Fault] = []
         self.meter = WeightMeter()
         self._fault_rng = random.Random(seed_for(seed, "faults"))
+        self.streams = StreamHub(self.ctx, self.venues, seed_for(seed, "ws-faults"))
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -240,6 +245,7 @@ class SimServer:
     async def stop(self) -> None:
         """Stop serving; pending 'timeout' faults are released at once."""
         self._stopping.set()
+        await self.streams.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -272,6 +278,8 @@ class SimServer:
         venue = self._by_host.get(host)
         if venue is None:
             return web.json_response({"error": f"unknown host {host}"}, status=404)
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return await self.streams.serve(venue, host, "/" + request.match_info["path"], request)
         body = await request.read() if request.can_read_body else b""
         raw_path = request.raw_path
         qpos = raw_path.find("?")
@@ -430,7 +438,10 @@ class SimServer:
         if tail == "faults" and method == "DELETE":
             venue = q.get("venue") or body.get("venue")
             self.faults = [f for f in self.faults if venue and f.venue != venue]
+            self.streams.clear_faults(venue)
             return _ok({"faults": len(self.faults)})
+        if tail == "streams" and method == "GET":
+            return _ok(self.streams.view())
         if tail == "faults" and method == "GET":
             return _ok([asdict(f) for f in self.faults])
         if tail == "venue" and method == "POST":
@@ -506,6 +517,10 @@ class SimServer:
             raise ValueError("rate must be within 0..1")
         count = body.get("count")
         ms = body.get("ms")
+        if kind in WS_FAULT_KINDS:
+            ms_i = int(ms) if ms is not None else None
+            count_i = int(count) if count is not None else None
+            return _ok(self.streams.apply_fault(venue, kind, rate, ms_i, count_i))
         fault = Fault(
             venue, kind, rate, int(ms) if ms is not None else None, int(count) if count is not None else None
         )
