@@ -163,7 +163,10 @@ async def test_okx_swap_perps(sim: SimServer, make_key: MakeKey, ccxt_client: Ma
     pos = (await ex.fetch_positions([sym]))[0]
     assert pos["info"]["mgnMode"] == "isolated" and D(pos["info"]["margin"]) == margin
     assert abs(D(pos["info"]["liqPx"]) - hand_liq_long(entry, size, margin)) <= D("0.1")
-    assert okx_usdt(await ex.fetch_balance())[0] == start_cash - fee
+    bal = await ex.fetch_balance()
+    assert okx_usdt(bal)[0] == start_cash - fee
+    usdt = next(d for d in bal["info"]["data"][0]["details"] if d["ccy"] == "USDT")
+    assert D(usdt["isoEq"]) == margin + D(usdt["isoUpl"])  # isolated equity: its margin and its PnL
 
     t_fund = await jump_past_funding(sim, [ex])
     paid = await ex.fetch_funding_history(sym)

@@ -935,11 +935,15 @@ class BybitVenue(Venue):
         upnl = self.perps.unrealized(acc) if acc else ZERO
         order_im = acc.order_margin if acc else ZERO
         pos_im = self.perps.position_margin(acc) if acc else ZERO
+        # maintenance margin at mark, one tier (perps.FundingRules.mmr)
+        pos_mm = (
+            sum((self.perps.maintenance(p_, s_) for s_, p_ in acc.positions.items()), ZERO) if acc else ZERO
+        )
         held = self.perps.held.get(key.account, ZERO)
         with self.wallets.lock:
             balances = dict(self.wallets.ensure(key.account))
         coins = []
-        totals = {"wallet": ZERO, "equity": ZERO, "upl": ZERO, "im": ZERO}
+        totals = {"wallet": ZERO, "equity": ZERO, "upl": ZERO, "im": ZERO, "mm": ZERO}
         for coin in sorted(balances):
             bal = balances[coin]
             if wanted and coin not in wanted:
@@ -957,6 +961,7 @@ class BybitVenue(Venue):
             totals["equity"] += equity * usd
             totals["upl"] += c_upl
             totals["im"] += (c_order_im + c_pos_im) * usd
+            totals["mm"] += (pos_mm if is_usdt else ZERO) * usd
             coins.append(
                 {
                     "coin": coin,
@@ -972,7 +977,7 @@ class BybitVenue(Venue):
                     "availableToBorrow": "",
                     "totalOrderIM": fmt(c_order_im, 8),
                     "totalPositionIM": fmt(c_pos_im, 8),
-                    "totalPositionMM": fmt(c_pos_im / 2, 8),
+                    "totalPositionMM": fmt(pos_mm if is_usdt else ZERO, 8),
                     "unrealisedPnl": fmt(c_upl, 8),
                     "cumRealisedPnl": fmt(
                         sum((pos.realized for pos in acc.positions.values()), ZERO)
@@ -990,6 +995,9 @@ class BybitVenue(Venue):
         im_rate = (
             (totals["im"] / totals["equity"]).quantize(Decimal("0.0001")) if totals["equity"] > 0 else ZERO
         )
+        mm_rate = (
+            (totals["mm"] / totals["equity"]).quantize(Decimal("0.0001")) if totals["equity"] > 0 else ZERO
+        )
         return self.ok(
             req,
             {
@@ -997,9 +1005,9 @@ class BybitVenue(Venue):
                     {
                         "accountType": "UNIFIED",
                         "accountIMRate": fmt(im_rate),
-                        "accountMMRate": fmt((im_rate / 2).quantize(Decimal("0.0001"))),
+                        "accountMMRate": fmt(mm_rate),
                         "accountIMRateByMp": fmt(im_rate),
-                        "accountMMRateByMp": fmt((im_rate / 2).quantize(Decimal("0.0001"))),
+                        "accountMMRateByMp": fmt(mm_rate),
                         "totalEquity": fmt(totals["equity"], 8),
                         "totalWalletBalance": fmt(totals["wallet"], 8),
                         "totalMarginBalance": fmt(totals["wallet"] + totals["upl"], 8),
@@ -1007,8 +1015,8 @@ class BybitVenue(Venue):
                         "totalPerpUPL": fmt(totals["upl"], 8),
                         "totalInitialMargin": fmt(totals["im"], 8),
                         "totalInitialMarginByMp": fmt(totals["im"], 8),
-                        "totalMaintenanceMargin": fmt(totals["im"] / 2, 8),
-                        "totalMaintenanceMarginByMp": fmt(totals["im"] / 2, 8),
+                        "totalMaintenanceMargin": fmt(totals["mm"], 8),
+                        "totalMaintenanceMarginByMp": fmt(totals["mm"], 8),
                         "accountLTV": "0",
                         "coin": coins,
                     }

@@ -978,6 +978,9 @@ class OkxVenue(Venue):
         perp = self.margin.account(key.account)
         upl = self.margin.unrealized(perp)
         pos_margin = self.margin.position_margin(perp)
+        # Get balance: isoEq / isoUpl are the isolated positions' margin plus their PnL, and that PnL
+        iso_upl = upl - self.margin.unrealized(perp, cross_only=True)
+        iso_eq = self.margin.isolated_margin(perp) + iso_upl
         spot_mode = self.acct_lv(key) == "1"
         details = []
         total_eq = ZERO
@@ -1012,9 +1015,9 @@ class OkxVenue(Venue):
                     "frozenBal": fmt(frozen),
                     "imr": "" if spot_mode else fmt(extra_frozen),
                     "interest": "",
-                    "isoEq": "0",
+                    "isoEq": fmt(iso_eq) if ccy == self.margin.asset else "0",
                     "isoLiab": "",
-                    "isoUpl": "0",
+                    "isoUpl": fmt(iso_upl) if ccy == self.margin.asset else "0",
                     "liab": "",
                     "maxLoan": "",
                     "mgnRatio": "",
@@ -1045,7 +1048,7 @@ class OkxVenue(Venue):
                     "borrowFroz": "",
                     "details": details,
                     "imr": "",
-                    "isoEq": "0",
+                    "isoEq": fmt(iso_eq),
                     "mgnRatio": "",
                     "mmr": "",
                     "notionalUsd": "",
