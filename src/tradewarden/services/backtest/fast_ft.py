@@ -157,7 +157,7 @@ def ft_dca_kernel(
                 return max_margin
             value = amount * exit_price
             f = value * fee
-            pnl = (value - f) - amount * _round_step(stake / amount, tick) * (1.0 + fee)
+            pnl = (value - f) - stake * (1.0 + fee)
             trades += 1
             if pnl > 0.0:
                 wins += 1
@@ -182,7 +182,7 @@ def ft_dca_kernel(
         exit_price = _round_step(opens[n - 1], tick)
         value = amount * exit_price
         f = value * fee
-        pnl = (value - f) - amount * _round_step(stake / amount, tick) * (1.0 + fee)
+        pnl = (value - f) - stake * (1.0 + fee)
         trades += 1
         if pnl > 0.0:
             wins += 1

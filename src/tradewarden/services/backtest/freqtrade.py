@@ -29,8 +29,9 @@ adds to the position through `adjust_trade_position`, exits with `minimal_roi = 
 - Every exit price is rounded to the trade's tick (half up), as `_exit_trade` does.
 - A trade still open after the last candle is closed at the last candle's OPEN (Freqtrade's force exit).
 - The average entry price is stake / amount rounded to the trade's tick (half up), as Freqtrade 2026.9's
-  `recalc_trade_from_orders` does; the ROI ratio, the ROI exit rate and the profit use it.
-- Profit of a trade: amount x exit x (1 - fee) - amount x avg x (1 + fee); a
+  `recalc_trade_from_orders` sets `open_rate`; the ROI ratio and the ROI exit rate use it.
+- Profit of a trade (Freqtrade's `close_profit_abs`, from the unrounded average):
+  amount x exit x (1 - fee) - stake x (1 + fee); a
   trade is a win when that is above zero, a loss otherwise (Freqtrade's report calls zero a draw).
 
 Only what Freqtrade itself can express is accepted: long, `entry=now`, no trailing, no Recovery Mode,
@@ -188,7 +189,7 @@ def run_freqtrade_reference(candles: Candles, rules: FtRules) -> FtOutcome:
         value = amount * price
         f = value * fee
         # Freqtrade: close value minus open value, both with their fee (open value from the average).
-        pnl = (value - f) - amount * _avg(stake, amount, tick) * (ONE + fee)
+        pnl = (value - f) - stake * (ONE + fee)  # recalc_trade_from_orders: the unrounded average
         profit += pnl
         fees += f
         trades += 1
