@@ -52,6 +52,8 @@ VENUES = {"binance": "binance", "okx": "okx"}  # ccxt id -> simulator venue
 SYMBOLS = 25
 START_TIMEOUT_S = 30.0
 NAIVE_TIMEOUT_MS = 10_000
+BINANCE_SPOT_HOST = "api.binance.com"
+FAPI_WEIGHT_1M = 2400  # Binance USD-M futures: request weight per minute per IP
 
 
 @dataclass
@@ -206,8 +208,9 @@ def most_in_window(times: Sequence[float], window: float) -> int:
 
 
 def weight_peak(rows: Sequence[dict[str, Any]], window_s: float) -> int:
-    """The most request weight the venue saw in any `window_s` (sliding over its log, so >= its meter)."""
-    ordered = sorted(rows, key=lambda r: r["ts"])
+    """The most weight the venue counted in any `window_s` (sliding over its log, so >= its fixed-window
+    meter); requests refused during a ban (418) are not counted by the venue, nor here."""
+    ordered = sorted((r for r in rows if r["status"] != 418), key=lambda r: r["ts"])
     best = total = start = 0
     for row in ordered:
         total += int(row["weight"])
@@ -218,6 +221,27 @@ def weight_peak(rows: Sequence[dict[str, Any]], window_s: float) -> int:
     return best
 
 
+def in_pool(row_host: str, host: str | None) -> bool:
+    """Whether a request to `row_host` counts in the pool of `host` (None: every host; "!H": all but H)."""
+    if host is None:
+        return True
+    if host.startswith("!"):
+        return row_host != host[1:]
+    return row_host == host
+
+
+def pools(states: dict[str, Any]) -> list[tuple[str, str, str | None, int | None]]:
+    """The venues' weight pools: (label, venue, host filter, limit). The simulator's Binance meters spot
+    (api host) and futures (fapi/dapi hosts) apart, 6,000 and 2,400 a minute, as Binance documents."""
+    binance = states["binance"]
+    fapi = int(binance["limits"].get("fapi_weight", FAPI_WEIGHT_1M))
+    return [
+        ("binance spot", "binance", BINANCE_SPOT_HOST, binance["weight_limit"]),
+        ("binance futures", "binance", "!" + BINANCE_SPOT_HOST, fapi),
+        ("okx", "okx", None, states["okx"]["weight_limit"]),
+    ]
+
+
 def summarize(
     phase: Phase, pairs: Sequence[tuple[str, str]], interval: float, seconds: float, states: dict[str, Any]
 ) -> dict[str, Any]:
@@ -226,14 +250,14 @@ def summarize(
     ticker_calls = sum(len(v) for v in phase.upstream_times.values())
     worst = max((most_in_window(v, interval) for v in phase.upstream_times.values()), default=0)
     venues: dict[str, Any] = {}
-    for venue in VENUES.values():
-        rows = phase.log.get(venue, [])
-        state = states[venue]
-        venues[venue] = {
+    for label, venue, host, limit in pools(states):
+        rows = [r for r in phase.log.get(venue, []) if in_pool(r["host"], host)]
+        window = float(states[venue]["weight_window_s"])
+        venues[label] = {
             "requests": len(rows),
-            "weight_peak": weight_peak(rows, float(state["weight_window_s"])),
-            "weight_limit": state["weight_limit"],
-            "window_s": state["weight_window_s"],
+            "weight_peak": weight_peak(rows, window),
+            "weight_limit": limit,
+            "window_s": window,
             "429": sum(1 for r in rows if r["status"] == 429),
             "418": sum(1 for r in rows if r["status"] == 418),
         }

@@ -151,3 +151,22 @@ async def test_feed_polls_once_for_all_subscribers_and_recovers(sim: SimServer, 
     for s in subs:
         await s.close()
     assert hub.feeds.active() == 0
+
+
+async def test_shared_clients_evict_finished_calls(sim: SimServer) -> None:
+    """adapters/exchanges/shared.py: concurrent identical calls share one request; a later call is fresh."""
+    from tradewarden.adapters.exchanges.probes import Call
+    from tradewarden.adapters.exchanges.shared import SharedClients, http_session
+
+    call = Call("public_get_time")
+    async with http_session() as session:
+        shared = SharedClients(session, timeout_ms=10_000)
+        try:
+            async with asyncio.timeout(STEP_S):
+                together = await asyncio.gather(*(shared.call("binance", sim.url, call) for _ in range(10)))
+                later = await shared.call("binance", sim.url, call)
+        finally:
+            await shared.close()
+    assert all(o.error is None for o in [*together, later])
+    assert len(await requests_of(sim, path_part="/api/v3/time")) == 2  # one for the ten, one for the later
+    assert later.result is not together[0].result

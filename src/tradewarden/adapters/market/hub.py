@@ -298,7 +298,8 @@ class MarketHub:
         call: Callable[[Any], Awaitable[Any]],
         expiry: Callable[[Any], float] | None = None,
     ) -> Any:
-        await self.markets(exchange_id)
+        if not self.client(exchange_id).markets:
+            await self.markets(exchange_id)  # once, shared: ccxt would otherwise load them per call site
         ttl = self.config.ttl_s.get(kind, DEFAULT_TTL_S.get(kind, 1.0))
 
         async def fetch() -> tuple[Any, float]:
