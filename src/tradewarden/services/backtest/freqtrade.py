@@ -58,6 +58,7 @@ from tradewarden.services.backtest.results import (
 )
 
 ZERO = Decimal(0)
+CHUNK = 65_536
 ONE = Decimal(1)
 Q8 = Decimal("0.00000001")
 
@@ -114,17 +115,11 @@ def tick_decimals(candles: Candles) -> npt.NDArray[np.int64]:
     n = len(candles)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    prices = np.abs(np.stack([candles.open, candles.high, candles.low, candles.close]))
-    shown = 13 - np.floor(np.log10(prices)).astype(np.int64)  # decimals shown at 14 significant digits
-    digits = np.rint(prices * np.power(10.0, shown.astype(np.float64))).astype(np.int64)
-    zeros = np.zeros_like(digits)
-    for _ in range(15):
-        more = (digits % 10 == 0) & (digits != 0) & (zeros < shown)
-        if not more.any():
-            break
-        digits = np.where(more, digits // 10, digits)
-        zeros += more
-    decimals = np.maximum(shown - zeros, 0).max(axis=0)  # per candle; 0 means "no decimals" (NaN there)
+    decimals = np.empty(n, dtype=np.int64)
+    for start in range(0, n, CHUNK):  # in chunks: the temporaries of 1,000,000 candles would be ~200 MB
+        stop = min(start + CHUNK, n)
+        ohlc = (candles.open, candles.high, candles.low, candles.close)
+        decimals[start:stop] = _decimals(np.abs(np.stack([a[start:stop] for a in ohlc])))
     month = (candles.time // 86_400_000).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     starts = np.flatnonzero(np.append(True, np.diff(month) != 0))
     per_month = np.maximum.reduceat(decimals, starts)
@@ -135,6 +130,20 @@ def tick_decimals(candles: Candles) -> npt.NDArray[np.int64]:
             known[k] = known[k - 1]
     month_of_candle = np.repeat(np.arange(starts.size), np.diff(np.append(starts, n)))
     return np.asarray(known[month_of_candle], dtype=np.int64)
+
+
+def _decimals(prices: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """Per column, the most decimals any of its prices shows at 14 significant digits (0: none)."""
+    shown = 13 - np.floor(np.log10(prices)).astype(np.int64)  # decimals shown at 14 significant digits
+    digits = np.rint(prices * np.power(10.0, shown.astype(np.float64))).astype(np.int64)
+    zeros = np.zeros_like(digits)
+    for _ in range(15):
+        more = (digits % 10 == 0) & (digits != 0) & (zeros < shown)
+        if not more.any():
+            break
+        digits = np.where(more, digits // 10, digits)
+        zeros += more
+    return np.asarray(np.maximum(shown - zeros, 0).max(axis=0), dtype=np.int64)
 
 
 def _tick_at(decimals: int, market_tick: Decimal | None) -> Decimal | None:
