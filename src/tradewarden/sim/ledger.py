@@ -7,6 +7,7 @@ the FEES account, so the sum of each asset over all accounts never changes (prop
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -238,6 +239,8 @@ class PerpSettlement:
         self.clock: Callable[[], int] = now_ms
         self.lock = threading.RLock()
         self._entry_ids = itertools.count(1)
+        #: stream hook: called with each journal entry (funding, insurance, fees, PnL) once written
+        self.listeners: list[Callable[[LedgerEntry], None]] = []
 
     def account(self, name: str, initial: Decimal | None = None) -> PerpAccount:
         """The account, created with `initial` (or the default wallet) on first use."""
@@ -341,9 +344,13 @@ class PerpSettlement:
         self, account: str, kind: str, symbol: str, amount: Decimal, time_ms: int, **info: Any
     ) -> None:
         """Record one wallet movement (what income/bill endpoints list)."""
-        self.account(account).journal.append(
-            LedgerEntry(next(self._entry_ids), account, kind, symbol, amount, self.asset, time_ms, info)
-        )
+        entry = LedgerEntry(next(self._entry_ids), account, kind, symbol, amount, self.asset, time_ms, info)
+        self.account(account).journal.append(entry)
+        for listener in self.listeners:
+            try:
+                listener(entry)
+            except Exception:  # a stream's failure never fails the ledger
+                logging.getLogger("tradewarden.sim").exception("ledger listener failed on %s", kind)
 
     def credit(
         self, account: str, amount: Decimal, counterparty: str, kind: str, symbol: str, time_ms: int

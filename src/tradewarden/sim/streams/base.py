@@ -16,6 +16,9 @@ class StreamVenue:
     #: set by the hub when the server starts (None for a venue built without a server)
     streams: StreamHub | None = None
 
+    def stream_attach(self) -> None:
+        """Called once when the server's hub attaches (set up stream state, ledger listeners)."""
+
     def stream_tick(self, now_ms: int, prev_ms: int) -> None:
         """The clock moved from `prev_ms` to `now_ms` (>= 100 ms): publish public updates for that span."""
 

@@ -57,6 +57,9 @@ class StreamHub:
             if hook is not None:
                 for engine in venue.engines:
                     engine.listeners.append(hook)
+            attach = getattr(venue, "stream_attach", None)
+            if attach is not None:
+                attach()
         self.conns: dict[str, set[StreamConn]] = {name: set() for name in self.routes}
         self._subs: dict[str, dict[Hashable, dict[StreamConn, Wrap | None]]] = {n: {} for n in self.routes}
         self._stall_until: dict[str, float] = {}

@@ -36,6 +36,7 @@ from ..matching import (
 from ..perps import FundingRules, PerpRisk
 from ..ratelimit import DAY_MS
 from ..signing import verify_ed25519_b64, verify_hmac_hex
+from ..streams.binance import STREAM_HOSTS, BinanceStreams
 from ..venue import SimRequest, Venue, VenueError, fmt, parse_decimal, route
 
 SPOT = "api.binance.com"
@@ -124,11 +125,11 @@ def _d(value: Decimal, places: int = 8) -> str:
     return fmt(value, places)
 
 
-class BinanceVenue(Venue):
+class BinanceVenue(BinanceStreams, Venue):
     """Binance spot + USD-M futures, with the COIN-M market list ccxt loads."""
 
     name = "binance"
-    hosts = (SPOT, FAPI, DAPI)
+    hosts = (SPOT, FAPI, DAPI, *STREAM_HOSTS)  # streams: sim/streams/binance.py
     # spot docs, enums.md "Rate limiters" and CHANGELOG 2023-08-25: REQUEST_WEIGHT is 6,000 per
     # minute (the older 1,200 no longer applies)
     weight_limit = 6000
@@ -855,9 +856,10 @@ class BinanceVenue(Venue):
             req.weight = 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
         else:
             req.weight = 2 if limit <= 50 else 5 if limit <= 100 else 10 if limit <= 500 else 20
-        bids, asks = engine.depth(sym, limit)
+        # the diff depth streams sequence the same book, so lastUpdateId lines up with their U/u
+        last_id, bids, asks = self.book_snapshot(engine, sym, limit)
         out: dict[str, Any] = {
-            "lastUpdateId": self.market.tick,
+            "lastUpdateId": last_id,
             "bids": [[_d(p), _d(q)] for p, q in bids],
             "asks": [[_d(p), _d(q)] for p, q in asks],
         }

@@ -78,9 +78,15 @@ async def advance(sim_url: str, ms: int) -> None:
     await admin(sim_url, "POST", "/_sim/clock", {"advance_ms": ms})
 
 
-async def virtual_clock(sim_url: str, start_ms: int = 1_780_000_000_000) -> None:
-    """Freeze the simulator clock at `start_ms` (streams then move only with `advance`)."""
-    await admin(sim_url, "POST", "/_sim/clock", {"mode": "virtual", "start": start_ms, "speed": 0})
+async def virtual_clock(sim_url: str, start_ms: int | None = None) -> None:
+    """Freeze the simulator clock (at now, or `start_ms`): streams then move only with `advance`.
+
+    Signed REST calls carry the wall-clock time, so make them before advancing far.
+    """
+    body: dict[str, Any] = {"mode": "virtual", "speed": 0}
+    if start_ms is not None:
+        body["start"] = start_ms
+    await admin(sim_url, "POST", "/_sim/clock", body)
 
 
 async def recv_json(ws: Any, seconds: float = WAIT_S) -> Any:
