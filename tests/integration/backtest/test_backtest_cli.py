@@ -176,3 +176,16 @@ def test_bad_arguments_one_error_line(cli: Cli, tmp_path: Path, case: str) -> No
     _assert_refused(result, message)
     assert not report.exists()
     assert not cli.home.exists()
+
+
+def test_real_console_script_prints_the_contract(cli: Cli) -> None:
+    base = ["backtest", "run", "--strategy", "dca", "--data", str(SMALL)]
+    result = cli(*base, *EXAMPLE, "--json", subprocess_=True)
+    assert result.code == 0, result.stderr
+    assert list(json.loads(result.stdout)) == KEYS
+    bad = cli(*base, "--timeframe", "1h", subprocess_=True)
+    assert bad.code == 1 and bad.stdout == ""
+    assert bad.stderr.strip().splitlines() == [
+        f"Error: --timeframe: {SMALL}: rows are 1m apart, but --timeframe says 1h; "
+        "pass --timeframe 1m or a file of 1h candles"
+    ]
