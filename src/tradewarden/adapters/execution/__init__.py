@@ -1,0 +1,1 @@
+"""Executors: the Executor protocol, PaperExecutor (fill model on live books), LiveExecutor (idempotent)."""
