@@ -140,6 +140,7 @@ class LiveExecutor:
                 if not looked:
                     return self._changed(self._unknown(cid, failure))
                 if found is not None:
+                    self._count("found_by_lookup")  # the failed send had placed it: not sent again
                     return self._changed(await self._settle(cid, found, reconciled=False))
                 if failure.outcome == "duplicate_id":
                     # The venue says the id is taken yet finds no order by it: never send a third time.
