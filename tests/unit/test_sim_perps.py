@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -79,7 +79,7 @@ def test_isolated_liquidation_price_is_where_margin_meets_maintenance(entry: D, 
 @given(qtys, prices, st.decimals(min_value=D("-0.0075"), max_value=D("0.0075"), places=6))
 def test_longs_pay_shorts_receive_a_positive_rate(qty: D, mark: D, rate: D) -> None:
     long_pays = funding_payment(qty, D(1), mark, rate)
-    assert long_pays == (-qty * mark * rate).quantize(EIGHT)
+    assert long_pays == (-qty * mark * rate).quantize(EIGHT, ROUND_HALF_EVEN)
     assert funding_payment(-qty, D(1), mark, rate) == -long_pays
     if rate > 0:
         assert long_pays <= 0

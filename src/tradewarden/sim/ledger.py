@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from .market import now_ms
@@ -19,6 +19,8 @@ from .matching import Instrument, Order, OrderRejected, Reject, Side
 
 ZERO = Decimal(0)
 # Entry prices and margins are kept to 8 decimals so PnL and margin sums stay exact (no 28-digit rounding).
+# Rounding is always named: ccxt sets the thread's decimal context to ROUND_HALF_UP whenever it formats
+# a number, and the simulator often shares a process with ccxt (tests, `tradewarden up`).
 EIGHT = Decimal("0.00000001")
 MARKET = "__market__"
 FEES = "__fees__"
@@ -239,6 +241,7 @@ class PerpSettlement:
         self.clock: Callable[[], int] = now_ms
         self.lock = threading.RLock()
         self._entry_ids = itertools.count(1)
+        self.open_positions = 0  # how many positions are open across accounts (a fast "anything to check?")
         #: stream hook: called with each journal entry (funding, insurance, fees, PnL) once written
         self.listeners: list[Callable[[LedgerEntry], None]] = []
 
@@ -313,10 +316,14 @@ class PerpSettlement:
             - acc.order_margin
         )
 
+    def cross_backing(self, account: str) -> Decimal:
+        """Wallet beyond isolated margins: the money behind cross positions before their PnL."""
+        acc = self.account(account)
+        return self.wallet_of(acc) - self.isolated_margin(acc)
+
     def cross_equity(self, account: str) -> Decimal:
         """Wallet beyond isolated margins, plus cross unrealized PnL."""
-        acc = self.account(account)
-        return self.wallet_of(acc) - self.isolated_margin(acc) + self.unrealized(acc, cross_only=True)
+        return self.cross_backing(account) + self.unrealized(self.account(account), cross_only=True)
 
     def maintenance(self, pos: Position, symbol: str) -> Decimal:
         """Maintenance margin of a position at mark (one tier: notional × mmr)."""
@@ -368,7 +375,7 @@ class PerpSettlement:
             pos = acc.positions.get(symbol)
             if name.startswith("__") or pos is None or not pos.qty:
                 continue
-            amount = (-pos.qty * pos.contract_size * mark * rate).quantize(EIGHT)
+            amount = (-pos.qty * pos.contract_size * mark * rate).quantize(EIGHT, ROUND_HALF_EVEN)
             if not amount:
                 continue
             pos.funding += amount
@@ -391,12 +398,14 @@ class PerpSettlement:
             return
         opening = abs(signed) - closing
         unit = notional / qty if qty else ZERO
-        margin = (opening * unit / self.leverage(order.account, order.symbol)).quantize(EIGHT)
+        margin = (opening * unit / self.leverage(order.account, order.symbol)).quantize(
+            EIGHT, ROUND_HALF_EVEN
+        )
         if margin > self.available(acc):
             raise OrderRejected(Reject.INSUFFICIENT_BALANCE, f"margin {margin}")
         acc.order_margin += margin
         order.locked = margin
-        order.extra["_margin_per_qty"] = (margin / qty).quantize(EIGHT) if qty else ZERO
+        order.extra["_margin_per_qty"] = (margin / qty).quantize(EIGHT, ROUND_HALF_EVEN) if qty else ZERO
 
     def settle(
         self,
@@ -414,6 +423,7 @@ class PerpSettlement:
         now = self.clock()
         signed = qty if order.side is Side.BUY else -qty
         pnl = ZERO
+        was_open = pos.qty != 0
         if pos.qty == 0:
             # a new position takes the symbol's margin mode at the moment it opens
             pos.isolated = self.margin_mode(order.account, order.symbol) == "isolated"
@@ -422,24 +432,28 @@ class PerpSettlement:
             pos.opened_ms = now
         if pos.qty == 0 or pos.qty * signed > 0:
             new_qty = pos.qty + signed
-            pos.entry = ((abs(pos.qty) * pos.entry + qty * price) / abs(new_qty)).quantize(EIGHT)
+            pos.entry = ((abs(pos.qty) * pos.entry + qty * price) / abs(new_qty)).quantize(
+                EIGHT, ROUND_HALF_EVEN
+            )
             pos.qty = new_qty
             if pos.isolated:
-                pos.margin += (qty * price * inst.contract_size / lev).quantize(EIGHT)
+                pos.margin += (qty * price * inst.contract_size / lev).quantize(EIGHT, ROUND_HALF_EVEN)
         else:
             closed = min(qty, abs(pos.qty))
             direction = Decimal(1) if pos.qty > 0 else Decimal(-1)
             pnl = (price - pos.entry) * closed * direction * inst.contract_size
             if pos.isolated:
                 # the closed share of the isolated margin returns to the cross part of the wallet
-                pos.margin -= (pos.margin * closed / abs(pos.qty)).quantize(EIGHT)
+                pos.margin -= (pos.margin * closed / abs(pos.qty)).quantize(EIGHT, ROUND_HALF_EVEN)
             rest = qty - closed
             if rest > 0:
                 pos.qty = rest if order.side is Side.BUY else -rest
                 pos.entry = price
                 pos.isolated = self.margin_mode(order.account, order.symbol) == "isolated"
                 pos.margin = (
-                    (rest * price * inst.contract_size / lev).quantize(EIGHT) if pos.isolated else ZERO
+                    (rest * price * inst.contract_size / lev).quantize(EIGHT, ROUND_HALF_EVEN)
+                    if pos.isolated
+                    else ZERO
                 )
                 pos.funding = ZERO
                 pos.opened_ms = now
@@ -449,6 +463,7 @@ class PerpSettlement:
                     pos.entry = ZERO
                     pos.margin = ZERO
         pos.updated_ms = now
+        self.open_positions += (pos.qty != 0) - was_open
         # liquidation orders pay no trading fee: the insurance fund takes what is left instead
         rate = ZERO if order.extra.get("liquidation") else (inst.maker_fee if is_maker else inst.taker_fee)
         fee = price * qty * inst.contract_size * rate

@@ -187,10 +187,12 @@ class PerpRisk:
         self.applied: dict[tuple[str, int], FundingEvent] = {}
         self.liquidations: list[Liquidation] = []
         self.last_ms = clock()
+        self._next_funding = next_funding_time(self.last_ms, self.rules.interval_ms)
         self._busy = False
-        # marks memoized for one (venue request, instant): margin checks ask for them many times
+        # marks memoized for one venue request at one instant: margin checks ask for them many times
         self._marks: dict[str, Decimal] = {}
-        self._marks_key: tuple[int, int] = (-1, -1)
+        self._marks_tick = -1
+        self._marks_at = -1
         settlement.mark_price = self.mark
         settlement.mmr = self.rules.mmr
         settlement.clock = clock
@@ -212,18 +214,25 @@ class PerpRisk:
 
     def mark(self, symbol: str, t_ms: int | None = None) -> Decimal:
         """Mark price: index × (1 + premium) on the tick."""
-        at = self.clock() if t_ms is None else t_ms
-        key = (self.market.tick, at)
-        if key != self._marks_key:
-            # a new request (admin price moves land between requests) or a new instant
+        if self.market.tick != self._marks_tick:
+            # a new request (admin price moves land between requests): a new instant
+            self._marks_tick = self.market.tick
+            self._marks_at = self.clock()
             self._marks.clear()
-            self._marks_key = key
+        if t_ms is not None and t_ms > self._marks_at:
+            self._marks_at = t_ms  # the request's own later reading of the clock
+            self._marks.clear()
+        at = self._marks_at if t_ms is None else t_ms
+        if at != self._marks_at:  # a past instant (history): not memoized
+            return self._mark_at(symbol, at)
         cached = self._marks.get(symbol)
         if cached is None:
-            tick = self.engine.instruments[symbol].tick
-            cached = mark_from_index(self.index(symbol, at), self.premium(symbol, at), tick)
-            self._marks[symbol] = cached
+            cached = self._marks[symbol] = self._mark_at(symbol, at)
         return cached
+
+    def _mark_at(self, symbol: str, at: int) -> Decimal:
+        tick = self.engine.instruments[symbol].tick
+        return mark_from_index(self.index(symbol, at), self.premium(symbol, at), tick)
 
     def predicted_rate(self, symbol: str, t_ms: int | None = None) -> Decimal:
         """The rate the next funding would charge if it happened now."""
@@ -269,11 +278,13 @@ class PerpRisk:
         self._busy = True
         try:
             now = self.clock()
-            if now > self.last_ms:
+            if now >= self._next_funding:
                 for t in funding_times(self.last_ms, now, self.rules.interval_ms):
                     self._fund(t)
-                self.last_ms = now
-            self.check_liquidations(now)
+                self._next_funding = next_funding_time(now, self.rules.interval_ms)
+            self.last_ms = max(self.last_ms, now)
+            if self.settlement.open_positions:
+                self.check_liquidations(now)
         finally:
             self._busy = False
 
@@ -306,25 +317,26 @@ class PerpRisk:
         """
         done: list[Liquidation] = []
         mmr = self.settlement.mmr
-        for account in list(self.settlement.accounts):
+        for account, acc in list(self.settlement.accounts.items()):
             if account.startswith("__"):
                 continue
-            acc = self.settlement.accounts[account]
             cross: list[tuple[str, Position, Decimal]] = []
-            cross_mm = ZERO
+            cross_mm = cross_upnl = ZERO
             for symbol, pos in list(acc.positions.items()):
                 if not pos.qty or symbol not in self.engine.instruments:
                     continue
                 mark = self.mark(symbol, now)
-                size = abs(pos.qty) * pos.contract_size
-                mm = size * mark * mmr
+                size = pos.qty * pos.contract_size
+                mm = abs(size) * mark * mmr
+                upnl = (mark - pos.entry) * size
                 if pos.isolated:
-                    if pos.margin + (mark - pos.entry) * pos.qty * pos.contract_size <= mm:
+                    if pos.margin + upnl <= mm:
                         done.extend(self._liquidate(account, symbol, pos, mark, now))
                 else:
                     cross.append((symbol, pos, mark))
                     cross_mm += mm
-            if cross and self.settlement.cross_equity(account) <= cross_mm:
+                    cross_upnl += upnl
+            if cross and self.settlement.cross_backing(account) + cross_upnl <= cross_mm:
                 for symbol, pos, mark in cross:
                     done.extend(self._liquidate(account, symbol, pos, mark, now))
         self.liquidations.extend(done)

@@ -9,7 +9,7 @@ margin and the 0.4 % maintenance rate, and the loss on liquidation = the isolate
 from __future__ import annotations
 
 import time
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from tradewarden.sim import SimServer
@@ -22,6 +22,7 @@ HOUR = 3_600_000
 INTERVAL = 8 * HOUR
 MMR = D("0.004")
 CAP = D("0.0075")
+EIGHT = D("0.00000001")  # funding amounts: 8 decimals, half-even (ccxt leaves the context half-up)
 
 
 def dec(x: Any) -> Decimal:
@@ -45,7 +46,7 @@ async def start_virtual_clock(sim: SimServer) -> None:
 async def jump_past_funding(sim: SimServer, clients: list[Any]) -> int:
     """Advance the shared clock just past the next funding time; tell ccxt the new time difference
     (ccxt signs with its own clock minus options["timeDifference"], and venues check the window)."""
-    now = (await admin(sim.url, "GET", "/_sim/clock"))["now"]
+    now = int((await admin(sim.url, "GET", "/_sim/clock"))["now"])
     target = (now // INTERVAL + 1) * INTERVAL + 5_000
     view = await admin(sim.url, "POST", "/_sim/clock", {"advance_ms": target - now})
     for ex in clients:
@@ -105,7 +106,7 @@ async def test_binance_usdm_perps(sim: SimServer, make_key: MakeKey, ccxt_client
     assert len(paid) == 1 and paid[0]["timestamp"] == t_fund
     row = next(h for h in await ex.fetch_funding_rate_history(sym, t_fund) if h["timestamp"] == t_fund)
     rate, mark = D(row["info"]["fundingRate"]), D(row["info"]["markPrice"])
-    funding = (-qty * mark * rate).quantize(D("0.00000001"))
+    funding = (-qty * mark * rate).quantize(EIGHT, ROUND_HALF_EVEN)
     assert D(paid[0]["info"]["income"]) == funding
     assert await binance_wallet(ex) == 10000 - fee + funding
     pos = (await ex.fetch_positions([sym]))[0]
@@ -176,7 +177,7 @@ async def test_okx_swap_perps(sim: SimServer, make_key: MakeKey, ccxt_client: Ma
     rate = D(row["info"]["fundingRate"])
     funding = dec(paid[0]["amount"])
     mark_then = D(paid[0]["info"]["px"])
-    assert funding == (-size * mark_then * rate).quantize(D("0.00000001"))
+    assert funding == (-size * mark_then * rate).quantize(EIGHT, ROUND_HALF_EVEN)
     assert okx_usdt(await ex.fetch_balance())[0] == start_cash - fee + funding
     margin += funding
     pos = (await ex.fetch_positions([sym]))[0]
@@ -233,7 +234,7 @@ async def test_bybit_linear_perps(sim: SimServer, make_key: MakeKey, ccxt_client
     row = next(h for h in await ex.fetch_funding_rate_history(sym, t_fund) if h["timestamp"] == t_fund)
     rate, mark_then = D(row["info"]["fundingRate"]), D(paid[0]["info"]["markPrice"])
     assert D(paid[0]["info"]["feeRate"]) == rate
-    funding = (-qty * mark_then * rate).quantize(D("0.00000001"))
+    funding = (-qty * mark_then * rate).quantize(EIGHT, ROUND_HALF_EVEN)
     assert -dec(paid[0]["amount"]) == funding  # execFee > 0 means the position paid
     assert await bybit_usdt(ex) == start - fee + funding
     margin += funding
@@ -297,7 +298,7 @@ async def test_kucoin_futures_perps(sim: SimServer, make_key: MakeKey, ccxt_clie
     rows = await ex.fetch_funding_rate_history(sym, t_fund - 1, None, until)
     row = next(h for h in rows if h["timestamp"] == t_fund)
     assert dec(row["fundingRate"]) == rate
-    funding = (-size * mark_then * rate).quantize(D("0.00000001"))
+    funding = (-size * mark_then * rate).quantize(EIGHT, ROUND_HALF_EVEN)
     assert D(str(paid[0]["info"]["funding"])) == funding
     assert await kucoin_futures_wallet(ex) == start - fee + funding
     margin += funding
@@ -356,7 +357,7 @@ async def test_mexc_swap_perps(sim: SimServer, make_key: MakeKey, ccxt_client: M
     row = next(h for h in await ex.fetch_funding_rate_history(sym) if h["timestamp"] == t_fund)
     assert dec(row["fundingRate"]) == rate
     mark_then = D(str(paid[0]["info"]["positionValue"])) / size
-    funding = (-size * mark_then * rate).quantize(D("0.00000001"))
+    funding = (-size * mark_then * rate).quantize(EIGHT, ROUND_HALF_EVEN)
     assert dec(paid[0]["amount"]) == funding
     assert await mexc_contract_wallet(ex) == start - fee + funding
     margin += funding

@@ -167,11 +167,11 @@ class UnifiedPerps(PerpSettlement):
             self._load(account)
             return super().liquidation_price(account, symbol)
 
-    def cross_equity(self, account: str) -> Decimal:
+    def cross_backing(self, account: str) -> Decimal:
         """As PerpSettlement, with the wallet read from the unified USDT balance."""
         with self.wallets.lock:
             self._load(account)
-            return super().cross_equity(account)
+            return super().cross_backing(account)
 
     def credit(
         self, account: str, amount: Decimal, counterparty: str, kind: str, symbol: str, time_ms: int
