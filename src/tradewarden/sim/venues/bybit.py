@@ -46,6 +46,7 @@ from ..matching import (
 )
 from ..perps import FundingRules, PerpRisk
 from ..signing import verify_hmac_hex
+from ..streams.bybit import STREAM_HOST, BybitStreams
 from ..venue import SimRequest, Venue, VenueError, dumps, fmt, order_admin_view, parse_decimal, route
 
 HOST = "api.bybit.com"
@@ -238,11 +239,11 @@ class UnifiedPerps(PerpSettlement):
             self.hold(order.account)
 
 
-class BybitVenue(Venue):
+class BybitVenue(BybitStreams, Venue):
     """Bybit V5: spot + linear trading on a Unified Trading Account, inverse/option market lists."""
 
     name = "bybit"
-    hosts = (HOST,)
+    hosts = (HOST, STREAM_HOST)
     # Rate Limit > HTTP IP limit: 600 requests per 5-second window per IP; a breach bans for 10 minutes.
     weight_limit = 600
     weight_window_s = 5.0
@@ -1766,7 +1767,8 @@ class BybitVenue(Venue):
         symbol = self._str(p, "symbol") or None
         settle = self._str(p, "settleCoin")
         base = self._str(p, "baseCoin")
-        if cat != "option" and not symbol and not settle and not base:
+        # Get Position Info: "linear: either symbol or settleCoin is required"; inverse lists all
+        if cat == "linear" and not symbol and not settle and not base:
             raise _param_err("symbol, baseCoin or settleCoin is required")
         if symbol:
             self._instrument(cat, symbol)
