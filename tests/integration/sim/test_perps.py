@@ -267,6 +267,8 @@ async def test_kucoin_futures_perps(sim: SimServer, make_key: MakeKey, ccxt_clie
 
     fr = await ex.fetch_funding_rate(sym)
     assert abs(dec(fr["fundingRate"])) <= D("0.003") and fr["fundingTimestamp"] % INTERVAL == 0
+    mark = await ex.fetch_mark_price(sym)
+    assert abs(dec(mark["info"]["value"]) / dec(mark["info"]["indexPrice"]) - 1) < D("0.001")
     since = sim.ctx.clock.now_ms() - 3 * INTERVAL
     hist = await ex.fetch_funding_rate_history(sym, since)
     assert len(hist) == 3 and hist[1]["timestamp"] - hist[0]["timestamp"] == INTERVAL

@@ -1928,6 +1928,22 @@ class KucoinVenue(Venue):
             }
         )
 
+    @route("GET", FUT, "/api/v1/mark-price/{symbol}/current", weight=3)
+    async def fut_mark_price(self, req: SimRequest) -> Any:
+        """Get Mark Price (futures): the mark (index × (1 + premium)) and the index it comes from."""
+        sym = self._fut_symbol(req.path_params.get("symbol"))
+        assert sym is not None
+        now = self.now_ms()
+        return _ok(
+            {
+                "symbol": sym,
+                "granularity": 1000,
+                "timePoint": now,
+                "value": _num(self.risk.mark(sym, now)),
+                "indexPrice": _num(self.risk.index(sym, now)),
+            }
+        )
+
     @route("GET", FUT, "/api/v1/contract/funding-rates", weight=5)
     async def fut_funding_rates(self, req: SimRequest) -> Any:
         """Get Public Funding History: settled rates with from ≤ timepoint ≤ to, newest first."""
