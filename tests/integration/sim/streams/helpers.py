@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Awaitable
@@ -105,3 +106,23 @@ async def recv_until(ws: Any, pred: Any, seconds: float = WAIT_S, limit: int = 5
         raise AssertionError(f"no matching frame in {limit}")
 
     return await asyncio.wait_for(loop(), seconds)
+
+
+async def driven(
+    sim_url: str, aw: Awaitable[T], step_ms: int = 1000, seconds: float = WAIT_S, every_s: float = 0.1
+) -> T:
+    """Await `aw` while stepping the virtual clock every `every_s` of wall time (bounded)."""
+    task = asyncio.ensure_future(aw)
+
+    async def drive() -> None:
+        while not task.done():
+            await asyncio.sleep(every_s)
+            await advance(sim_url, step_ms)
+
+    driver = asyncio.ensure_future(drive())
+    try:
+        return await asyncio.wait_for(task, seconds)
+    finally:
+        driver.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await driver
