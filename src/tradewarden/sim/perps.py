@@ -20,6 +20,7 @@ Model (the venues' own documents describe the same mechanism; each venue cites i
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -183,7 +184,9 @@ class PerpRisk:
         self.settlement = settlement
         self.clock = clock
         self.rules = rules or FundingRules()
-        self.liquidation_id = liquidation_id or (lambda symbol, now: f"autoclose-{now}")
+        # Binance's form by default: "autoclose-" + the time in ms + a sequence number
+        seq = itertools.count(1)
+        self.liquidation_id = liquidation_id or (lambda symbol, now: f"autoclose-{now}{next(seq):06d}")
         self.applied: dict[tuple[str, int], FundingEvent] = {}
         self.liquidations: list[Liquidation] = []
         self.last_ms = clock()

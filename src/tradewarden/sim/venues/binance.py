@@ -1703,6 +1703,7 @@ class BinanceVenue(BinanceStreams, Venue):
             # "User's Force Orders": the liquidation engine's orders are IOC limits at the price it
             # closed at, with a client id starting "autoclose-"
             row = self._futures_order_row(o)
+            row["reduceOnly"] = False  # as the documented example shows it
             row.update(
                 {"type": "LIMIT", "origType": "LIMIT", "timeInForce": "IOC", "price": fmt(o.avg_price)}
             )
@@ -1923,9 +1924,12 @@ class BinanceVenue(BinanceStreams, Venue):
 
     @route("GET", FAPI, "/fapi/v1/forceOrders", weight=20)
     async def fapi_force_orders(self, req: SimRequest) -> Any:
-        """User's Force Orders: the account's liquidation orders (autoCloseType LIQUIDATION)."""
+        """User's Force Orders: the account's liquidation orders (autoCloseType LIQUIDATION); weight 20
+        with a symbol, 50 without."""
         key = self._fauth(req)
         sym = self._symbol(req, self.futures, required=False)
+        if sym is None:
+            req.weight = 50
         if req.params.get("autoCloseType", "LIQUIDATION") != "LIQUIDATION":
             return []  # ADL is not simulated
         limit = self._limit(req, 50, 100)
