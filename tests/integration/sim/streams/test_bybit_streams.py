@@ -124,6 +124,7 @@ async def test_hand_built_public_and_private(sim: SimServer, make_key: MakeKey) 
         snap = await recv_json(ws)
         assert snap["type"] == "snapshot" and snap["topic"] == "orderbook.50.BTCUSDT"
         assert len(snap["data"]["b"]) == 50
+        await asyncio.sleep(0.1)  # the hub notes the frozen time first
         await advance(sim.url, 1000)
         delta = await recv_until(ws, lambda m: m.get("type") == "delta")
         assert delta["data"]["u"] > snap["data"]["u"]
