@@ -75,7 +75,8 @@ postgres:
 	  pg_isready -q -h 127.0.0.1 -p 5432 || echo "note: PostgreSQL is not available; store tests run on SQLite only."; \
 	} || true
 
-test: $(STAMP) web web-test chromium postgres
+# CI runs `make test`: the lint (ruff, mypy) comes first, so an unformatted or mistyped tree fails CI too.
+test: $(STAMP) lint web web-test chromium postgres
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     kdf_memory_kib: int = 64 * 1024
     # The API server refuses (413) a request body larger than this, while it streams in.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # The port `up` runs the simulator on when it starts one (recorded in the home: later runs reuse it).
+    sim_port: int = Field(default=8765, ge=1, le=65535)
+    # Where to ask for this server's public IP (the address an exchange whitelists): a URL answering the
+    # address as plain text, or "off". Asked only when a page or a remedy needs it; cached; never in tests.
+    public_ip_lookup: str = "https://api.ipify.org"
 
     @property
     def home_dir(self) -> Path:
@@ -56,6 +61,8 @@ SETTING_FIXES = {
     "kdf_time_cost": "a whole number of Argon2id passes, at least 2 (e.g. 3)",
     "kdf_memory_kib": "a whole number of KiB, at least 19456 (e.g. 65536)",
     "max_body_bytes": "a whole number of bytes, at least 1024 (default 1048576)",
+    "sim_port": "a port number from 1 to 65535 (default 8765)",
+    "public_ip_lookup": "an https URL that answers this machine's public IP as text, or off",
     "home": "a directory path",
     "database_url": "a SQLAlchemy URL such as sqlite:///PATH or postgresql+psycopg://USER@HOST/DB",
 }

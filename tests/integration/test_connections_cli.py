@@ -122,7 +122,8 @@ def test_list_and_show_json_shapes(ready: Ready) -> None:
     shown = json.loads(ready("connections", "show", "kucoin main", "--json").stdout)
     assert shown["exchange"] == "kucoin"
     assert shown["credential_fields"] == ["apiKey", "password", "secret"]
-    assert shown["status"] == "untested"
+    assert shown["status"] == "online"  # `add` tests the key first (issue 10)
+    assert shown["simulated"] is False  # a simulator `up` did not start
     assert "secret" not in json.dumps(shown).replace('"secret"]', "")
 
 
@@ -133,7 +134,7 @@ def test_wrong_passphrase_exits_2_and_changes_nothing(ready: Ready, tmp_path: Pa
     before = snapshot(ready.home)
     bad = {"TRADEWARDEN_PASSPHRASE": "not-the-passphrase"}
     for args in (
-        ("connections", "add", "Other", "-e", "binance", "-c", str(creds)),
+        ("connections", "add", "--no-test", "Other", "-e", "binance", "-c", str(creds)),
         ("connections", "rotate", "Binance Main", "-c", str(creds)),
     ):
         result = ready(*args, env=bad, subprocess_=True)
@@ -146,7 +147,7 @@ def test_wrong_passphrase_exits_2_and_changes_nothing(ready: Ready, tmp_path: Pa
     assert changed.code == 2
     assert snapshot(ready.home) == before
     # The failures are audited once the vault is next opened with the right passphrase.
-    assert ready("connections", "add", "Other", "-e", "binance", "-c", str(creds)).code == 0
+    assert ready("connections", "add", "--no-test", "Other", "-e", "binance", "-c", str(creds)).code == 0
     with sqlite3.connect(ready.home / "tradewarden.db") as conn:
         failures = conn.execute(
             "select count(*) from audit_events where kind='vault.unlock_failed'"

@@ -83,7 +83,18 @@ def test_cli_stores_and_shows_the_endpoint_masked(cli: Cli, tmp_path: Path) -> N
     creds = tmp_path / "creds.json"
     creds.write_text(json.dumps(CREDS))
     endpoint = with_userinfo("http://127.0.0.1:9")
-    added = cli("connections", "add", "Proxied", "-e", "binance", "-c", str(creds), "--endpoint", endpoint)
+    added = cli(
+        "connections",
+        "add",
+        "--no-test",
+        "Proxied",
+        "-e",
+        "binance",
+        "-c",
+        str(creds),
+        "--endpoint",
+        endpoint,
+    )
     assert added.code == 0, added.stderr
     shown = json.loads(cli("connections", "show", "Proxied", "--json").stdout)
     assert shown["endpoint"] == "http://***@127.0.0.1:9"

@@ -41,6 +41,7 @@ def add(cli: Cli, name: str, creds: Path, *extra: str) -> int:
     return cli(
         "connections",
         "add",
+        "--no-test",  # the names are under test here, not the key
         name,
         "-e",
         "binance",
@@ -59,7 +60,16 @@ def add(cli: Cli, name: str, creds: Path, *extra: str) -> int:
 def test_markup_in_a_connection_name_is_printed_as_typed(cli: Cli, creds_file: Path, name: str) -> None:
     assert cli("init").code == 0
     added = cli(
-        "connections", "add", name, "-e", "binance", "-c", str(creds_file), "--endpoint", CLOSED_PORT_ENDPOINT
+        "connections",
+        "add",
+        "--no-test",
+        name,
+        "-e",
+        "binance",
+        "-c",
+        str(creds_file),
+        "--endpoint",
+        CLOSED_PORT_ENDPOINT,
     )
     assert added.code == 0, added.stderr
     assert name in added.stdout
@@ -101,7 +111,7 @@ def test_names_with_hidden_characters_are_refused(
     cli: Cli, creds_file: Path, name: str, codepoint: str
 ) -> None:
     assert cli("init").code == 0
-    result = cli("connections", "add", name, "-e", "binance", "-c", str(creds_file))
+    result = cli("connections", "add", "--no-test", name, "-e", "binance", "-c", str(creds_file))
     assert result.code == 1
     assert codepoint in result.stderr and "name" in result.stderr
     token = cli("tokens", "create", name)
@@ -117,7 +127,7 @@ def test_a_name_is_found_in_any_case_and_form_and_never_twice(cli: Cli, creds_fi
         shown = cli("connections", "show", spelling, "--json")
         assert shown.code == 0, (spelling, shown.stderr)
         assert json.loads(shown.stdout)["name"] == "Ödeme Konto"  # the display name, as typed
-    duplicate = cli("connections", "add", "ödeme konto", "-e", "binance", "-c", str(creds_file))
+    duplicate = cli("connections", "add", "--no-test", "ödeme konto", "-e", "binance", "-c", str(creds_file))
     assert duplicate.code == 1 and "already exists" in duplicate.stderr
     assert [c["name"] for c in json.loads(cli("connections", "list", "--json").stdout)] == ["Ödeme Konto"]
 
@@ -127,7 +137,7 @@ def test_remove_by_a_fullwidth_name_removes_the_one_it_normalises_to(cli: Cli, c
     assert cli("init").code == 0
     assert add(cli, "MEXC", creds_file) == 0
     assert add(cli, "Other", creds_file) == 0
-    clash = cli("connections", "add", "ｍｅｘｃ", "-e", "binance", "-c", str(creds_file))
+    clash = cli("connections", "add", "--no-test", "ｍｅｘｃ", "-e", "binance", "-c", str(creds_file))
     assert clash.code == 1 and "already exists" in clash.stderr
     removed = cli("connections", "remove", "-y", "ＭＥＸＣ")
     assert removed.code == 0, removed.stderr

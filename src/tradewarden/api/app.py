@@ -10,13 +10,12 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tradewarden import __version__
-from tradewarden.api import errors, hardening
+from tradewarden.api import docs, errors, hardening
 from tradewarden.api.auth import ReadPrincipal
 from tradewarden.api.routes import (
     audit,
@@ -35,6 +34,7 @@ from tradewarden.services.errors import UserError
 API_PREFIX = "/api/v1"
 OPENAPI_URL = f"{API_PREFIX}/openapi.json"
 DOCS_URL = f"{API_PREFIX}/docs"
+DOCS_INIT_URL = f"{API_PREFIX}/docs/init.js"
 STATIC_DIR = Path(__file__).parent / "static"
 DESCRIPTION = """Drive TradeWarden: exchange connections, their tests, the portfolio and the audit log.
 
@@ -56,10 +56,14 @@ def _add_docs(app: FastAPI) -> None:
 
     @app.get(DOCS_URL, include_in_schema=False)
     def api_docs(_: ReadPrincipal) -> HTMLResponse:
-        page = get_swagger_ui_html(openapi_url=OPENAPI_URL, title=f"{app.title} — docs")
-        # Its own policy: Swagger UI's CDN files and this page's inline bootstrap, pinned by hash.
-        page.headers["Content-Security-Policy"] = hardening.docs_csp(bytes(page.body).decode())
-        return page
+        # Swagger UI from the package itself (works offline); no inline script, so 'self' scripts only.
+        html = docs.page(f"{app.title} — docs", OPENAPI_URL, DOCS_INIT_URL, STATIC_DIR)
+        return HTMLResponse(html, headers={"Content-Security-Policy": docs.DOCS_CSP})
+
+    @app.get(DOCS_INIT_URL, include_in_schema=False)
+    def api_docs_init(_: ReadPrincipal) -> Response:
+        # Behind the same token as the page (the browser sends the session cookie with it).
+        return Response(docs.INIT_JS, media_type="text/javascript")
 
 
 def _add_api_fallback(app: FastAPI) -> None:
@@ -120,7 +124,7 @@ def create_app(state: ServerState, background: bool = True) -> FastAPI:
             CORSMiddleware,
             allow_origins=state.cors_origins,
             allow_credentials=True,
-            allow_methods=["GET", "POST", "DELETE"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"],
         )
     app.add_middleware(hardening.SecurityHeadersMiddleware)  # outermost: every response, errors included

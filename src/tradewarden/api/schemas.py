@@ -54,6 +54,40 @@ class ConnectionCreate(BaseModel):
     market: Market = "spot"
     endpoint: str | None = Field(default=None, max_length=512)
     credentials: CredentialsIn
+    test: bool = Field(
+        default=False,
+        description="Test the key before storing it; a key that fails is not stored (422 `test_failed`, "
+        "the report in `test`) unless `keep_untested`. The dashboard's wizard sends true.",
+    )
+    keep_untested: bool = Field(default=False, description="With `test`: keep the key even if it fails.")
+
+
+class CredentialsPatch(BaseModel):
+    """Key fields to correct in place: only those given change (e.g. just the passphrase)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"password": "my-api-passphrase"}]}
+    )
+    apiKey: SecretStr | None = Field(default=None, max_length=512)
+    secret: SecretStr | None = Field(default=None, max_length=8192)
+    password: SecretStr | None = Field(default=None, max_length=256)
+    uid: SecretStr | None = Field(default=None, max_length=128)
+
+
+class ConnectionEdit(BaseModel):
+    """What to change: the name, market, endpoint (null: the exchange itself), and/or key fields.
+
+    Corrected key fields are tested first, like a rotation, and kept only if the test passes. A new market
+    or endpoint makes the connection untested.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "KuCoin Main", "market": "both"}]}
+    )
+    name: str | None = Field(default=None, min_length=1, max_length=64)
+    market: Market | None = None
+    endpoint: str | None = Field(default=None, max_length=512)
+    credentials: CredentialsPatch | None = None
 
 
 class RotateIn(BaseModel):
@@ -98,15 +132,31 @@ class ConnectionOut(BaseModel):
     status_checked_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    simulated: bool = Field(
+        default=False, description="Its endpoint is the simulator `tradewarden up` runs: simulated funds"
+    )
 
 
 class CheckOut(BaseModel):
-    """One timed step of a connection test."""
+    """One timed step of a connection test. `detail` is the English text of `detail_code` with
+    `detail_params` (translate by code; `check.refused` carries the exchange's own words as `reason`)."""
 
     name: str
+    label: str = ""
     ok: bool
     ms: float
     detail: str
+    detail_code: str = "check.none"
+    detail_params: dict[str, str] = Field(default_factory=dict)
+
+
+class NoteOut(BaseModel):
+    """A warning's sentence, appended to the English `remedy`."""
+
+    warning: str
+    code: str
+    params: dict[str, str]
+    text: str
 
 
 class PermissionsOut(BaseModel):
@@ -157,6 +207,14 @@ class TestResultOut(BaseModel):
     checks: list[CheckOut]
     message: str
     remedy: str
+    code: str | None = Field(default=None, description="The exchange's own error code, when it gave one")
+    message_code: str | None = Field(default=None, description="`message` as a code (translate with params)")
+    message_params: dict[str, str] = Field(default_factory=dict)
+    remedy_code: str | None = Field(
+        default=None, description="The status's remedy as a code; the warnings' sentences are in `notes`"
+    )
+    remedy_params: dict[str, str] = Field(default_factory=dict)
+    notes: list[NoteOut] = Field(default_factory=list)
 
 
 class HistoryItemOut(TestResultOut):
@@ -170,6 +228,20 @@ class RotateOut(BaseModel):
 
     rotated: bool
     test: TestResultOut
+
+
+class CreatedOut(ConnectionOut):
+    """A new connection, and its key's test when one was asked for."""
+
+    test: TestResultOut | None = None
+
+
+class EditOut(BaseModel):
+    """The connection after the edit; with corrected key fields, whether they passed and their test."""
+
+    connection: ConnectionOut
+    rotated: bool | None = None
+    test: TestResultOut | None = None
 
 
 class GuideOut(BaseModel):
@@ -207,6 +279,9 @@ class AuditEventOut(BaseModel):
     connection_id: str | None
     connection_name: str | None
     detail: dict[str, object]
+    message: str = Field(default="", description="The event as an English sentence")
+    message_code: str = Field(default="", description="`message` as a code: audit.<kind> (audit.other)")
+    message_params: dict[str, str] = Field(default_factory=dict, description="The code's params, as text")
 
 
 class AuditPageOut(BaseModel):
@@ -263,9 +338,20 @@ class MeOut(BaseModel):
 
 
 class ServerInfoOut(BaseModel):
-    """What the dashboard needs to guide the user through the IP whitelist."""
+    """What the dashboard needs to guide the user through the IP whitelist and the simulator."""
 
     version: str
     outbound_address: str | None = Field(description="This server's address on its outbound interface")
     client_address: str = Field(description="The caller's address as this server sees it")
     note: str
+    public_address: str | None = Field(
+        default=None, description="The address exchanges see (the one to whitelist); null: not determined"
+    )
+    public_address_source: str = Field(default="off", description="lookup | off | failed")
+    public_address_note: str = Field(default="", description="Where it came from, or how to find it")
+    public_address_note_code: str = Field(
+        default="", description="`public_address_note` as a code: ip.found | ip.off | ip.failed"
+    )
+    simulator_url: str | None = Field(
+        default=None, description="The simulator `tradewarden up` runs (the endpoint for simulator keys)"
+    )

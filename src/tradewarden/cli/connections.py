@@ -46,6 +46,7 @@ def _describe(view: ConnectionView) -> None:
         ("Key type", view.key_type),
         ("Sealed fields", ", ".join(view.credential_fields)),
         ("Status", view.status),
+        ("Funds", "simulated (the built-in simulator)" if view.simulated else "real (the exchange)"),
         ("Last tested", view.status_checked_at.isoformat() if view.status_checked_at else "never"),
         ("Endpoint", view.endpoint or "the exchange itself"),
         ("Added", view.created_at.isoformat()),
@@ -65,38 +66,66 @@ def add(
     endpoint: str | None = typer.Option(
         None, "--endpoint", help="Send requests via this base URL (simulator/proxy)."
     ),
+    no_test: bool = typer.Option(False, "--no-test", help="Store the key without testing it (untested)."),
+    keep_untested: bool = typer.Option(
+        False, "--keep-untested", help="Keep the connection even when its key fails the test."
+    ),
     passphrase_file: Path | None = PASSPHRASE_FILE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Add a connection; the secret is sealed before it is stored and never shown again.
+    """Add a connection: the key is tested first and kept only if it passes (unless told otherwise).
 
-    Example: tradewarden connections add "MEXC Spot Main" --exchange mexc --credentials mexc.json
+    The secret is sealed before it is stored and never shown again. Supported exchanges: tradewarden
+    exchanges. Example: tradewarden connections add "MEXC Spot Main" --exchange mexc --credentials mexc.json
     """
     # Cheap checks first, so a typo fails before any prompt.
     validation.validate_name(name)
-    exchange = validation.validate_exchange(exchange)
+    exchange = validation.validate_supported_exchange(exchange)
     validation.validate_market(market)
     validation.validate_endpoint_option(endpoint)
     creds, stdin_used = read_credentials(credentials, exchange)
     passphrase = read_passphrase(passphrase_file, stdin_taken=stdin_used)
     with app_context() as ctx:
-        view = service.add_connection(
-            ctx, passphrase, name, exchange, creds, market=market, endpoint=endpoint
+        view, report = checks.add_tested(
+            ctx,
+            passphrase,
+            name,
+            exchange,
+            creds,
+            market=market,
+            endpoint=endpoint,
+            test=not no_test,
+            keep_untested=keep_untested,
         )
     if as_json:
-        print_json(view.to_json())
+        shown = view.to_json() if view is not None else {"name": name.strip(), "exchange": exchange}
+        print_json({**shown, "added": view is not None, "test": report.to_json() if report else None})
+    elif report is not None:
+        _print_report(report)
+    if view is None:
+        status = report.status if report is not None else "failed"
+        err.print(
+            f"Not added: the key failed the test ({escape(status)}); nothing was stored. Fix the key and "
+            "add it again, or keep it anyway with --keep-untested."
+        )
+        raise typer.Exit(1)
+    if as_json:
         return
     out.print(
         f"Added [bold]{escape(view.name)}[/] ({escape(view.exchange)}, {escape(view.market)}), "
         f"API key {escape(view.api_key)}."
     )
     out.print("The secret is sealed in the vault and will not be shown again.")
+    if report is None:
+        out.print(f"Not tested yet: tradewarden connections test {escape(shlex.quote(view.name))}")
+    elif not report.ok:
+        err.print("[yellow]Kept although its test failed (--keep-untested): bots will not run on it.[/]")
 
 
 @app.command("list")
 def list_(as_json: bool = JSON_OPTION) -> None:
     """List connections with their masked API key, status and the last test's warnings."""
-    with app_context() as ctx:
+    with app_context(read_only=True) as ctx:
         views = service.list_connections(ctx)
         warnings = checks.latest_warnings(ctx)
     if as_json:
@@ -105,11 +134,12 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     if not views:
         out.print("No connections yet. Add one with: tradewarden connections add NAME --exchange ID")
         return
-    table = Table("Name", "Exchange", "Market", "API key", "Status", "Last tested", "Warnings")
+    table = Table("Name", "Exchange", "Market", "API key", "Status", "Funds", "Last tested", "Warnings")
     for view in views:
         tested = view.status_checked_at.strftime("%Y-%m-%d %H:%M") if view.status_checked_at else "never"
         table.add_row(
             *(escape(cell) for cell in (view.name, view.exchange, view.market, view.api_key, view.status)),
+            "simulated" if view.simulated else "real",
             tested,
             escape(", ".join(warnings.get(view.id, []))),
         )
@@ -119,7 +149,7 @@ def list_(as_json: bool = JSON_OPTION) -> None:
 @app.command("show")
 def show(name: str = typer.Argument(..., help="Connection name."), as_json: bool = JSON_OPTION) -> None:
     """Show one connection (never its secret)."""
-    with app_context() as ctx:
+    with app_context(read_only=True) as ctx:
         view = service.show_connection(ctx, name)
         warnings = checks.latest_warnings(ctx, [view.id]).get(view.id, [])
     if as_json:
@@ -141,7 +171,7 @@ def rotate(
 
     Example: tradewarden connections rotate "MEXC Spot Main" --credentials new-key.json
     """
-    with app_context() as ctx:
+    with app_context(read_only=True) as ctx:
         exchange = service.list_exchange_of(ctx, name)
     creds, stdin_used = read_credentials(credentials, exchange)
     passphrase = read_passphrase(passphrase_file, stdin_taken=stdin_used)
@@ -169,13 +199,99 @@ def remove(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Remove a connection and shred its sealed credentials (the audit log keeps the removal)."""
+    if not yes and not sys.stdin.isatty():
+        raise InputError(
+            f"removing {name!r} needs a confirmation, and there is no terminal to ask",
+            f"add --yes: tradewarden connections remove {shlex.quote(name)} --yes",
+        )
     if not yes and not typer.confirm(f"Remove {name!r} and shred its credentials?", default=False):
+        err.print("Not removed. (Use --yes to remove without being asked.)")
         raise typer.Exit(1)
-    with app_context() as ctx:
+    with app_context(read_only=True) as ctx:
         view = service.remove_connection(ctx, name)
     out.print(
         f"Removed [bold]{escape(view.name)}[/]; its credentials are shredded. "
         f"Revoke the key on {escape(view.exchange)} too."
+    )
+
+
+@app.command("edit")
+def edit(
+    name: str = typer.Argument(..., help="Connection name."),
+    new_name: str | None = typer.Option(None, "--name", help="A new name."),
+    market: str | None = typer.Option(None, "--market", help="spot, futures or both."),
+    endpoint: str | None = typer.Option(None, "--endpoint", help="Send requests via this base URL."),
+    no_endpoint: bool = typer.Option(False, "--no-endpoint", help="Talk to the exchange itself again."),
+    credentials: str | None = typer.Option(
+        None,
+        "--credentials",
+        "-c",
+        help="Correct key fields in place: a JSON file (or -) with only the fields to change, e.g. "
+        '{"password": "..."}; tested first like rotate, kept only if the test passes.',
+    ),
+    passphrase_file: Path | None = PASSPHRASE_FILE_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Rename a connection, change its market or endpoint, or correct its key fields (test-gated).
+
+    Example: tradewarden connections edit "KuCoin Main" --credentials fix.json   (fix.json: {"password": ...})
+    """
+    if new_name is not None:
+        validation.validate_name(new_name)
+    if market is not None:
+        validation.validate_market(market)
+    if endpoint is not None and no_endpoint:
+        raise InputError("--endpoint and --no-endpoint contradict each other", "give one of them")
+    validation.validate_endpoint_option(endpoint)
+    with app_context(read_only=True) as ctx:
+        view = service.show_view(ctx, name)
+    report = None
+    passphrase = None
+    if credentials is not None:
+        creds, stdin_used = read_credentials(credentials, view.exchange)
+        passphrase = read_passphrase(passphrase_file, stdin_taken=stdin_used)
+        with app_context() as ctx:
+            report, swapped = checks.correct_tested(ctx, passphrase, view.id, creds)
+        if not swapped:
+            if as_json:
+                print_json({"edited": False, "rotated": False, "test": report.to_json()})
+            else:
+                _print_report(report)
+                err.print(
+                    f"Not changed: the corrected key failed the test ({escape(report.status)}). "
+                    "The stored key stays in force."
+                )
+            raise typer.Exit(1)
+    if endpoint is not None and "@" in endpoint and passphrase is None:
+        passphrase = read_passphrase(passphrase_file)  # the endpoint's credentials are sealed
+    with app_context() as ctx:
+        if new_name is not None or market is not None or endpoint is not None or no_endpoint:
+            view = service.edit_connection(
+                ctx,
+                view.id,
+                new_name=new_name,
+                market=market,
+                endpoint=endpoint,
+                clear_endpoint=no_endpoint,
+                passphrase=passphrase,
+            )
+        else:
+            view = service.show_view(ctx, view.id)
+    if as_json:
+        print_json(
+            {
+                **view.to_json(),
+                "edited": True,
+                "rotated": report is not None,
+                "test": report.to_json() if report else None,
+            }
+        )
+        return
+    if report is not None:
+        out.print(f"Corrected the key of [bold]{escape(view.name)}[/]: it passed the test.")
+    out.print(
+        f"[bold]{escape(view.name)}[/]: {escape(view.exchange)}, {escape(view.market)}, endpoint "
+        f"{escape(view.endpoint or 'the exchange itself')}, status {escape(view.status)}."
     )
 
 
@@ -187,7 +303,7 @@ def _print_report(report: ConnectionReport) -> None:
     for check in report.checks:
         # Details can quote the exchange's reply: escaped like every other outside string.
         table.add_row(
-            escape(check.name),
+            escape(check.label),
             "[green]ok[/]" if check.ok else "[red]failed[/]",
             f"{check.ms:.0f}",
             escape(check.detail),
@@ -221,6 +337,8 @@ def test(
             'e.g. tradewarden connections test "MEXC Spot Main"',
             field="name",
         )
+    with app_context(read_only=True):
+        pass  # an uninitialised home is refused before the passphrase is asked for
     passphrase = read_passphrase(passphrase_file)
     with app_context() as ctx:
         reports = checks.check_connections(ctx, passphrase, None if all_ else [name or ""])
@@ -240,7 +358,7 @@ def history(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Past connection tests, newest first."""
-    with app_context() as ctx:
+    with app_context(read_only=True) as ctx:
         rows = checks.history(ctx, name, limit)
     if as_json:
         print_json(rows)

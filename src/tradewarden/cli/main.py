@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from tradewarden import __version__
-from tradewarden.cli import backtest, connections, serve, tokens, vault
+from tradewarden.cli import backtest, connections, exchanges, serve, tokens, vault
 from tradewarden.cli.common import PASSPHRASE_FILE_OPTION, app_context, err, out, read_passphrase
 from tradewarden.cli.sim import sim_app
 from tradewarden.logs import write_crash_log
@@ -29,6 +29,7 @@ app.add_typer(vault.app, name="vault")
 app.add_typer(tokens.app, name="tokens")
 app.command("serve")(serve.serve)
 app.command("up")(serve.up)
+app.command("exchanges")(exchanges.exchanges)
 app.add_typer(sim_app, name="sim")
 app.add_typer(backtest.app, name="backtest")
 

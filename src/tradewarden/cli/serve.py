@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
-import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.adapters.vault.vault import header
-from tradewarden.cli.common import PASSPHRASE_FILE_OPTION, app_context, err, out, read_passphrase
-from tradewarden.services import demo, tokens
+from tradewarden.cli.common import (
+    GENERATED_PASSPHRASE_FILE,
+    PASSPHRASE_FILE_OPTION,
+    app_context,
+    err,
+    out,
+    read_passphrase,
+)
+from tradewarden.services import demo, simulator, tokens
 from tradewarden.services.app import App
+from tradewarden.services.errors import InputError
 from tradewarden.services.vault_access import init_vault
 from tradewarden.services.vault_session import VaultSession
 
+if TYPE_CHECKING:
+    from tradewarden.sim import ThreadedSim
+
 UP_TOKEN_NAME = "dashboard (up)"
-GENERATED_PASSPHRASE_FILE = "vault-passphrase"
 
 HOST_OPTION = typer.Option("127.0.0.1", "--host", help="Address to bind; beyond loopback needs an API token.")
 PORT_OPTION = typer.Option(8000, "--port", min=0, max=65535, help="Port to bind.")
@@ -98,43 +107,76 @@ def _up_passphrase(ctx: App, passphrase_file: Path | None) -> Secret:
     return passphrase
 
 
-def _sim_key(sim_url: str) -> dict[str, Secret]:
-    body = {"venue": demo.DEMO_EXCHANGE, "permissions": ["read", "spot_trade"], "ip_whitelist": ["127.0.0.1"]}
-    request = urllib.request.Request(  # noqa: S310 - our own loopback simulator
-        sim_url + "/_sim/keys",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our loopback simulator
-        key = json.loads(response.read())
-    return {"apiKey": Secret(key["apiKey"]), "secret": Secret(key["secret"])}
+SIM_PORT_OPTION = typer.Option(
+    None,
+    "--sim-port",
+    min=1,
+    max=65535,
+    help="Port of the simulator `up` runs (default: the one recorded in the home, else TRADEWARDEN_SIM_PORT, "
+    "else 8765).",
+)
+
+
+def _start_simulator(port: int) -> ThreadedSim:
+    from tradewarden.sim import ThreadedSim
+
+    try:
+        return ThreadedSim(host=simulator.SIM_HOST, port=port, seed=1).start()
+    except (OSError, RuntimeError) as exc:
+        cause = exc.__cause__ or exc  # ThreadedSim wraps the bind error
+        reason = getattr(cause, "strerror", None) or str(cause)
+        raise InputError(
+            f"cannot start the simulator on {simulator.url_for(port)} ({reason})",
+            "stop whatever uses that port (another `tradewarden up`?), or pass --sim-port PORT",
+            field="sim-port",
+        ) from None
+
+
+def _run_simulator(ctx: App, passphrase: Secret, sim_port: int | None) -> ThreadedSim | None:
+    """Start the simulator when there is no connection yet, or while any connection points at it; keep
+    it on its recorded port, re-register the keys of its connections and test them."""
+    from tradewarden.services.connections import checks, service
+
+    home = ctx.settings.home_dir
+    old_url = simulator.recorded_url(home)
+    views = service.list_connections(ctx)
+    if views and not demo.on_simulator(ctx, old_url):
+        return None
+    port = sim_port or simulator.recorded_port(home) or ctx.settings.sim_port
+    sim = _start_simulator(port)
+    simulator.record(home, port)
+    names = demo.restore_simulated(ctx, passphrase, old_url, sim.url)
+    if not views:
+        key = simulator.mint_key(sim.url, demo.DEMO_EXCHANGE, demo.DEMO_PERMISSIONS, demo.LOOPBACK_WHITELIST)
+        demo.ensure_demo_connection(ctx, passphrase, sim.url, key)
+        names = [demo.DEMO_NAME]
+    else:
+        checks.check_connections(ctx, passphrase, names)
+    out.print(f"Simulator on {escape(sim.url)} (simulated funds, not real).")
+    for view in service.list_connections(ctx):
+        if view.name in names:
+            out.print(f"  connection '{escape(view.name)}': {escape(view.status)}")
+    return sim
 
 
 def up(
     port: int = PORT_OPTION,
     monitor_interval: float = MONITOR_OPTION,
     passphrase_file: Path | None = PASSPHRASE_FILE_OPTION,
+    sim_port: int | None = SIM_PORT_OPTION,
 ) -> None:
-    """Start everything for a first look: the server, and with no connection yet the simulator and a demo.
+    """Start everything for a first look: the server, and the simulator with a demo connection.
 
-    Works with no network. Prints the dashboard URL and a login token (shown once).
+    The simulator runs on a fixed port (recorded in the home) whenever any connection points at it, and
+    its connections keep their keys across restarts. Works with no network. Prints the dashboard URL and a
+    login token (shown once).
     """
     from tradewarden.api.server import ServeOptions
-    from tradewarden.services.connections import service
-    from tradewarden.sim import ThreadedSim
 
     with app_context() as ctx:
         passphrase = _up_passphrase(ctx, passphrase_file)
         VaultSession.open(ctx, passphrase)  # unlock once: the demo connection and the server reuse the key
-        views = service.list_connections(ctx)
-        sim = None
-        if not views or [v.name for v in views] == [demo.DEMO_NAME]:
-            sim = ThreadedSim(host="127.0.0.1", port=0, seed=1).start()
-            report = demo.ensure_demo_connection(ctx, passphrase, sim.url, _sim_key(sim.url))
-            out.print(
-                f"Simulator on {escape(sim.url)}; connection '{demo.DEMO_NAME}': {escape(report.status)}"
-            )
+        sim = _run_simulator(ctx, passphrase, sim_port)
         for old in tokens.list_tokens(ctx):
             if old.name == UP_TOKEN_NAME:
                 tokens.revoke_token(ctx, old.id)

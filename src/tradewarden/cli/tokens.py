@@ -46,7 +46,7 @@ def list_(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List tokens (never the tokens themselves)."""
-    with app_context() as ctx:
+    with app_context(read_only=True) as ctx:
         views = tokens.list_tokens(ctx, include_revoked)
     if as_json:
         print_json([v.to_json() for v in views])
@@ -67,6 +67,6 @@ def list_(
 @app.command("revoke")
 def revoke(name: str = typer.Argument(..., help="Token name or id.")) -> None:
     """Revoke a token; it stops working at once."""
-    with app_context() as ctx:
+    with app_context(read_only=True) as ctx:
         view = tokens.revoke_token(ctx, name)
     out.print(f"Revoked token [bold]{escape(view.name)}[/].")

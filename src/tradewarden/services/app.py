@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,8 +13,12 @@ PENDING_AUDIT_FILE = "pending-audit.jsonl"
 
 
 def default_actor() -> str:
-    """`cli:user@host`, the actor of commands run from this terminal."""
-    return f"cli:{getpass.getuser()}@{socket.gethostname()}"
+    """`cli:USER`, the actor of commands run from this terminal (the server's jobs name themselves)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (a bare container)
+        user = "unknown"
+    return f"cli:{user}"
 
 
 @dataclass

@@ -29,6 +29,7 @@ from tradewarden.adapters.exchanges.client import build_client
 from tradewarden.adapters.exchanges.shared import SharedClients, http_session
 from tradewarden.adapters.store.models import Connection
 from tradewarden.adapters.vault.secret import Secret
+from tradewarden.services import simulator
 from tradewarden.services.app import App
 from tradewarden.services.connections.checks import Target, open_target
 from tradewarden.services.vault_access import unlocked
@@ -84,6 +85,9 @@ class ConnectionPortfolio:
     error: str | None
     balances: tuple[Balance, ...]
     as_of: datetime | None
+    simulated: bool = False  # read from the simulator `up` runs: not real funds
+    error_code: str | None = None  # `error` as a code with params (translated by the dashboard)
+    error_params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class Portfolio:
     as_of: datetime
     total: Decimal
     connections: tuple[ConnectionPortfolio, ...]
+    simulated_total: Decimal = Decimal(0)  # the part of `total` that is simulated funds
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,7 @@ class _Row:
     endpoint: str | None
     status: str
     version: tuple[str, ...]  # what invalidates a cached snapshot: new key, endpoint, market
+    simulated: bool = False
 
 
 @dataclass(frozen=True)
@@ -329,20 +335,35 @@ def _open_targets(app: App, passphrase: Secret, ids: Sequence[str]) -> list[Targ
         return [open_target(app, session, opened, row) for row in rows]
 
 
+# The outcome of the last audited balance read per connection, with the key and endpoint it used: a
+# portfolio view is not an action, so a read is audited when its key is first used for it or its outcome
+# changes, not on every refresh (issue 10: 43 events in five minutes of browsing).
+_AUDITED_READS: dict[str, tuple[tuple[str, ...], bool, str | None]] = {}
+
+
 def _audit_reads(app: App, snapshots: Mapping[str, Snapshot]) -> None:
-    """Each balance read is a private call with a stored key, so it goes in the audit log."""
+    """Balance reads with a stored key go in the audit log once per key and outcome."""
     with app.store.session() as session:
         for connection_id, snapshot in snapshots.items():
             row = session.get(Connection, connection_id)
-            if row is not None:
-                audit.record(
-                    session,
-                    "connection.balances_read",
-                    app.actor,
-                    row,
-                    ok=snapshot.error is None,
-                    error=snapshot.error,
-                )
+            if row is None:
+                continue
+            seen = (
+                (row.updated_at.isoformat(), row.api_key_masked, row.endpoint or ""),
+                snapshot.error is None,
+            )
+            last = _AUDITED_READS.get(connection_id)
+            if last is not None and last[:2] == seen and last[2] == snapshot.error:
+                continue
+            _AUDITED_READS[connection_id] = (*seen, snapshot.error)
+            audit.record(
+                session,
+                "connection.balances_read",
+                app.actor,
+                row,
+                ok=snapshot.error is None,
+                error=snapshot.error,
+            )
 
 
 async def _fetch_batch(app: App, passphrase: Secret, ids: Sequence[str]) -> dict[str, Snapshot]:
@@ -376,6 +397,7 @@ def _now() -> datetime:
 
 def _rows(app: App) -> list[_Row]:
     """Every connection, by name, with what a cached snapshot depends on (no vault needed)."""
+    sim_url = simulator.recorded_url(app.settings.home_dir)
     with app.store.session() as session:
         rows = session.scalars(select(Connection).order_by(Connection.name))
         return [
@@ -387,6 +409,7 @@ def _rows(app: App) -> list[_Row]:
                 r.endpoint,
                 r.status,
                 (r.exchange, r.market, r.endpoint or "", r.updated_at.isoformat(), r.api_key_masked),
+                simulator.is_simulated(r.endpoint, sim_url),
             )
             for r in rows
         ]
@@ -456,11 +479,30 @@ async def get_portfolio(
     for row in rows:
         snapshot = snapshots.get(row.id)
         if snapshot is None:
-            error = f"connection is {row.status}; test it first"
+            code, params = "portfolio.not_counted", {"status": row.status, "name": row.name}
+            error = (
+                f"Not counted in the total: the last test of this connection ended in {row.status}; "
+                "fix it and test it again."
+            )
             if row.status == "integrity_error":
-                error = remedies.integrity(row.name, _info(row.exchange))[0]
+                code, error = (
+                    "portfolio.integrity_error",
+                    remedies.integrity(row.name, _info(row.exchange))[0],
+                )
             parts.append(
-                ConnectionPortfolio(row.id, row.name, row.exchange, row.status, None, error, (), None)
+                ConnectionPortfolio(
+                    row.id,
+                    row.name,
+                    row.exchange,
+                    row.status,
+                    None,
+                    error,
+                    (),
+                    None,
+                    row.simulated,
+                    code,
+                    params,
+                )
             )
             continue
         balances, total = value_snapshot(snapshot, quote)
@@ -474,8 +516,12 @@ async def get_portfolio(
                 snapshot.error,
                 balances,
                 snapshot.fetched_at,
+                row.simulated,
+                "portfolio.read_failed" if snapshot.error else None,
+                {"reason": snapshot.error} if snapshot.error else {},
             )
         )
     grand = sum((part.total for part in parts if part.total is not None), ZERO)
+    simulated = sum((p.total for p in parts if p.total is not None and p.simulated), ZERO)
     as_of = min((s.fetched_at for s in snapshots.values()), default=_now())
-    return Portfolio(quote, as_of, grand, tuple(parts))
+    return Portfolio(quote, as_of, grand, tuple(parts), simulated)

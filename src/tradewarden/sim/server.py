@@ -493,6 +493,9 @@ class SimServer:
             passphrase=body.get("password"),
             account=body.get("account"),
             expires_ms=int(expires_ms) if expires_ms is not None else None,
+            # A key the caller already holds (a restarted simulator re-registering its clients' keys).
+            api_key=str(body["apiKey"]) if body.get("apiKey") else None,
+            secret=str(body["secret"]) if body.get("secret") else None,
             extra=extra,
         )
         key.created_ms = self.ctx.clock.now_ms()  # key times follow the simulator clock

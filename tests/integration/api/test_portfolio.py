@@ -173,7 +173,10 @@ def test_portfolio_skips_connections_needing_a_test(
         bad_quote = client.get("/api/v1/portfolio", params={"quote": "US/DT"})
     assert response.status_code == 200, response.text
     [part] = response.json()["connections"]
-    assert part["error"] == "connection is ip_not_allowed; test it first"
+    assert "ip_not_allowed" in part["error"] and "Not counted" in part["error"]
+    assert (
+        part["error_code"] == "portfolio.not_counted" and part["error_params"]["status"] == "ip_not_allowed"
+    )
     assert part["total"] is None and part["balances"] == []
     assert response.json()["total"] == "0"
     assert len(sim_admin.requests("binance")) == before

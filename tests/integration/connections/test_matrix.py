@@ -183,6 +183,7 @@ def test_matrix_through_the_real_cli(
     add = cli(
         "connections",
         "add",
+        "--no-test",  # this matrix drives `connections test` itself
         "Binance Main",
         "-e",
         "binance",
@@ -209,6 +210,13 @@ def test_matrix_through_the_real_cli(
         "checks",
         "message",
         "remedy",
+        # issue 10: the exchange's code, and message/remedy as codes with params (see DESIGN.md)
+        "code",
+        "message_code",
+        "message_params",
+        "remedy_code",
+        "remedy_params",
+        "notes",
     }
     assert set(data["permissions"]) == {"read", "spot_trade", "futures_trade", "withdraw", "ip_restricted"}
     assert_explained(data, "binance")

@@ -136,6 +136,8 @@ class Connection(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped by every change of the sealed key, compared-and-swapped so concurrent rotations serialise.
     key_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    # Keyed hash of the API key (UnlockedVault.fingerprint), never the key: refuses one key under two names.
+    api_key_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
     credentials: Mapped[list[SealedCredential]] = relationship(
         back_populates="connection", cascade="all, delete-orphan", passive_deletes=True

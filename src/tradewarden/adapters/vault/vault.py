@@ -40,6 +40,16 @@ class UnlockedVault:
         """The raw data key, for rewrapping only."""
         return self._data_key
 
+    def fingerprint(self, purpose: str, value: Secret) -> str:
+        """A keyed hash of `value` (hex HMAC-SHA256 under a key derived from the data key for `purpose`):
+        equal values compare equal, and without the vault the hash says nothing about the value."""
+        import hashlib
+        import hmac
+
+        label = b"tradewarden fingerprint:" + purpose.encode()
+        key = hmac.new(self._data_key, label, hashlib.sha256).digest()
+        return hmac.new(key, value.reveal().encode("utf-8"), hashlib.sha256).hexdigest()
+
     def seal(self, connection_id: str, field: str, value: Secret) -> SealedCredential:
         """A new sealed-credential row for `value` (not yet added to a session)."""
         nonce, ciphertext = crypto.seal(

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import AfterValidator, BeforeValidator
-from sqlalchemy import func, select
 
-from tradewarden.adapters import audit
 from tradewarden.api.auth import ReadPrincipal, StateDep
 from tradewarden.api.errors import ERROR_RESPONSES
 from tradewarden.api.schemas import AuditEventOut, AuditPageOut
+from tradewarden.services import audit_log
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=ERROR_RESPONSES)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -46,21 +44,8 @@ def list_audit(
     page: int = Query(1, ge=1, le=100_000),
     page_size: int = Query(50, ge=1, le=500),
 ) -> AuditPageOut:
-    """Newest first. Filter by kind, connection name and time."""
-    stmt = audit.query(kind, connection, since, until)
-    with state.app.store.session() as session:
-        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-        rows = session.scalars(stmt.offset((page - 1) * page_size).limit(page_size)).all()
-        items = [
-            AuditEventOut(
-                id=row.id,
-                ts=row.ts,
-                kind=row.kind,
-                actor=row.actor,
-                connection_id=row.connection_id,
-                connection_name=row.connection_name,
-                detail=json.loads(row.detail_json),
-            )
-            for row in rows
-        ]
+    """Newest first. Filter by kind, connection name and time. Each event carries a sentence (`message`)
+    and the same as a code with params (`message_code` `audit.<kind>`, `message_params`) to translate."""
+    events, total = audit_log.page(state.app, kind, connection, since, until, page, page_size)
+    items = [AuditEventOut.model_validate(event, from_attributes=True) for event in events]
     return AuditPageOut(items=items, page=page, page_size=page_size, total=total)

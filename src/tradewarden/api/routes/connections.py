@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Response, status
-from pydantic import TypeAdapter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.api.auth import AdminPrincipal, ReadPrincipal, StateDep
-from tradewarden.api.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND
+from tradewarden.api.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, ErrorBody
 from tradewarden.api.schemas import (
     ConnectionCreate,
+    ConnectionEdit,
     ConnectionOut,
+    CreatedOut,
     CredentialsIn,
+    CredentialsPatch,
+    EditOut,
     HistoryItemOut,
     RotateIn,
     RotateOut,
@@ -36,7 +42,20 @@ def _out(view: ConnectionView) -> ConnectionOut:
     return ConnectionOut.model_validate(view, from_attributes=True)
 
 
-def _secrets(credentials: CredentialsIn) -> dict[str, Secret]:
+class TestFailedOut(BaseModel):
+    """A key that failed its test on create and was not stored: the error, and the whole report."""
+
+    __test__ = False  # not a pytest test class
+    error: ErrorBody
+    test: TestResultOut
+
+
+TEST_FAILED: dict[int | str, dict[str, Any]] = {
+    422: {"model": TestFailedOut, "description": "Invalid input, or (with `test`) the key failed its test"}
+}
+
+
+def _secrets(credentials: CredentialsIn | CredentialsPatch) -> dict[str, Secret]:
     # SecretStr → Secret: the values go straight to validation and the vault, never into a response.
     return {
         field: Secret(value.get_secret_value())
@@ -70,14 +89,22 @@ async def list_connections(_: ReadPrincipal, state: StateDep) -> Response:
 
 @router.post(
     "",
-    response_model=ConnectionOut,
+    response_model=CreatedOut,
     status_code=status.HTTP_201_CREATED,
     summary="Add a connection",
-    responses=CONFLICT,
+    responses={**CONFLICT, **TEST_FAILED},
 )
-def create_connection(body: ConnectionCreate, principal: AdminPrincipal, state: StateDep) -> ConnectionOut:
-    """Seal the credentials in the vault and store the connection (untested until you test it)."""
-    view = service.add_connection(
+def create_connection(
+    body: ConnectionCreate, principal: AdminPrincipal, state: StateDep
+) -> CreatedOut | JSONResponse:
+    """Seal the credentials in the vault and store the connection; `exchange` must be a supported one
+    (GET /exchanges), and a key already stored under another connection is refused (409, naming it).
+
+    With `test` the key is tested first and stored only if it passes (or with `keep_untested`); a refused
+    key answers 422 with `error.code` `test_failed` and the report in `test`. Without it the connection
+    is stored untested.
+    """
+    view, report = checks.add_tested(
         state.app_for(principal.actor),
         state.passphrase,
         body.name,
@@ -85,8 +112,22 @@ def create_connection(body: ConnectionCreate, principal: AdminPrincipal, state: 
         _secrets(body.credentials),
         market=body.market,
         endpoint=body.endpoint,
+        test=body.test,
+        keep_untested=body.keep_untested,
     )
-    return _out(view)
+    tested = TestResultOut.model_validate(report.to_json()) if report is not None else None
+    if view is None:
+        assert tested is not None and report is not None
+        refused = TestFailedOut(
+            error=ErrorBody(
+                code="test_failed",
+                message=f"not stored: the key failed its test ({report.status}); {report.message}",
+                field="credentials",
+            ),
+            test=tested,
+        )
+        return JSONResponse(refused.model_dump(mode="json"), status_code=422)
+    return CreatedOut(**_out(view).model_dump(), test=tested)
 
 
 @router.post(
@@ -115,6 +156,41 @@ def rotate_connection(
         state.app_for(principal.actor), state.passphrase, connection, _secrets(body.credentials)
     )
     return RotateOut(rotated=swapped, test=TestResultOut.model_validate(report.to_json()))
+
+
+@router.patch(
+    "/{connection:path}",
+    response_model=EditOut,
+    summary="Edit a connection (name, market, endpoint, key fields)",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+def edit_connection(
+    connection: str, body: ConnectionEdit, principal: AdminPrincipal, state: StateDep
+) -> EditOut:
+    """Rename, change market or endpoint (`"endpoint": null` goes back to the exchange itself), and/or
+    correct key fields in place: given fields over the stored ones, tested first and kept only if the test
+    passes (`rotated`); nothing else changes when they fail."""
+    app = state.app_for(principal.actor)
+    name = service.show_view(app, connection).id
+    report, rotated = None, None
+    if body.credentials is not None:
+        report, rotated = checks.correct_tested(app, state.passphrase, name, _secrets(body.credentials))
+    changes = body.model_fields_set - {"credentials"}
+    if changes and rotated is not False:
+        service.edit_connection(
+            app,
+            name,
+            new_name=body.name,
+            market=body.market,
+            endpoint=body.endpoint,
+            clear_endpoint="endpoint" in changes and body.endpoint is None,
+            passphrase=state.passphrase,
+        )
+    return EditOut(
+        connection=_out(service.show_view(app, name)),
+        rotated=rotated,
+        test=TestResultOut.model_validate(report.to_json()) if report is not None else None,
+    )
 
 
 @router.delete(

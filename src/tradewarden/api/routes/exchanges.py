@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tradewarden.adapters.exchanges.registry import REGISTRY, ExchangeInfo
 from tradewarden.api.auth import ReadPrincipal
 from tradewarden.api.errors import ERROR_RESPONSES, NOT_FOUND, ApiError
 from tradewarden.api.schemas import ExchangeOut, GuideOut
+from tradewarden.services.exchanges import ExchangeInfo, find_exchange, supported_exchanges
 
 router = APIRouter(prefix="/exchanges", tags=["exchanges"], responses=ERROR_RESPONSES)
 
@@ -37,7 +37,7 @@ def exchange_out(info: ExchangeInfo) -> ExchangeOut:
 @router.get("", response_model=list[ExchangeOut], summary="Supported exchanges")
 def list_exchanges(_: ReadPrincipal) -> list[ExchangeOut]:
     """Every supported exchange, tier 1 first."""
-    return [exchange_out(info) for info in sorted(REGISTRY.values(), key=lambda i: (i.tier, i.name))]
+    return [exchange_out(info) for info in supported_exchanges()]
 
 
 @router.get(
@@ -48,7 +48,7 @@ def list_exchanges(_: ReadPrincipal) -> list[ExchangeOut]:
 )
 def get_exchange(exchange_id: str, _: ReadPrincipal) -> ExchangeOut:
     """One exchange by id (e.g. `mexc`)."""
-    info = REGISTRY.get(exchange_id.lower())
+    info = find_exchange(exchange_id)
     if info is None:
         raise ApiError(404, "not_found", f"no supported exchange {exchange_id!r}", "exchange_id")
     return exchange_out(info)

@@ -7,9 +7,10 @@ import socket
 from fastapi import APIRouter, Request
 
 from tradewarden import __version__
-from tradewarden.api.auth import ReadPrincipal, client_address
+from tradewarden.api.auth import ReadPrincipal, StateDep, client_address
 from tradewarden.api.errors import ERROR_RESPONSES
 from tradewarden.api.schemas import HealthOut, ServerInfoOut
+from tradewarden.services import public_ip, simulator
 
 router = APIRouter(tags=["health"])
 
@@ -39,11 +40,18 @@ def outbound_address() -> str | None:
     responses=ERROR_RESPONSES,
     summary="Addresses for IP whitelists",
 )
-def server_info(request: Request, _: ReadPrincipal) -> ServerInfoOut:
-    """This server's outbound address (what to whitelist behind no NAT) and the caller's address."""
+def server_info(request: Request, _: ReadPrincipal, state: StateDep) -> ServerInfoOut:
+    """The address to whitelist (this server's public IP, when the configured lookup can tell), its
+    outbound interface's address, the caller's address, and the simulator `up` runs."""
+    public = public_ip.public_address(state.app.settings)
     return ServerInfoOut(
         version=__version__,
         outbound_address=outbound_address(),
         client_address=client_address(request),
         note="Exchanges see your public IP: behind NAT or a proxy, whitelist that address instead.",
+        public_address=public.address,
+        public_address_source=public.source,
+        public_address_note=public.note,
+        public_address_note_code={"lookup": "ip.found", "off": "ip.off"}.get(public.source, "ip.failed"),
+        simulator_url=simulator.recorded_url(state.app.settings.home_dir),
     )

@@ -37,6 +37,13 @@ class ConnectionPortfolioOut(BaseModel):
     error: str | None
     as_of: datetime | None = Field(description="When these balances were read from the exchange")
     balances: list[BalanceOut]
+    simulated: bool = Field(default=False, description="Read from the simulator `up` runs: not real funds")
+    error_code: str | None = Field(
+        default=None,
+        description="`error` as a code: portfolio.not_counted {status, name} | portfolio.read_failed "
+        "{reason} | portfolio.integrity_error",
+    )
+    error_params: dict[str, str] = Field(default_factory=dict)
 
 
 class PortfolioOut(BaseModel):
@@ -95,6 +102,7 @@ class PortfolioOut(BaseModel):
     as_of: datetime = Field(description="Time of the oldest balances included (they are cached briefly)")
     total: str = Field(description="Sum of the connection totals that are not null")
     connections: list[ConnectionPortfolioOut]
+    simulated_total: str = Field(default="0", description="The part of `total` that is simulated funds")
 
 
 def _text(amount: Decimal) -> str:
@@ -123,6 +131,9 @@ def _connection(part: ConnectionPortfolio) -> ConnectionPortfolioOut:
         error=part.error,
         as_of=part.as_of,
         balances=[_balance(b) for b in part.balances],
+        simulated=part.simulated,
+        error_code=part.error_code,
+        error_params=dict(part.error_params),
     )
 
 
@@ -133,6 +144,7 @@ def portfolio_out(result: Portfolio) -> PortfolioOut:
         as_of=result.as_of,
         total=_text(result.total),
         connections=[_connection(part) for part in result.connections],
+        simulated_total=_text(result.simulated_total),
     )
 
 

@@ -20,15 +20,25 @@ from sqlalchemy.orm import Session
 from tradewarden.adapters import audit
 from tradewarden.adapters.exchanges import registry
 from tradewarden.adapters.exchanges.client import build_client, endpoint_of, open_credentials
+from tradewarden.adapters.exchanges.endpoint import AuthEndpoint, split_userinfo
 from tradewarden.adapters.exchanges.shared import SharedClients, http_session
 from tradewarden.adapters.store.models import Connection, ConnectionCheck, utcnow
 from tradewarden.adapters.vault.crypto import DecryptionError
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.adapters.vault.vault import UnlockedVault
 from tradewarden.logs import get_logger
+from tradewarden.services import public_ip, simulator
 from tradewarden.services.app import App
-from tradewarden.services.connections.service import find
-from tradewarden.services.connections.tester import Clients, ConnectionReport, failed_report, run_test
+from tradewarden.services.connections import service, validation
+from tradewarden.services.connections.service import ConnectionView, find
+from tradewarden.services.connections.tester import (
+    Clients,
+    ConnectionReport,
+    failed_report,
+    run_test,
+    set_public_ip,
+)
+from tradewarden.services.errors import InputError
 from tradewarden.services.vault_access import unlocked
 
 log = get_logger(__name__)
@@ -47,6 +57,7 @@ class Target:
     credentials: Mapping[str, Secret]
     key_version: int | None = None  # the key version in force when the target was read (rotation CAS)
     integrity_error: bool = False  # its sealed credentials did not decrypt: never sent anywhere
+    simulated: bool = False  # the endpoint is the simulator `up` runs
 
 
 def open_target(app: App, session: Session, opened: UnlockedVault, row: Connection) -> Target:
@@ -59,7 +70,8 @@ def open_target(app: App, session: Session, opened: UnlockedVault, row: Connecti
         fields = sorted(cred.field for cred in row.credentials)
         audit.record(session, "connection.integrity_error", app.actor, row, fields=fields)
         return Target(row.id, row.name, row.exchange, row.market, row.endpoint, {}, integrity_error=True)
-    return Target(row.id, row.name, row.exchange, row.market, endpoint, credentials)
+    simulated = simulator.is_simulated(row.endpoint, simulator.recorded_url(app.settings.home_dir))
+    return Target(row.id, row.name, row.exchange, row.market, endpoint, credentials, simulated=simulated)
 
 
 def make_clients(target: Target, timeout_ms: int, shared: SharedClients | None = None) -> Clients:
@@ -116,7 +128,8 @@ async def run_targets(targets: Sequence[Target], timeout_ms: int = 30_000) -> li
                 detail = f"the exchange client could not be set up ({type(exc).__name__})"
                 return failed_report(target.name, target.exchange, "exchange_unavailable", detail)
             try:
-                return await run_test(target.name, registry.get_exchange(target.exchange), clients)
+                info = registry.get_exchange(target.exchange)
+                return await run_test(target.name, info, clients, simulated=target.simulated)
             finally:
                 with contextlib.suppress(Exception):
                     await _close(clients)
@@ -137,8 +150,26 @@ def load_targets(app: App, passphrase: Secret, names: Sequence[str] | None) -> l
         return [open_target(app, session, opened, row) for row in rows]
 
 
-def record_reports(app: App, targets: Sequence[Target], reports: Sequence[ConnectionReport]) -> None:
-    """Store each report in the history, set the connections' status, audit the test and any change."""
+def name_public_ip(app: App, reports: Sequence[ConnectionReport]) -> None:
+    """Put this server's public address in every ip_not_allowed report (looked up only when needed)."""
+    refused = [r for r in reports if r.status == "ip_not_allowed"]
+    if refused:
+        address = public_ip.public_address(app.settings).address
+        for report in refused:
+            set_public_ip(report, registry.get_exchange(report.exchange), address)
+
+
+def record_reports(
+    app: App,
+    targets: Sequence[Target],
+    reports: Sequence[ConnectionReport],
+    previous: Mapping[str, str] | None = None,
+) -> None:
+    """Store each report in the history, set the connections' status, audit the test and any change.
+
+    `previous` (by connection id) is the status before a key change, so a rotation's status change is
+    told from the status the old key had, not from the "untested" of the moment in between.
+    """
     with app.store.session() as session:
         for target, report in zip(targets, reports, strict=True):
             row = session.get(Connection, target.connection_id)
@@ -153,17 +184,17 @@ def record_reports(app: App, targets: Sequence[Target], reports: Sequence[Connec
             )
             if row is None:  # removed while the test ran
                 continue
-            previous = row.status
+            before = (previous or {}).get(row.id, row.status)
             row.status = report.status
             row.status_checked_at = utcnow()
             audit.record(session, "connection.tested", app.actor, row, status=report.status, code=report.code)
-            if previous != report.status:
+            if before != report.status:
                 audit.record(
                     session,
                     "connection.status_changed",
                     app.actor,
                     row,
-                    previous=previous,
+                    previous=before,
                     status=report.status,
                 )
 
@@ -174,6 +205,7 @@ def check_connections(
     """Test the named connections (all when None) and record the results."""
     targets = load_targets(app, passphrase, names)
     reports = asyncio.run(run_targets(targets, timeout_ms))
+    name_public_ip(app, reports)
     record_reports(app, targets, reports)
     return reports
 
@@ -249,11 +281,11 @@ def rotate_tested(
 
     Returns the report and whether the swap happened. On failure the old credentials stay in force.
     """
-    from tradewarden.services.connections import service, validation
-
     credentials = validation.validate_credentials(service.list_exchange_of(app, name), credentials)
+    service.refuse_stored_key(app, passphrase, credentials, except_name=name)
     with unlocked(app, passphrase) as (session, opened):
         row = find(session, name)
+        status_before = row.status
         target = Target(
             row.id,
             row.name,
@@ -262,8 +294,10 @@ def rotate_tested(
             endpoint_of(opened, row),  # the new key goes through the same (authenticated) endpoint
             credentials,
             row.key_version,
+            simulated=simulator.is_simulated(row.endpoint, service.sim_url(app)),
         )
     report = asyncio.run(run_targets([target], timeout_ms))[0]
+    name_public_ip(app, [report])
     if not report.ok:
         with app.store.session() as session:
             row = find(session, name)
@@ -276,5 +310,88 @@ def rotate_tested(
     service.rotate_credentials(
         app, passphrase, target.connection_id, credentials, expected_version=target.key_version
     )
-    record_reports(app, [target], [report])
+    record_reports(app, [target], [report], previous={target.connection_id: status_before})
     return report, True
+
+
+def correct_tested(
+    app: App, passphrase: Secret, name: str, fields: dict[str, Secret], timeout_ms: int = 30_000
+) -> tuple[ConnectionReport, bool]:
+    """Correct some of a connection's key fields in place (e.g. a mistyped passphrase): the given fields
+    over the stored ones, tested like a rotation and swapped in only when the test passes."""
+    if not fields:
+        raise InputError(
+            "hold no field to correct",
+            'give e.g. {"password": "..."} or {"secret": "..."}',
+            field="credentials",
+        )
+    validation.validate_credentials_fields(fields)
+    with unlocked(app, passphrase) as (session, opened):
+        merged = {**open_credentials(opened, find(session, name)), **fields}
+    return rotate_tested(app, passphrase, name, merged, timeout_ms)
+
+
+def add_tested(
+    app: App,
+    passphrase: Secret,
+    name: str,
+    exchange: str,
+    credentials: dict[str, Secret],
+    *,
+    market: str = "spot",
+    endpoint: str | None = None,
+    test: bool = True,
+    keep_untested: bool = False,
+    timeout_ms: int = 30_000,
+) -> tuple[ConnectionView | None, ConnectionReport | None]:
+    """Add a connection of a supported exchange, testing the key first unless `test` is false.
+
+    A key that fails the test is not stored (the refusal is audited) unless `keep_untested`; then it is
+    stored with the failed test's status. Returns (the connection or None, the test report or None).
+    """
+    name = validation.validate_name(name)
+    exchange = validation.validate_supported_exchange(exchange)
+    market = validation.validate_market(market)
+    endpoint = validation.validate_endpoint_option(endpoint)
+    if service.awaiting_key(app, name, exchange):
+        # The API key of a pair generated here (keygen): the private half is sealed already, never refused.
+        view = service.add_connection(app, passphrase, name, exchange, credentials, market, endpoint)
+        if not test:
+            return view, None
+        [report] = check_connections(app, passphrase, [view.id], timeout_ms)
+        return service.show_view(app, view.id), report
+    service.refuse_taken_name(app, name)
+    credentials = validation.validate_credentials(exchange, credentials)
+    if not test:
+        return service.add_connection(app, passphrase, name, exchange, credentials, market, endpoint), None
+    service.refuse_stored_key(app, passphrase, credentials)
+    masked, userinfo = split_userinfo(endpoint) if endpoint else (None, None)
+    route = AuthEndpoint(masked, userinfo) if masked and userinfo is not None else masked
+    target = Target(
+        "",
+        name,
+        exchange,
+        market,
+        route,
+        credentials,
+        simulated=simulator.is_simulated(masked, service.sim_url(app)),
+    )
+    report = asyncio.run(run_targets([target], timeout_ms))[0]
+    name_public_ip(app, [report])
+    if not report.ok and not keep_untested:
+        with app.store.session() as session:
+            audit.record(
+                session,
+                "connection.add_refused",
+                app.actor,
+                None,
+                name=name,
+                exchange=exchange,
+                status=report.status,
+                code=report.code,
+            )
+        return None, report
+    view = service.add_connection(app, passphrase, name, exchange, credentials, market, endpoint)
+    stored = Target(view.id, view.name, exchange, market, route, credentials)
+    record_reports(app, [stored], [report], previous={view.id: "untested"})
+    return service.show_view(app, view.id), report

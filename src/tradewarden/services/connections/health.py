@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.logs import get_logger
 from tradewarden.services.app import App
-from tradewarden.services.connections.checks import load_targets, record_reports, run_targets
+from tradewarden.services.connections.checks import (
+    load_targets,
+    name_public_ip,
+    record_reports,
+    run_targets,
+)
 from tradewarden.services.connections.tester import ConnectionReport
 
 log = get_logger(__name__)
 StatusListener = Callable[[str, str | None, str], None]
+MONITOR_ACTOR = "monitor"
 
 
 class HealthMonitor:
@@ -21,7 +28,7 @@ class HealthMonitor:
     def __init__(
         self, app: App, passphrase: Secret, interval_s: float = 300.0, timeout_ms: int = 30_000
     ) -> None:
-        self.app = app
+        self.app = replace(app, actor=MONITOR_ACTOR)  # its re-tests are the monitor's, not a user's
         self.interval_s = interval_s
         self.timeout_ms = timeout_ms
         self._passphrase = passphrase
@@ -40,6 +47,7 @@ class HealthMonitor:
         """Test the named connections (all when None), record results, tell listeners of status changes."""
         targets = await asyncio.to_thread(load_targets, self.app, self._passphrase, names)
         reports = await run_targets(targets, self.timeout_ms)
+        await asyncio.to_thread(name_public_ip, self.app, reports)
         await asyncio.to_thread(record_reports, self.app, targets, reports)
         for report in reports:
             previous = self._last.get(report.name)

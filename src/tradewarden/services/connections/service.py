@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,9 @@ from tradewarden.adapters import audit
 from tradewarden.adapters.exchanges.endpoint import ENDPOINT_USERINFO_FIELD, split_userinfo
 from tradewarden.adapters.store.models import Connection, SealedCredential, name_key, utcnow
 from tradewarden.adapters.vault import vault
+from tradewarden.adapters.vault.crypto import DecryptionError
 from tradewarden.adapters.vault.secret import Secret
+from tradewarden.services import simulator
 from tradewarden.services.app import App
 from tradewarden.services.connections import validation
 from tradewarden.services.errors import ConflictError, InputError, NotFoundError
@@ -39,9 +41,12 @@ class ConnectionView:
     status_checked_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    simulated: bool = False  # its endpoint is the simulator `up` runs: its funds are not real
 
     @classmethod
-    def of(cls, row: Any, credential_fields: list[str] | None = None) -> ConnectionView:
+    def of(
+        cls, row: Any, credential_fields: list[str] | None = None, sim_url: str | None = None
+    ) -> ConnectionView:
         """The view of a stored connection: an ORM row, or a selected row with the same column names."""
         if credential_fields is None:
             credential_fields = [cred.field for cred in row.credentials]
@@ -60,6 +65,7 @@ class ConnectionView:
             status_checked_at=row.status_checked_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            simulated=simulator.is_simulated(row.endpoint, sim_url),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -114,6 +120,39 @@ def _seal_endpoint_userinfo(
 
 
 AWAITING_API_KEY = "awaiting_api_key"
+KEY_HASH_PURPOSE = "api-key"
+
+
+def sim_url(app: App) -> str | None:
+    """The simulator `up` records in the home (None when it never ran one)."""
+    return simulator.recorded_url(app.settings.home_dir)
+
+
+def _key_hash(opened: vault.UnlockedVault, credentials: dict[str, Secret]) -> str:
+    return opened.fingerprint(KEY_HASH_PURPOSE, credentials["apiKey"])
+
+
+def _refuse_stored_key(
+    session: Session, opened: vault.UnlockedVault, key_hash: str, except_id: str | None = None
+) -> None:
+    """ConflictError naming the connection that already holds this API key (compared by keyed hash)."""
+    # Rows from before the hash column get theirs now: their API key is opened only to hash it.
+    for row in session.scalars(select(Connection).where(Connection.api_key_hash.is_(None))):
+        sealed = [c for c in row.credentials if c.field == "apiKey"]
+        if sealed:
+            with suppress(DecryptionError):  # a row that does not decrypt is reported by its own test
+                row.api_key_hash = opened.fingerprint(KEY_HASH_PURPOSE, opened.open(sealed[0]))
+    session.flush()
+    query = select(Connection.name).where(Connection.api_key_hash == key_hash)
+    if except_id is not None:
+        query = query.where(Connection.id != except_id)
+    other = session.scalars(query).first()
+    if other is not None:
+        raise ConflictError(
+            f"hold an API key already stored as the connection {other!r}",
+            f"use {other!r}, or remove it first (tradewarden connections remove {other!r})",
+            field="credentials",
+        )
 
 
 def generate_ed25519_key(
@@ -173,7 +212,10 @@ def _complete_generated(
     validation.validate_credentials_fields(credentials)
     with unlocked(app, passphrase) as (session, opened):
         row = find(session, name)
+        key_hash = _key_hash(opened, credentials)
+        _refuse_stored_key(session, opened, key_hash, except_id=row.id)
         _seal_all(session, opened, row, credentials)
+        row.api_key_hash = key_hash
         row.api_key_masked = validation.mask_api_key(credentials["apiKey"].reveal())
         row.status = "untested"
         row.updated_at = utcnow()
@@ -214,6 +256,8 @@ def add_connection(
     kind = validation.key_type(credentials)
     with unlocked(app, passphrase) as (session, opened):
         _refuse_duplicate(session, name)
+        key_hash = _key_hash(opened, credentials)
+        _refuse_stored_key(session, opened, key_hash)
         row = Connection(
             name=name,
             exchange=exchange,
@@ -221,6 +265,7 @@ def add_connection(
             endpoint=endpoint,
             key_type=kind,
             api_key_masked=validation.mask_api_key(credentials["apiKey"].reveal()),
+            api_key_hash=key_hash,
             status="untested",
         )
         _insert(session, row)
@@ -235,7 +280,35 @@ def add_connection(
             market=market,
             fields=sorted(credentials),
         )
-        return ConnectionView.of(row)
+        return ConnectionView.of(row, sim_url=sim_url(app))
+
+
+def refuse_stored_key(
+    app: App, passphrase: Secret, credentials: dict[str, Secret], except_name: str | None = None
+) -> None:
+    """ConflictError when this API key is already stored under another connection (before a test)."""
+    with unlocked(app, passphrase) as (session, opened):
+        except_id = find(session, except_name).id if except_name is not None else None
+        _refuse_stored_key(session, opened, _key_hash(opened, credentials), except_id)
+
+
+def awaiting_key(app: App, name: str, exchange: str) -> bool:
+    """True when `name` is a key pair generated here (keygen) waiting for the exchange's API key."""
+    with app.store.session() as session:
+        row = session.scalars(select(Connection).where(Connection.name_key == name_key(name))).first()
+        return row is not None and row.status == AWAITING_API_KEY and row.exchange == exchange
+
+
+def show_view(app: App, name: str) -> ConnectionView:
+    """One connection's view, not audited (for a result the caller just produced)."""
+    with app.store.session() as session:
+        return ConnectionView.of(find(session, name), sim_url=sim_url(app))
+
+
+def refuse_taken_name(app: App, name: str) -> None:
+    """ConflictError when a connection already has this name (ignoring case and Unicode form)."""
+    with app.store.session() as session:
+        _refuse_duplicate(session, name)
 
 
 def _duplicate(name: str) -> ConflictError:
@@ -290,7 +363,8 @@ def list_connections(app: App) -> list[ConnectionView]:
                 c.updated_at,
             ).order_by(c.name_key)
         )
-        return [ConnectionView.of(row, fields.get(row.id, [])) for row in rows]
+        url = sim_url(app)
+        return [ConnectionView.of(row, fields.get(row.id, []), url) for row in rows]
 
 
 def list_exchange_of(app: App, name: str) -> str:
@@ -304,7 +378,7 @@ def show_connection(app: App, name: str) -> ConnectionView:
     with app.store.session() as session:
         row = find(session, name)
         audit.record(session, "connection.shown", app.actor, row)
-        return ConnectionView.of(row)
+        return ConnectionView.of(row, sim_url=sim_url(app))
 
 
 def rotate_credentials(
@@ -323,12 +397,15 @@ def rotate_credentials(
     kind = validation.key_type(credentials)
     with unlocked(app, passphrase) as (session, opened):
         row = find(session, name)
+        key_hash = _key_hash(opened, credentials)
+        _refuse_stored_key(session, opened, key_hash, except_id=row.id)
         _bump_key_version(session, row, expected_version)
         for cred in [c for c in row.credentials if c.field != ENDPOINT_USERINFO_FIELD]:
             row.credentials.remove(cred)  # the endpoint's sealed userinfo is not part of the key
         session.flush()  # delete the old rows before the (connection, field) pairs are reused
         _seal_all(session, opened, row, credentials)
         row.key_type = kind
+        row.api_key_hash = key_hash
         row.api_key_masked = validation.mask_api_key(credentials["apiKey"].reveal())
         row.status = "untested"
         row.status_checked_at = None
@@ -374,6 +451,8 @@ def set_endpoint(
     with unlocked(app, passphrase) if passphrase is not None else _no_vault(app) as (session, opened):
         row = find(session, name)
         previous = row.endpoint
+        if previous != endpoint:  # the key was tested somewhere else: it must be tested here
+            row.status, row.status_checked_at = "untested", None
         row.endpoint = endpoint
         _seal_endpoint_userinfo(session, opened, row, userinfo)
         row.updated_at = utcnow()
@@ -381,6 +460,54 @@ def set_endpoint(
             session, "connection.endpoint_changed", app.actor, row, previous=previous, endpoint=endpoint
         )
         return ConnectionView.of(row)
+
+
+def edit_connection(
+    app: App,
+    name: str,
+    *,
+    new_name: str | None = None,
+    market: str | None = None,
+    endpoint: str | None = None,
+    clear_endpoint: bool = False,
+    passphrase: Secret | None = None,
+) -> ConnectionView:
+    """Rename a connection, change its market or endpoint (or go back to the exchange itself).
+
+    Validates everything before changing anything; one audit event names every field that changed.
+    A new market or endpoint makes the connection untested (the key must be tested where it now goes).
+    """
+    if new_name is None and market is None and endpoint is None and not clear_endpoint:
+        raise InputError(
+            "nothing to change",
+            "give --name, --market, --endpoint or --no-endpoint (keys: connections edit NAME --credentials)",
+            field="name",
+        )
+    new_name = validation.validate_name(new_name) if new_name is not None else None
+    market = validation.validate_market(market) if market is not None else None
+    if endpoint is not None or clear_endpoint:
+        set_endpoint(app, name, None if clear_endpoint else endpoint, passphrase)
+    with app.store.session() as session:
+        row = find(session, name)
+        changed: dict[str, Any] = {}
+        if new_name is not None and new_name != row.name:
+            if name_key(new_name) != row.name_key:
+                _refuse_duplicate(session, new_name)
+            changed["name"] = {"previous": row.name, "now": new_name}
+            row.name = new_name
+        if market is not None and market != row.market:
+            changed["market"] = {"previous": row.market, "now": market}
+            row.market = market
+        if market is not None and "market" in changed:
+            row.status, row.status_checked_at = "untested", None
+        if changed:
+            row.updated_at = utcnow()
+            try:
+                session.flush()
+            except IntegrityError:
+                raise _duplicate(new_name or row.name) from None
+            audit.record(session, "connection.edited", app.actor, row, changes=changed)
+        return ConnectionView.of(row, sim_url=sim_url(app))
 
 
 @contextmanager

@@ -76,6 +76,24 @@ def validate_exchange(exchange_id: str) -> str:
     return candidate
 
 
+def validate_supported_exchange(exchange_id: str) -> str:
+    """An exchange TradeWarden supports by name (adapters/exchanges/registry.py), case-insensitive."""
+    from tradewarden.adapters.exchanges.registry import REGISTRY
+
+    candidate = exchange_id.strip().lower()
+    if candidate not in REGISTRY:
+        import difflib
+
+        hint = difflib.get_close_matches(candidate, sorted(REGISTRY), n=1)
+        maybe = f"did you mean {hint[0]}? " if hint else ""
+        raise InputError(
+            "is not an exchange TradeWarden supports",
+            f"{maybe}use one of {', '.join(sorted(REGISTRY))} (see: tradewarden exchanges)",
+            field="exchange",
+        )
+    return candidate
+
+
 def validate_market(market: str) -> str:
     """One of spot, futures, both."""
     if market not in MARKETS:
