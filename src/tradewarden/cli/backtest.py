@@ -76,11 +76,12 @@ def run(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
     report: Path | None = typer.Option(None, "--report", help="Also write an HTML report here."),
+    png: Path | None = typer.Option(None, "--png", help="Also write the equity curve as a PNG here."),
 ) -> None:
     # Imported here: numba takes a moment to load, and other commands should not pay for it.
     from tradewarden.services.backtest import runner
     from tradewarden.services.backtest.candles import check_pair
-    from tradewarden.services.backtest.report import write_report
+    from tradewarden.services.backtest.report import write_png, write_report
 
     if pair is not None:
         check_pair(pair)
@@ -96,6 +97,10 @@ def run(
         raise InputError(f"report file {str(report)!r} must end in .html", "e.g. --report run.html")
     if report is not None and not report.resolve().parent.is_dir():
         raise InputError(f"folder of {str(report)!r} does not exist", "create it first", field="--report")
+    if png is not None and png.suffix.lower() != ".png":
+        raise InputError(f"image file {str(png)!r} must end in .png", "e.g. --png equity.png", field="--png")
+    if png is not None and not png.resolve().parent.is_dir():
+        raise InputError(f"folder of {str(png)!r} does not exist", "create it first", field="--png")
     request = runner.BacktestRequest(
         strategy=strategy,
         values=runner.parse_set(set_),
@@ -123,7 +128,9 @@ def run(
             task = bar.add_task("replay", total=len(candles))
             result = runner.run(request, candles, progress=lambda done: bar.update(task, completed=done))
     if report is not None:
-        write_report(report, result, candles, request.values)
+        write_report(report, result, candles, request.values, context=runner.context_for(request))
+    if png is not None:
+        write_png(png, result)
     if as_json:
         print_json(result.to_json())
         return
