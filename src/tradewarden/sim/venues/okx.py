@@ -40,6 +40,8 @@ from ..matching import (
 )
 from ..perps import FundingRules, PerpRisk
 from ..signing import equal, hmac_sha256_b64
+from ..streams.okx import HOSTS as WS_HOSTS
+from ..streams.okx import OkxStreams
 from ..venue import SimRequest, Venue, VenueError, dumps, fmt, parse_decimal, route
 
 if TYPE_CHECKING:
@@ -315,11 +317,11 @@ def _int(text: str | None, default: int, lo: int, hi: int, name: str) -> int:
     return min(value, hi)
 
 
-class OkxVenue(Venue):
+class OkxVenue(OkxStreams, Venue):
     """OKX (www.okx.com), unified trading account in net position mode."""
 
     name = "okx"
-    hosts = (HOST,)
+    hosts = (HOST, *WS_HOSTS)  # streams: sim/streams/okx.py
     needs_passphrase = True
     # OKX limits per endpoint (mostly 20 requests / 2 s); the sim applies one generous per-IP budget.
     weight_limit = 600
