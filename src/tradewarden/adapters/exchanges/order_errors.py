@@ -50,6 +50,10 @@ _BINANCE: dict[str, Outcome] = {
     "-1013": "filter_failure",  # "Filter failure: PRICE_FILTER|LOT_SIZE|NOTIONAL|..."
     "-1111": "filter_failure",  # BAD_PRECISION
     "-1121": "rejected",  # BAD_SYMBOL
+    "-1021": "rejected",  # INVALID_TIMESTAMP: outside recvWindow, refused before processing
+    "-1022": "rejected",  # INVALID_SIGNATURE
+    "-2014": "rejected",  # BAD_API_KEY_FMT
+    "-2015": "rejected",  # REJECTED_MBX_KEY: invalid key, IP or permissions
     "-1102": "rejected",  # MANDATORY_PARAM_EMPTY_OR_MALFORMED
     "-2010": "rejected",  # NEW_ORDER_REJECTED (refined by message)
     "-2011": "unknown_order",  # CANCEL_REJECTED: unknown order sent
@@ -99,6 +103,9 @@ _MEXC: dict[str, Outcome] = {
     "603": "duplicate_id",  # contract: repeated request (externalOid in use)
     "2040": "unknown_order",  # contract: order does not exist
     "1001": "rejected",  # contract does not exist
+    "700002": "rejected",  # signature invalid
+    "700003": "rejected",  # timestamp outside recvWindow
+    "10072": "rejected",  # invalid access key
 }
 # OKX v5 "Error Code" (REST: 50xxx public, 51xxx trade); order failures come in each item's sCode.
 _OKX: dict[str, Outcome] = {
@@ -227,7 +234,15 @@ def _by_exception(exc: BaseException) -> Outcome:
         return "filter_failure"
     if isinstance(exc, ccxt.NetworkError | ccxt.BadResponse | ccxt.NullResponse):
         return "outcome_unknown"
-    if isinstance(exc, ccxt.BadRequest | ccxt.BadSymbol | ccxt.AuthenticationError | ccxt.PermissionDenied):
+    # Refused at the door (parameters, signature, timestamp, key): the order was never processed.
+    if isinstance(
+        exc,
+        ccxt.BadRequest
+        | ccxt.BadSymbol
+        | ccxt.AuthenticationError
+        | ccxt.PermissionDenied
+        | ccxt.InvalidNonce,
+    ):
         return "rejected"
     return "outcome_unknown"  # anything we cannot read: never assume it was not placed
 

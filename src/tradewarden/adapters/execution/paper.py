@@ -83,6 +83,16 @@ def _rate(value: Any, default: Decimal) -> Decimal:
     return default if got is None else got
 
 
+def _exact(*rows: PaperBalance | PaperPosition) -> None:
+    """Round what arithmetic left on the store's 18 decimals (a hold can never go below zero)."""
+    for row in rows:
+        for name in ("total", "used", "contracts", "entry_price", "margin"):
+            if hasattr(row, name):
+                setattr(row, name, dec0(getattr(row, name)))
+        if isinstance(row, PaperBalance) and row.used < 0:
+            row.used = ZERO
+
+
 def domain_book(book: Mapping[str, Any], contract_size: Decimal = Decimal(1)) -> fm.OrderBook:
     """A ccxt book as the fill model's book, amounts in base units (contracts x contract size)."""
 
@@ -252,6 +262,7 @@ class PaperExecutor:
                 base.total -= result.filled
                 base.used += result.remaining if rests else ZERO
                 quote.total += result.notional - result.fee
+            _exact(base, quote)
             base.updated_at = quote.updated_at = utcnow()
             return None
 
@@ -304,7 +315,7 @@ class PaperExecutor:
             settle.used += open_margin
         settle.total -= result.fee
         settle.used += hold
-        pos.entry_price = dec0(pos.entry_price)
+        _exact(pos, settle)
         pos.updated_at = settle.updated_at = utcnow()
         return None
 
@@ -381,6 +392,7 @@ class PaperExecutor:
             else:
                 row = self._balance_rows(session, info.base)[info.base]
                 row.used -= whole
+            _exact(row)
 
     async def fetch_order(self, client_order_id: str) -> OrderView:
         """The order after a sweep of its market."""
