@@ -136,7 +136,9 @@ def test_a_name_is_found_in_any_case_and_form_and_never_twice(cli: Cli, creds_fi
 def test_remove_by_a_fullwidth_name_removes_the_one_it_normalises_to(cli: Cli, creds_file: Path) -> None:
     assert cli("init").code == 0
     assert add(cli, "MEXC", creds_file) == 0
-    assert add(cli, "Other", creds_file) == 0
+    other = creds_file.with_name("other.json")  # one API key lives under one name only (issue 10)
+    other.write_text(json.dumps({"apiKey": "AKother0123456789", "secret": "other-secret-0123456789"}))
+    assert add(cli, "Other", other) == 0
     clash = cli("connections", "add", "--no-test", "ｍｅｘｃ", "-e", "binance", "-c", str(creds_file))
     assert clash.code == 1 and "already exists" in clash.stderr
     removed = cli("connections", "remove", "-y", "ＭＥＸＣ")
@@ -158,8 +160,10 @@ def test_token_names_are_unique_by_normalised_form(cli: Cli) -> None:
 @pytest.mark.attack("unicode name confusion")
 def test_the_api_finds_unicode_and_slash_names(api_server: ApiServer) -> None:
     admin = api_server.client("admin")
-    for name in ("Ödeme Konto", "Binance/Spot", "a/b/c"):
-        body = {"name": name, "exchange": "binance", "credentials": CREDS}
+    for number, name in enumerate(("Ödeme Konto", "Binance/Spot", "a/b/c")):
+        # One API key lives under one name only (issue 10): each connection gets its own.
+        creds = {**CREDS, "apiKey": f"{CREDS['apiKey']}{number}"}
+        body = {"name": name, "exchange": "binance", "credentials": creds}
         assert admin.post("/api/v1/connections", json=body).status_code == 201
     assert admin.get("/api/v1/connections/%C3%96deme%20Konto").json()["name"] == "Ödeme Konto"
     assert admin.get("/api/v1/connections/%C3%B6DEME%20konto").json()["name"] == "Ödeme Konto"
