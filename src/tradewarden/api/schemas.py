@@ -267,6 +267,7 @@ class ExchangeOut(BaseModel):
     permission_check: bool
     setting_names: dict[str, str]
     guide: GuideOut
+    simulator: bool = Field(default=False, description="The built-in simulator plays this exchange")
 
 
 class AuditEventOut(BaseModel):

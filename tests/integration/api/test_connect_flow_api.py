@@ -120,6 +120,8 @@ def test_server_info_names_the_simulator_and_the_public_address(api_server: ApiS
     assert body["simulator_url"] == "http://127.0.0.1:18765"
     assert body["public_address"] is None and body["public_address_source"] == "off"  # off in tests
     assert body["public_address_note_code"] == "ip.off" and "what-is-my-IP" in body["public_address_note"]
+    exchanges = {e["id"]: e for e in api_server.client("read").get("/api/v1/exchanges").json()}
+    assert exchanges["kucoin"]["simulator"] is True and exchanges["coinbase"]["simulator"] is False
 
 
 def test_a_portfolio_view_is_not_an_action_and_simulated_funds_are_marked(

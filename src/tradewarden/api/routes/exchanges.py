@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from tradewarden.api.auth import ReadPrincipal
 from tradewarden.api.errors import ERROR_RESPONSES, NOT_FOUND, ApiError
 from tradewarden.api.schemas import ExchangeOut, GuideOut
-from tradewarden.services.exchanges import ExchangeInfo, find_exchange, supported_exchanges
+from tradewarden.services.exchanges import SIMULATED, ExchangeInfo, find_exchange, supported_exchanges
 
 router = APIRouter(prefix="/exchanges", tags=["exchanges"], responses=ERROR_RESPONSES)
 
@@ -23,6 +23,7 @@ def exchange_out(info: ExchangeInfo) -> ExchangeOut:
         key_types=list(info.key_types),
         ip_whitelist=info.ip_whitelist,
         permission_check=info.permission_endpoint is not None,
+        simulator=info.id in SIMULATED,
         setting_names=dict(info.setting_names),
         guide=GuideOut(
             where=info.guide.where,
