@@ -161,6 +161,8 @@ describe("add-connection wizard", () => {
       market: "spot",
       endpoint: "http://127.0.0.1:8765",
       credentials: { apiKey: API_KEY, secret: SECRET },
+      test: true,
+      keep_untested: false,
     });
     expect(create?.headers["X-CSRF-Token"]).toBe("csrf-1");
     expect(document.body.innerHTML).not.toContain(SECRET);

@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field: string | null = null,
+    /** The whole error body (e.g. the test report of a key refused on create). */
+    readonly body: unknown = null,
   ) {
     super(message);
     this.name = "ApiError";
@@ -41,7 +43,7 @@ function isErrorBody(value: unknown): value is { error: { code: string; message:
 }
 
 export interface RequestOptions {
-  method?: "GET" | "POST" | "DELETE";
+  method?: "GET" | "POST" | "PATCH" | "DELETE";
   body?: unknown;
   signal?: AbortSignal;
   /** Do not trigger the global "log in again" handler (the login and session probe handle 401 themselves). */
@@ -80,7 +82,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   if (!response.ok) {
     if (response.status === 401 && !options.quiet401) onUnauthorized?.();
     if (isErrorBody(data)) {
-      throw new ApiError(response.status, data.error.code, data.error.message, data.error.field ?? null);
+      throw new ApiError(response.status, data.error.code, data.error.message, data.error.field ?? null, data);
     }
     throw new ApiError(response.status, "http_error", `HTTP ${response.status}`);
   }

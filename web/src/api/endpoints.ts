@@ -5,6 +5,9 @@ import type {
   AuditQuery,
   Connection,
   CreateConnectionBody,
+  CreatedConnection,
+  EditConnectionBody,
+  EditResult,
   CredentialField,
   Exchange,
   HistoryItem,
@@ -25,7 +28,9 @@ export const api = {
   exchanges: () => request<Exchange[]>("/exchanges"),
   connections: () => request<Connection[]>("/connections"),
   createConnection: (body: CreateConnectionBody) =>
-    request<Connection>("/connections", { method: "POST", body }),
+    request<CreatedConnection>("/connections", { method: "POST", body }),
+  editConnection: (id: string, body: EditConnectionBody) =>
+    request<EditResult>(`/connections/${enc(id)}`, { method: "PATCH", body }),
   testConnection: (id: string) => request<TestResult>(`/connections/${enc(id)}/test`, { method: "POST" }),
   rotateConnection: (id: string, credentials: Partial<Record<CredentialField, string>>) =>
     request<RotateResult>(`/connections/${enc(id)}/rotate`, { method: "POST", body: { credentials } }),

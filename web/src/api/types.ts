@@ -41,6 +41,8 @@ export interface Connection {
   status_checked_at: string | null;
   created_at: string;
   updated_at: string;
+  /** Its endpoint is the simulator `tradewarden up` runs: simulated funds (older servers omit it). */
+  simulated?: boolean;
 }
 
 export interface Check {
@@ -48,6 +50,18 @@ export interface Check {
   ok: boolean;
   ms: number;
   detail: string;
+  label?: string;
+  /** `detail` as a code with params (translated by the dashboard; `detail` is the English fallback). */
+  detail_code?: string;
+  detail_params?: Record<string, string>;
+}
+
+/** A warning's sentence, appended to the English remedy. */
+export interface Note {
+  warning: string;
+  code: string;
+  params: Record<string, string>;
+  text: string;
 }
 
 export interface Permissions {
@@ -68,6 +82,13 @@ export interface TestResult {
   checks: Check[];
   message: string;
   remedy: string;
+  /** The exchange's own error code, when it gave one. */
+  code?: string | null;
+  message_code?: string | null;
+  message_params?: Record<string, string>;
+  remedy_code?: string | null;
+  remedy_params?: Record<string, string>;
+  notes?: Note[];
 }
 
 export interface HistoryItem extends TestResult {
@@ -84,6 +105,12 @@ export interface ServerInfo {
   outbound_address: string | null;
   client_address: string;
   note: string;
+  /** The address exchanges see (the one to whitelist); null: not determined. */
+  public_address?: string | null;
+  public_address_source?: string;
+  public_address_note?: string;
+  public_address_note_code?: string;
+  simulator_url?: string | null;
 }
 
 export interface Me {
@@ -101,6 +128,10 @@ export interface AuditEvent {
   connection_id: string | null;
   connection_name: string | null;
   detail: Record<string, unknown>;
+  /** The event as an English sentence, and as a code (audit.<kind>) with params to translate. */
+  message?: string;
+  message_code?: string;
+  message_params?: Record<string, string>;
 }
 
 export interface AuditPage {
@@ -136,6 +167,10 @@ export interface PortfolioConnection {
   error: string | null;
   as_of: string | null;
   balances: Balance[];
+  simulated?: boolean;
+  /** `error` as a code: portfolio.not_counted {status, name} | portfolio.read_failed {reason} | … */
+  error_code?: string | null;
+  error_params?: Record<string, string>;
 }
 
 export interface Portfolio {
@@ -143,6 +178,8 @@ export interface Portfolio {
   as_of: string;
   total: string;
   connections: PortfolioConnection[];
+  /** The part of `total` that is simulated funds. */
+  simulated_total?: string;
 }
 
 /** A message on the live stream (/api/v1/stream). */
@@ -156,4 +193,26 @@ export interface CreateConnectionBody {
   market: Market;
   endpoint?: string;
   credentials: Partial<Record<CredentialField, string>>;
+  /** Test the key before storing it; a failing key is stored only with keep_untested. */
+  test?: boolean;
+  keep_untested?: boolean;
+}
+
+/** POST /connections: the connection, and its key's test when one was asked for. */
+export interface CreatedConnection extends Connection {
+  test?: TestResult | null;
+}
+
+/** PATCH /connections/{id}: only the fields given change; `endpoint: null` goes back to the exchange. */
+export interface EditConnectionBody {
+  name?: string;
+  market?: Market;
+  endpoint?: string | null;
+  credentials?: Partial<Record<CredentialField, string>>;
+}
+
+export interface EditResult {
+  connection: Connection;
+  rotated: boolean | null;
+  test: TestResult | null;
 }

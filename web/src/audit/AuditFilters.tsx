@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from "react";
 import { SelectField, TextField } from "../components/Field";
 import { useI18n } from "../i18n/I18nContext";
+import { kindLabel } from "./sentence";
 import { AUDIT_KINDS, EMPTY_FILTERS, rangeIsEmpty, type AuditFilterValues } from "./filters";
 
 export interface AuditFiltersProps {
@@ -38,7 +39,7 @@ export function AuditFilters({ initial, connectionNames, onApply }: AuditFilters
         label={t("audit.kind")}
         value={values.kind}
         onValue={set("kind")}
-        options={[{ value: "", label: t("audit.kind.any") }, ...AUDIT_KINDS.map((k) => ({ value: k, label: k }))]}
+        options={[{ value: "", label: t("audit.kind.any") }, ...AUDIT_KINDS.map((k) => ({ value: k, label: kindLabel(t, k) }))]}
         testId="audit-filter-kind"
       />
       <TextField

@@ -5,7 +5,9 @@ import type { AuditQuery } from "../api/types";
 export const AUDIT_KINDS = [
   "auth.login",
   "auth.failed",
+  "auth.limited",
   "connection.added",
+  "connection.add_refused",
   "connection.tested",
   "connection.status_changed",
   "connection.rotated",
@@ -14,6 +16,7 @@ export const AUDIT_KINDS = [
   "connection.shown",
   "connection.balances_read",
   "connection.endpoint_changed",
+  "connection.edited",
   "connection.key_generated",
   "token.created",
   "token.revoked",

@@ -5,7 +5,8 @@ import type { Connection, HistoryItem } from "../api/types";
 import type { MessageKey } from "../i18n/catalogue";
 import { useI18n } from "../i18n/I18nContext";
 import { StatusBadge } from "./StatusBadge";
-import { CheckList } from "./TestResultView";
+import { SimulatedMark } from "./SimulatedMark";
+import { CheckList, messageText, remedyText } from "./TestResultView";
 import { Warnings } from "./Warnings";
 
 export interface ConnectionCardProps {
@@ -16,11 +17,12 @@ export interface ConnectionCardProps {
   actionError: string | null;
   onRetest: () => void;
   onRotate: () => void;
+  onEdit: () => void;
   onRemove: () => void;
 }
 
 export function ConnectionCard(props: ConnectionCardProps) {
-  const { connection, exchangeName, last, testing, actionError, onRetest, onRotate, onRemove } = props;
+  const { connection, exchangeName, last, testing, actionError, onRetest, onRotate, onEdit, onRemove } = props;
   const { t, dateTime } = useI18n();
   const headingId = useId();
   const checked = connection.status_checked_at;
@@ -35,12 +37,14 @@ export function ConnectionCard(props: ConnectionCardProps) {
       data-connection-id={connection.id}
       data-connection-name={connection.name}
       data-status={connection.status}
+      data-simulated={String(Boolean(connection.simulated))}
     >
       <header className="card-header">
         <h2 id={headingId} className="card-title" data-testid="connection-name">
           {connection.name}
         </h2>
         <StatusBadge status={connection.status} />
+        {connection.simulated ? <SimulatedMark /> : null}
       </header>
       <dl className="facts">
         <div>
@@ -75,11 +79,11 @@ export function ConnectionCard(props: ConnectionCardProps) {
       {explains && last ? (
         <div className="last-result">
           <Warnings codes={last.warnings} />
-          <p data-testid="connection-message">{last.message}</p>
+          <p data-testid="connection-message">{messageText(t, last)}</p>
           {last.remedy && !last.ok ? (
             <p className="remedy" data-testid="connection-remedy">
               <strong>{t("test.remedy")}: </strong>
-              {last.remedy}
+              {remedyText(t, last)}
             </p>
           ) : null}
           <details>
@@ -121,6 +125,15 @@ export function ConnectionCard(props: ConnectionCardProps) {
           data-testid="connection-rotate"
         >
           {t("conn.rotate")}
+        </button>
+        <button
+          type="button"
+          className="button"
+          onClick={onEdit}
+          aria-label={t("conn.edit.aria", { name: connection.name })}
+          data-testid="connection-edit"
+        >
+          {t("conn.edit")}
         </button>
         <button
           type="button"

@@ -9,6 +9,7 @@ import { PageHeader } from "../layout/PageHeader";
 import { errorText } from "../lib/errors";
 import { AddConnectionWizard } from "../wizard/AddConnectionWizard";
 import { ConnectionCard } from "./ConnectionCard";
+import { EditDialog } from "./EditDialog";
 import { RotateDialog } from "./RotateDialog";
 import { useConnections } from "./useConnections";
 
@@ -22,6 +23,7 @@ export function ConnectionsPage() {
   const [serverInfo, setServerInfo] = useState<ServerInfo | null>(null);
   const [wizardOpen, setWizardOpen] = useState(false);
   const [rotating, setRotating] = useState<Connection | null>(null);
+  const [editing, setEditing] = useState<Connection | null>(null);
   const [removing, setRemoving] = useState<Connection | null>(null);
   const [removeBusy, setRemoveBusy] = useState(false);
   const [removeError, setRemoveError] = useState<string | null>(null);
@@ -93,6 +95,7 @@ export function ConnectionsPage() {
                 actionError={model.actionErrors[connection.id] ?? null}
                 onRetest={() => void model.retest(connection)}
                 onRotate={() => setRotating(connection)}
+                onEdit={() => setEditing(connection)}
                 onRemove={() => {
                   setRemoveError(null);
                   setRemoving(connection);
@@ -122,6 +125,17 @@ export function ConnectionsPage() {
           onClose={(rotated) => {
             setRotating(null);
             if (rotated) void model.reload();
+          }}
+        />
+      ) : null}
+      {editing ? (
+        <EditDialog
+          connection={editing}
+          exchange={exchangeOf(editing.exchange) ?? null}
+          existingNames={(connections ?? []).filter((c) => c.id !== editing.id).map((c) => c.name)}
+          onClose={(changed) => {
+            setEditing(null);
+            if (changed) void model.reload();
           }}
         />
       ) : null}

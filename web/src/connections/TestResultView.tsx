@@ -1,27 +1,55 @@
 // The outcome of a connection test: each check with its time, the status, and the server's message
-// and remedy (English text from the server, shown as it is).
+// and remedy, translated from their codes (the server's English when a code is unknown). The headline is
+// the exact cause; the check that failed is the one marked failed, its detail repeated under the headline.
 import type { Check, Permissions, TestResult } from "../api/types";
 import type { MessageKey } from "../i18n/catalogue";
 import { useI18n } from "../i18n/I18nContext";
+import { serverText, type Translate } from "../i18n/server";
 import { StatusBadge } from "./StatusBadge";
 import { checkLabelKey } from "./status";
 import { Warnings } from "./Warnings";
 
+/** A check's detail in the user's language. */
+export function checkDetail(t: Translate, check: Check): string {
+  return serverText(t, check.detail_code, check.detail_params, check.detail);
+}
+
+/** The status's message (the headline). */
+export function messageText(t: Translate, result: TestResult): string {
+  return serverText(t, result.message_code, result.message_params, result.message);
+}
+
+/** The remedy, with each warning's sentence after it (as the server's English `remedy` has them). */
+export function remedyText(t: Translate, result: TestResult): string {
+  if (!result.remedy_code) return result.remedy;
+  const parts = [serverText(t, result.remedy_code, result.remedy_params, result.remedy)];
+  for (const note of result.notes ?? []) parts.push(serverText(t, note.code, note.params, note.text));
+  return parts.filter(Boolean).join(" ");
+}
+
+function checkName(t: Translate, check: Check): string {
+  const labelKey = checkLabelKey(check.name);
+  return labelKey ? t(labelKey) : check.label || check.name;
+}
+
 function CheckRow({ check }: { check: Check }) {
   const { t, locale } = useI18n();
-  const labelKey = checkLabelKey(check.name);
   const ms = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(check.ms);
   return (
     <li className={check.ok ? "check check-ok" : "check check-failed"} data-testid="check-row" data-check={check.name} data-ok={String(check.ok)}>
       <span aria-hidden="true" className="check-glyph">
         {check.ok ? "✓" : "✕"}
       </span>
-      <span className="check-name">{labelKey ? t(labelKey) : check.name}</span>
+      <span className="check-name">{checkName(t, check)}</span>
       <span className="visually-hidden">{check.ok ? t("check.passed") : t("check.failed")}</span>
       <span className="check-ms" data-testid="check-ms">
         {t("check.ms", { ms })}
       </span>
-      {check.detail ? <span className="check-detail">{check.detail}</span> : null}
+      {check.detail || check.detail_code ? (
+        <span className="check-detail" data-testid="check-detail" data-code={check.detail_code ?? ""}>
+          {checkDetail(t, check)}
+        </span>
+      ) : null}
     </li>
   );
 }
@@ -57,17 +85,30 @@ function PermissionList({ permissions }: { permissions: Permissions }) {
 export function TestResultView({ result, headingLevel = 3 }: { result: TestResult; headingLevel?: 3 | 4 }) {
   const { t } = useI18n();
   const Heading = `h${headingLevel}` as const;
+  const failed = result.checks.find((c) => !c.ok);
+  const remedy = remedyText(t, result);
   return (
     <div className="test-result" data-testid="test-result" data-status={result.status} data-ok={String(result.ok)}>
       <p className="test-status">
         <StatusBadge status={result.status} />
       </p>
       <Heading className="subheading">{t("test.message")}</Heading>
-      <p data-testid="test-message">{result.message}</p>
-      {result.remedy ? (
+      <p className="test-headline" data-testid="test-message" data-code={result.message_code ?? ""}>
+        {messageText(t, result)}
+      </p>
+      {!result.ok && failed ? (
+        <p className="test-cause" data-testid="test-failed-check" data-check={failed.name}>
+          <strong>{t("test.failedCheck")}: </strong>
+          {checkName(t, failed)}
+          {failed.detail || failed.detail_code ? ` — ${checkDetail(t, failed)}` : ""}
+        </p>
+      ) : null}
+      {remedy ? (
         <>
           <Heading className="subheading">{t("test.remedy")}</Heading>
-          <p data-testid="test-remedy">{result.remedy}</p>
+          <p data-testid="test-remedy" data-code={result.remedy_code ?? ""}>
+            {remedy}
+          </p>
         </>
       ) : null}
       <Warnings codes={result.warnings} />

@@ -17,15 +17,6 @@ export const LOCALES: readonly { code: Locale; name: string }[] = [
 
 export const CATALOGUES: Record<Locale, Catalogue> = { en, it, tr, fr };
 
-/**
- * Key prefixes of the connection flow (sign-in, layout, connections, wizard, badges, rotate): every
- * language must translate all of these. Portfolio and audit pages may fall back to English for now.
- */
-export const CONNECTION_FLOW_PREFIXES = [
-  "common.", "login.", "layout.", "nav.", "live.", "market.", "status.", "warning.", "check.",
-  "perm.", "test.", "conn.", "cred.", "wizard.", "validation.", "rotate.",
-] as const;
-
 export function isLocale(value: string): value is Locale {
   return LOCALES.some((l) => l.code === value);
 }

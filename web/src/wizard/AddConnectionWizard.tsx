@@ -3,7 +3,7 @@
 import { useEffect, useId, useReducer, useRef, useState } from "react";
 import { ApiError } from "../api/client";
 import { api } from "../api/endpoints";
-import type { Exchange, ServerInfo } from "../api/types";
+import type { Exchange, ServerInfo, TestResult } from "../api/types";
 import { Dialog } from "../components/Dialog";
 import { useI18n } from "../i18n/I18nContext";
 import { serverMessage } from "../lib/errors";
@@ -31,6 +31,13 @@ const STEP_TITLES = {
 
 function specOf(exchange: Exchange): ExchangeSpec {
   return { id: exchange.id, name: exchange.name, markets: exchange.markets, credentials: exchange.credentials };
+}
+
+/** The report of a key the server tested and refused to store (422 `test_failed`), if that is the error. */
+function refusedReport(error: unknown): TestResult | null {
+  if (!(error instanceof ApiError) || error.code !== "test_failed") return null;
+  const body = error.body as { test?: TestResult } | null;
+  return body?.test ?? null;
 }
 
 /** The server names fields like "credentials.apiKey"; the form knows them as "apiKey". */
@@ -95,9 +102,16 @@ export function AddConnectionWizard({ exchanges, serverInfo, existingNames, onCl
       created.current = true;
       if (!alive.current) return;
       dispatch({ type: "SAVED", connection: { id: connection.id, name: connection.name } });
-      await runTest(connection.id);
+      // The server tested the key before keeping it; an older server did not, so test it now.
+      if (connection.test) dispatch({ type: "TESTED", result: connection.test });
+      else await runTest(connection.id);
     } catch (error) {
       if (!alive.current) return;
+      const refused = refusedReport(error);
+      if (refused) {
+        dispatch({ type: "REFUSED", result: refused });
+        return;
+      }
       const field = error instanceof ApiError ? formFieldOf(error.field) : null;
       dispatch({ type: "SAVE_FAILED", message: serverMessage(error, t), field });
     }
@@ -136,7 +150,7 @@ export function AddConnectionWizard({ exchanges, serverInfo, existingNames, onCl
         ))}
       </ol>
       <h3 ref={heading} tabIndex={-1} className="step-heading" data-testid="wizard-step-heading" data-step={state.step}>
-        <span className="step-count">{t("wizard.progress", { n: index + 1, total: PROGRESS_STEPS.length })}: </span>
+        <span className="step-count">{t("wizard.progress.heading", { n: index + 1, total: PROGRESS_STEPS.length })} </span>
         {t(STEP_TITLES[stepKey])}
       </h3>
 
@@ -159,6 +173,8 @@ export function AddConnectionWizard({ exchanges, serverInfo, existingNames, onCl
             state={state}
             onField={(field, value) => dispatch({ type: "SET_FIELD", field, value })}
             onCredential={(field, value) => dispatch({ type: "SET_CREDENTIAL", field, value })}
+            onKeepUntested={(value) => dispatch({ type: "SET_KEEP_UNTESTED", value })}
+            simulatorUrl={serverInfo?.simulator_url ?? null}
             onSubmit={() => void submit()}
           />
         ) : null}

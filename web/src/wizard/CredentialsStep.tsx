@@ -13,10 +13,14 @@ export interface CredentialsStepProps {
   state: WizardState;
   onField: (field: FormField, value: string) => void;
   onCredential: (field: CredentialField, value: string) => void;
+  onKeepUntested: (value: boolean) => void;
+  /** Where `tradewarden up` runs the simulator (for the endpoint hint), when it does. */
+  simulatorUrl: string | null;
   onSubmit: () => void;
 }
 
-export function CredentialsStep({ formId, state, onField, onCredential, onSubmit }: CredentialsStepProps) {
+export function CredentialsStep(props: CredentialsStepProps) {
+  const { formId, state, onField, onCredential, onKeepUntested, simulatorUrl, onSubmit } = props;
   const { t } = useI18n();
   const text = useValidationText();
   const exchange = state.exchange;
@@ -81,7 +85,7 @@ export function CredentialsStep({ formId, state, onField, onCredential, onSubmit
         <summary data-testid="wizard-advanced">{t("wizard.advanced")}</summary>
         <TextField
           label={t("wizard.endpoint")}
-          hint={t("wizard.endpoint.hint")}
+          hint={simulatorUrl ? t("wizard.endpoint.hintSimulator", { url: simulatorUrl }) : t("wizard.endpoint.hint")}
           error={text(state.errors.endpoint)}
           value={state.endpoint}
           onValue={(value) => onField("endpoint", value)}
@@ -89,10 +93,24 @@ export function CredentialsStep({ formId, state, onField, onCredential, onSubmit
           inputMode="url"
           autoComplete="off"
           spellCheck={false}
-          placeholder="http://127.0.0.1:8765"
+          placeholder={simulatorUrl ?? "https://"}
           testId="wizard-endpoint"
         />
       </details>
+      <div className="checkbox-field">
+        <input
+          id={`${formId}-keep`}
+          type="checkbox"
+          checked={state.keepUntested}
+          onChange={(e) => onKeepUntested(e.currentTarget.checked)}
+          aria-describedby={`${formId}-keep-hint`}
+          data-testid="wizard-keep-untested"
+        />
+        <label htmlFor={`${formId}-keep`}>{t("wizard.keepUntested")}</label>
+        <p id={`${formId}-keep-hint`} className="field-hint">
+          {t("wizard.keepUntested.hint")}
+        </p>
+      </div>
     </form>
   );
 }

@@ -1,26 +1,31 @@
-// Step 2: how to create a least-privilege key on this exchange (the server's guide, in its words),
-// and the address to whitelist, as this server sees itself.
+// Step 2: how to create a least-privilege key on this exchange (the server's guide, translated where this
+// build knows the sentence), and the address to whitelist: this server's public address when the server
+// could determine it, with a Copy button, else how to find it.
 import { useState } from "react";
 import type { Exchange, ServerInfo } from "../api/types";
 import { useI18n } from "../i18n/I18nContext";
+import { guideSetting, guideText, serverText } from "../i18n/server";
 
-function ServerAddress({ info }: { info: ServerInfo | null }) {
+export function ServerAddress({ info }: { info: ServerInfo | null }) {
   const { t } = useI18n();
-  const [copied, setCopied] = useState(false);
-  const address = info?.outbound_address ?? null;
+  const [copied, setCopied] = useState<"no" | "yes" | "failed">("no");
+  // An older server has no public_address: fall back to the outbound interface's address.
+  const address = info ? (info.public_address !== undefined ? info.public_address : info.outbound_address) : null;
   const canCopy = address !== null && typeof navigator.clipboard?.writeText === "function";
   const copy = () => {
     if (!address) return;
     navigator.clipboard.writeText(address).then(
-      () => setCopied(true),
-      () => setCopied(false), // denied (permissions, insecure context): the address is on screen anyway
+      () => setCopied("yes"),
+      () => setCopied("failed"), // denied (permissions, insecure context): the address is on screen anyway
     );
   };
+  const note = info?.public_address_note ?? info?.note ?? "";
+  const noteText = serverText(t, info?.public_address_note_code, {}, note);
   return (
-    <div className="server-address">
+    <div className="server-address" data-testid="wizard-address-box">
       <p className="server-address-label">{t("wizard.guide.serverAddress")}</p>
       {address ? (
-        <p>
+        <p className="address-line">
           <code className="address" data-testid="wizard-server-address">
             {address}
           </code>
@@ -29,14 +34,21 @@ function ServerAddress({ info }: { info: ServerInfo | null }) {
               {t("wizard.guide.copy")}
             </button>
           ) : null}
-          <span role="status" className="copied">
-            {copied ? t("wizard.guide.copied") : ""}
+          <span role="status" className="copied" data-testid="wizard-copy-status">
+            {copied === "yes" ? t("wizard.guide.copied") : copied === "failed" ? t("wizard.guide.copyFailed") : ""}
           </span>
         </p>
       ) : (
         <p data-testid="wizard-server-address">{t("wizard.guide.addressUnknown")}</p>
       )}
-      {info?.note ? <p className="field-hint">{info.note}</p> : null}
+      {noteText ? (
+        <p className="field-hint" data-testid="wizard-address-note" data-code={info?.public_address_note_code ?? ""}>
+          {noteText}
+        </p>
+      ) : null}
+      {info?.public_address !== undefined && info.outbound_address ? (
+        <p className="field-hint">{t("wizard.guide.localAddress", { address: info.outbound_address })}</p>
+      ) : null}
     </div>
   );
 }
@@ -44,11 +56,12 @@ function ServerAddress({ info }: { info: ServerInfo | null }) {
 export function GuideStep({ exchange, serverInfo }: { exchange: Exchange; serverInfo: ServerInfo | null }) {
   const { t } = useI18n();
   const guide = exchange.guide;
+  const text = (part: string, english: string) => guideText(t, exchange.id, part, english);
   return (
     <div className="guide" data-testid="wizard-guide">
       <p>{t("wizard.guide.intro", { exchange: exchange.name })}</p>
       <h4 className="subheading">{t("wizard.guide.where")}</h4>
-      <p data-testid="wizard-guide-where">{guide.where}</p>
+      <p data-testid="wizard-guide-where">{text("where", guide.where)}</p>
       <div className="guide-columns">
         <section aria-labelledby="guide-enable">
           <h4 id="guide-enable" className="subheading">
@@ -57,7 +70,7 @@ export function GuideStep({ exchange, serverInfo }: { exchange: Exchange; server
           </h4>
           <ul data-testid="wizard-guide-enable">
             {guide.enable.map((item) => (
-              <li key={item}>{item}</li>
+              <li key={item}>{guideSetting(t, item)}</li>
             ))}
           </ul>
         </section>
@@ -68,20 +81,20 @@ export function GuideStep({ exchange, serverInfo }: { exchange: Exchange; server
           </h4>
           <ul data-testid="wizard-guide-disable">
             {guide.disable.map((item) => (
-              <li key={item}>{item}</li>
+              <li key={item}>{guideSetting(t, item)}</li>
             ))}
           </ul>
         </section>
       </div>
       <h4 className="subheading">{t("wizard.guide.ip")}</h4>
-      <p data-testid="wizard-guide-ip">{guide.ip_whitelist}</p>
+      <p data-testid="wizard-guide-ip">{text("ip", guide.ip_whitelist)}</p>
       <ServerAddress info={serverInfo} />
       {guide.notes.length > 0 ? (
         <>
           <h4 className="subheading">{t("wizard.guide.notes")}</h4>
           <ul data-testid="wizard-guide-notes">
-            {guide.notes.map((note) => (
-              <li key={note}>{note}</li>
+            {guide.notes.map((note, i) => (
+              <li key={note}>{text(`note${i}`, note)}</li>
             ))}
           </ul>
         </>

@@ -25,10 +25,12 @@ export function TestStep({ state }: { state: WizardState }) {
       </p>
       {result && step === "result" ? (
         <>
-          <p className={result.ok ? "summary summary-ok" : "summary summary-problem"} data-testid="wizard-result-summary">
+          <p className={result.ok ? "summary summary-ok" : "summary summary-problem"} data-testid="wizard-result-summary" data-kept={String(!state.refused)}>
             {result.ok
               ? t("wizard.result.online", { name })
-              : t("wizard.result.problem", { name, exchange: exchange?.name ?? result.exchange })}
+              : state.refused
+                ? t("wizard.result.notKept", { name, exchange: exchange?.name ?? result.exchange })
+                : t("wizard.result.problem", { name, exchange: exchange?.name ?? result.exchange })}
           </p>
           <TestResultView result={result} headingLevel={4} />
         </>

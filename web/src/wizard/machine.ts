@@ -41,8 +41,12 @@ export interface WizardState {
   errors: Partial<Record<FieldName, ValidationError>>;
   /** After a submit attempt, errors follow every keystroke; before it, nobody is scolded mid-typing. */
   attempted: boolean;
+  /** Keep the connection even if its key fails the test (the API's keep_untested). */
+  keepUntested: boolean;
   connection: { id: string; name: string } | null;
   result: TestResult | null;
+  /** The key failed its test on save and was not kept (no connection exists). */
+  refused: boolean;
   failure: { during: "save" | "test"; message: string } | null;
 }
 
@@ -52,6 +56,8 @@ export type WizardEvent =
   | { type: "BACK" }
   | { type: "SET_FIELD"; field: FormField; value: string }
   | { type: "SET_CREDENTIAL"; field: CredentialField; value: string }
+  | { type: "SET_KEEP_UNTESTED"; value: boolean }
+  | { type: "REFUSED"; result: TestResult }
   | { type: "SUBMIT"; existingNames: readonly string[] }
   | { type: "SAVED"; connection: { id: string; name: string } }
   | { type: "SAVE_FAILED"; message: string; field?: string | null }
@@ -86,8 +92,10 @@ export function initialState(): WizardState {
     credentials: {},
     errors: {},
     attempted: false,
+    keepUntested: false,
     connection: null,
     result: null,
+    refused: false,
     failure: null,
   };
 }
@@ -126,6 +134,9 @@ export function buildCreateBody(state: WizardState): CreateConnectionBody | null
     exchange: exchange.id,
     market: state.market,
     credentials,
+    // The server tests the key before storing it and keeps a failing one only when asked to.
+    test: true,
+    keep_untested: state.keepUntested,
   };
   const endpoint = state.endpoint.trim();
   if (endpoint) body.endpoint = endpoint;
@@ -199,6 +210,8 @@ export function transition(state: WizardState, event: WizardEvent): WizardState 
           const next = { ...state, credentials: { ...state.credentials, [event.field]: event.value } };
           return revalidate(next, event.field);
         }
+        case "SET_KEEP_UNTESTED":
+          return { ...state, keepUntested: event.value };
         case "SUBMIT":
           return prepareSubmit(state, event.existingNames).next;
         default:
@@ -208,6 +221,9 @@ export function transition(state: WizardState, event: WizardEvent): WizardState 
     case "saving":
       if (event.type === "SAVED") {
         return { ...state, step: "testing", connection: event.connection, result: null, failure: null };
+      }
+      if (event.type === "REFUSED") {
+        return { ...state, step: "result", connection: null, result: event.result, refused: true, failure: null };
       }
       if (event.type === "SAVE_FAILED") {
         // Back to the form to fix it; the secrets were dropped on submit and must be typed again.
