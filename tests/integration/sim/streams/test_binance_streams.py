@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -25,6 +26,7 @@ from .helpers import admin, advance, bounded, driven, pro_client, recv_json, rec
 
 SPOT_SYM, FUT_SYM = "BTC/USDT", "BTC/USDT:USDT"
 ALL_PERMS = ["read", "spot_trade", "futures_trade"]
+INVALID = "Invalid API-key, IP, or permissions for action."
 
 
 async def _watch_after(watch: Any, act: Any) -> Any:
@@ -373,3 +375,44 @@ async def test_listenkey_expire_fault_ends_usdm_watch(sim: SimServer, make_key: 
         assert renewed["code"] == -1125  # the expired key is gone; POST makes a new one
     finally:
         await ex.close()
+
+
+async def test_ws_api_session_revoked_after_logon(sim: SimServer, make_key: MakeKey) -> None:
+    private = Ed25519PrivateKey.generate()
+    pem = private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    key = await make_key("binance", permissions=ALL_PERMS, key_type="ed25519", public_key=pem)
+    params = {"apiKey": key["apiKey"], "timestamp": int(time.time() * 1000)}
+    payload = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+    signed = {**params, "signature": base64.b64encode(private.sign(payload.encode())).decode()}
+    async with websockets.connect(ws_url(sim.url, "wss://ws-api.binance.com:443/ws-api/v3")) as ws:
+        await ws.send(json.dumps({"id": 1, "method": "session.logon", "params": signed}))
+        assert (await recv_json(ws))["status"] == 200
+        await admin(sim.url, "DELETE", f"/_sim/keys/{key['apiKey']}")
+        await ws.send(json.dumps({"id": 2, "method": "session.status"}))
+        revoked = await recv_json(ws)  # documented: the session is revoked at the next request
+        assert revoked == {"id": None, "status": 401, "error": {"code": -2015, "msg": INVALID}}
+        status = await recv_json(ws)
+        assert status["id"] == 2 and status["result"]["apiKey"] is None
+
+
+async def test_usdm_funding_reaches_user_stream_while_kept_alive(sim: SimServer, make_key: MakeKey) -> None:
+    key = await make_key("binance", permissions=ALL_PERMS)
+    await _rest_buy(sim, key, "fapi.binance.com", "/fapi/v1/order", "BTCUSDT")  # a position pays funding
+    await virtual_clock(sim.url)
+    lk = (await _listen_key(sim, key))["listenKey"]
+    url = ws_url(sim.url, f"wss://fstream.binance.com/private/ws?listenKey={lk}")
+    async with websockets.connect(url) as ws:
+
+        async def keep_alive_until_funding() -> dict[str, Any]:
+            for _ in range(12):  # funding every 8 h: 12 steps of 50 minutes cross at least one
+                await advance(sim.url, 50 * 60_000)
+                assert (await _listen_key(sim, key, "PUT"))["listenKey"] == lk  # and charges funding
+                with contextlib.suppress(TimeoutError):
+                    return await recv_until(
+                        ws, lambda m: m.get("a", {}).get("m") == "FUNDING_FEE", seconds=0.5, limit=50
+                    )
+            raise AssertionError("no FUNDING_FEE account update in 10 simulated hours")
+
+        update = await bounded(keep_alive_until_funding(), 30)
+        assert update["e"] == "ACCOUNT_UPDATE" and update["a"]["B"][0]["a"] == "USDT"
+        assert update["a"]["P"][0]["s"] == "BTCUSDT" and update["a"]["P"][0]["pa"] == "0.01"
