@@ -408,9 +408,10 @@ async def test_usdm_funding_reaches_user_stream_while_kept_alive(sim: SimServer,
                 await advance(sim.url, 50 * 60_000)
                 assert (await _listen_key(sim, key, "PUT"))["listenKey"] == lk  # and charges funding
                 with contextlib.suppress(TimeoutError):
-                    return await recv_until(
+                    got: dict[str, Any] = await recv_until(
                         ws, lambda m: m.get("a", {}).get("m") == "FUNDING_FEE", seconds=0.5, limit=50
                     )
+                    return got
             raise AssertionError("no FUNDING_FEE account update in 10 simulated hours")
 
         update = await bounded(keep_alive_until_funding(), 30)
