@@ -19,6 +19,7 @@ from tradewarden.api import docs, errors, hardening
 from tradewarden.api.auth import ReadPrincipal
 from tradewarden.api.routes import (
     audit,
+    backtests,
     connections,
     exchanges,
     health,
@@ -111,7 +112,7 @@ def create_app(state: ServerState, background: bool = True) -> FastAPI:
     app.add_exception_handler(UserError, errors.user_error_handler)
     app.add_exception_handler(RequestValidationError, errors.validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, errors.http_error_handler)
-    routers = (health, exchanges, connections, audit, tokens, session, portfolio, stream)
+    routers = (health, exchanges, connections, audit, tokens, session, portfolio, stream, backtests)
     for module in (*routers, *state.extra_routers):
         app.include_router(module.router, prefix=API_PREFIX)
     # Inside the metrics middleware, so refused bodies are counted; outside every route.
