@@ -102,6 +102,16 @@ def domain_book(book: Mapping[str, Any], contract_size: Decimal = Decimal(1)) ->
     return fm.OrderBook(levels(book.get("bids")), levels(book.get("asks")))
 
 
+def moved_through(book: fm.OrderBook, price: Decimal, taken: Mapping[Decimal, Decimal]) -> fm.OrderBook:
+    """The levels strictly better than `price` for a resting order, less the amounts `taken` by it."""
+
+    def left(levels: tuple[fm.BookLevel, ...], buy_side: bool) -> tuple[fm.BookLevel, ...]:
+        out = (fm.BookLevel(x.price, x.amount - taken.get(x.price, ZERO)) for x in levels)
+        return tuple(x for x in out if (x.price > price if buy_side else x.price < price) and x.amount > 0)
+
+    return fm.OrderBook(left(book.bids, True), left(book.asks, False))
+
+
 class PaperExecutor:
     """The Executor of paper trading: fills from the fill model on the hub's books."""
 
@@ -363,11 +373,13 @@ class PaperExecutor:
             book = await self._book(info)
             remaining = (view.remaining or ZERO) * info.contract_size
             price = view.price or ZERO
-            # Only levels the market moved through count: the book paper trading reads never shows our
-            # own orders taken out of it, so its level at our price may be the very one we already took.
-            through = fm.OrderBook(
-                tuple(b for b in book.bids if b.price > price), tuple(a for a in book.asks if a.price < price)
-            )
+            # Only levels the market moved through count, less what this order already took there: the
+            # book paper trading reads never shows our own takings removed from it.
+            taken: dict[Decimal, Decimal] = {}
+            for fill, _order in self.ledger.fills(view.symbol):
+                if fill.order_id == view.id:
+                    taken[fill.price] = taken.get(fill.price, ZERO) + fill.amount * info.contract_size
+            through = moved_through(book, price, taken)
             result = fm.resting_fill_on_book(view.side, remaining, price, through, info.fees)  # type: ignore[arg-type]
             if not result.filled:
                 continue
