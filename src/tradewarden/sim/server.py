@@ -221,6 +221,8 @@ class SimServer:
         self.app = web.Application(client_max_size=4 * 1024 * 1024)
         self.app.router.add_route("*", "/_sim/{tail:.*}", self._admin)
         self.app.router.add_route("*", "/{host}/{path:.*}", self._dispatch)
+        # a bare host (KuCoin's Pro push is `wss://wsapi-push.kucoin.com?token=`) is path "/"
+        self.app.router.add_route("*", "/{host}", self._dispatch)
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
@@ -279,12 +281,12 @@ class SimServer:
         if venue is None:
             return web.json_response({"error": f"unknown host {host}"}, status=404)
         if request.headers.get("Upgrade", "").lower() == "websocket":
-            return await self.streams.serve(venue, host, "/" + request.match_info["path"], request)
+            return await self.streams.serve(venue, host, "/" + request.match_info.get("path", ""), request)
         body = await request.read() if request.can_read_body else b""
         raw_path = request.raw_path
         qpos = raw_path.find("?")
         query_string = raw_path[qpos + 1 :] if qpos >= 0 else ""
-        path = "/" + request.match_info["path"]
+        path = "/" + request.match_info.get("path", "")
         req = SimRequest(
             http=request,
             venue=venue.name,

@@ -42,6 +42,7 @@ from ..matching import (
 )
 from ..perps import FundingRules, PerpRisk
 from ..signing import equal, hmac_sha256_b64
+from ..streams.kucoin import STREAM_HOSTS, KucoinStreams
 from ..venue import SimRequest, Venue, VenueError, dumps, fmt, route
 
 SPOT = "api.kucoin.com"
@@ -164,11 +165,11 @@ def _mask_ip(entry: str) -> str:
     return entry
 
 
-class KucoinVenue(Venue):
+class KucoinVenue(KucoinStreams, Venue):
     """KuCoin spot (HF account) and USDT-margined futures."""
 
     name = "kucoin"
-    hosts = (SPOT, FUT)
+    hosts = (SPOT, FUT, *STREAM_HOSTS)
     needs_passphrase = True
     # docs-new "Rate Limit": separate resource pools (see rate_pool); None here means no single
     # per-IP pool. An admin weight_limit still caps every pool at once (tests use a small one).
@@ -585,10 +586,11 @@ class KucoinVenue(Venue):
     def _spot_book(self, req: SimRequest, depth: int) -> dict[str, Any]:
         sym = self._spot_symbol(req.query.get("symbol"))
         assert sym is not None
-        bids, asks = self.spot.depth(sym, depth)
+        # the level2 stream's sequence (streams/kucoin.py), so snapshot and diffs line up
+        seq, bids, asks = self.book_snapshot("spot", sym, depth)
         return {
             "time": req.now_ms,
-            "sequence": str(self.market.tick),
+            "sequence": str(seq),
             "bids": [[_s(p), _s(q)] for p, q in bids],
             "asks": [[_s(p), _s(q)] for p, q in asks],
         }
@@ -1486,10 +1488,10 @@ class KucoinVenue(Venue):
     def _fut_book(self, req: SimRequest, depth: int) -> dict[str, Any]:
         sym = self._fut_symbol(req.query.get("symbol"))
         assert sym is not None
-        bids, asks = self.futures.depth(sym, depth)
+        seq, bids, asks = self.book_snapshot("futures", sym, depth)
         return {
             "symbol": sym,
-            "sequence": self.market.tick,
+            "sequence": seq,
             "bids": [[_num(p), int(self._contracts(sym, q))] for p, q in bids],
             "asks": [[_num(p), int(self._contracts(sym, q))] for p, q in asks],
             "ts": req.now_ms * 1_000_000,
