@@ -20,14 +20,15 @@ from tradewarden.services.backtest.candles import check_pair, parse_timeframe
 app = typer.Typer(no_args_is_help=True, help="Candle data: download, import, list and check stored candles.")
 
 
-def _root() -> Path:
+def _root(create: bool = False) -> Path:
     home = load_settings().home_dir
-    ensure_home(home)
+    if create:  # only commands that write make the home; reading a missing store finds nothing
+        ensure_home(home)
     return store.data_root(home)
 
 
 def root_path() -> Path:
-    """The candle store of this TRADEWARDEN_HOME (for `backtest run|sweep --exchange`)."""
+    """The candle store of this TRADEWARDEN_HOME (for `backtest run|sweep --exchange`); creates nothing."""
     return _root()
 
 
@@ -74,7 +75,7 @@ def download(
     until_ms = (
         store.parse_date(until, "--until") if until else int(time.time() * 1000) // tf_ms * tf_ms - tf_ms
     )
-    root = _root()
+    root = _root(create=True)
     args = (exchange, pair, timeframe, since_ms, until_ms)
     with Progress(
         TextColumn(f"{escape(exchange)} {escape(pair)} {escape(timeframe)}"),
@@ -128,7 +129,7 @@ def import_(
 ) -> None:
     """Import candles into the store; every row is checked first, and a file with gaps is refused."""
     report = store.import_file(
-        _root(), file, exchange=exchange, pair=pair, timeframe=timeframe, allow_gaps=allow_gaps
+        _root(create=True), file, exchange=exchange, pair=pair, timeframe=timeframe, allow_gaps=allow_gaps
     )
     body = {
         "exchange": report.exchange,

@@ -138,7 +138,7 @@ BAD_ARGS = {
     "unknown pair": (["--data", str(SMALL), "--pair", "BTCUSD"], "unknown pair 'BTCUSD'"),
     "download mode": (
         ["--exchange", "binance", "--pair", "BTC/USDT", "--timeframe", "1m", "--since", "2024-01-01"],
-        "downloading candles needs `tradewarden data download` (not available yet); pass --data FILE",
+        "no 1m candles of BTC/USDT on binance are stored; run `tradewarden data download",
     ),
     "no data": ([], "pass --data FILE"),
     "missing file": (["--data", "/nonexistent/c.csv"], "no such file"),
