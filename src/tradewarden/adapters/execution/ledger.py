@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from sqlalchemy import func, select
@@ -32,7 +32,9 @@ def dec(value: Any) -> Decimal | None:
         return None
     if not number.is_finite():
         return None
-    return number.quantize(QUANTUM, rounding=ROUND_HALF_EVEN).normalize() + 0
+    with localcontext() as ctx:
+        ctx.prec = 60  # quantizing a large amount to 18 decimals needs more than the default 28 digits
+        return number.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
 def dec0(value: Any) -> Decimal:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from sqlalchemy import (
@@ -85,10 +85,17 @@ class DecimalAmount(TypeDecorator[Decimal]):
             raise TypeError(f"the store takes amounts as Decimal, not {type(value).__name__}")
         if not value.is_finite():
             raise ValueError(f"amount {value} is not a finite number")
-        exact = value.quantize(Decimal(1).scaleb(-AMOUNT_SCALE))
-        if exact != value:
-            raise ValueError(f"amount {value} has more than {AMOUNT_SCALE} decimals")
-        return format(value.normalize(), "f") if dialect.name == "sqlite" else value
+        with localcontext() as ctx:
+            ctx.prec = AMOUNT_PRECISION + 2  # room for every digit the column holds
+            try:
+                exact = value.quantize(Decimal(1).scaleb(-AMOUNT_SCALE))
+            except InvalidOperation:
+                raise ValueError(f"amount {value} has more than {AMOUNT_PRECISION} digits") from None
+            if exact != value:
+                raise ValueError(f"amount {value} has more than {AMOUNT_SCALE} decimals")
+            if len(exact.as_tuple().digits) > AMOUNT_PRECISION:
+                raise ValueError(f"amount {value} has more than {AMOUNT_PRECISION} digits")
+            return format(value.normalize(), "f") if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
         if value is None:
