@@ -56,7 +56,8 @@ def app_context(read_only: bool = False) -> Iterator[App]:
     if read_only and settings.sqlite_path is not None and not settings.sqlite_path.exists():
         raise VaultStateError(
             f"TradeWarden is not set up in {home} yet (no database); nothing was created",
-            "run: tradewarden init (or tradewarden up, which also starts a demo)",
+            "run: tradewarden init (or tradewarden up, which also starts a demo), or set TRADEWARDEN_HOME to "
+            "the data directory you meant",
         )
     try:
         app = open_app(settings)
