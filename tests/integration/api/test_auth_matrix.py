@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import PASSPHRASE, Cli
 from tests.integration.api.conftest import PUBLIC_PATHS, SCOPES, ApiServer, Endpoint, endpoints, fill_path
+from tests.integration.api.test_backtests_api import finished_job_ids
 from tests.integration.simtools import SimAdmin
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.api.auth import CSRF_HEADER, SESSION_COOKIE
@@ -92,6 +93,7 @@ def matrix(api_server: ApiServer, threaded_sim: ThreadedSim, sim_admin: SimAdmin
     _view, revoked = tokens.create_token(api_server.app, "revoked-admin", "admin")
     tokens.revoke_token(api_server.app, "revoked-admin")
     values = {"connection": view.id, "token": "victim", "exchange_id": "binance", "exchange": "binance"}
+    values.update(finished_job_ids(api_server))  # a backtest and a sweep for their read routes
     return Matrix(api_server, values, revoked.reveal())
 
 

@@ -56,6 +56,16 @@ def wait(client: httpx.Client, path: str) -> dict[str, Any]:
         time.sleep(0.1)
 
 
+def finished_job_ids(server: ApiServer) -> dict[str, str]:
+    """A finished backtest and a finished two-axis sweep on `server`: path values for route-wide tests."""
+    trade, read = server.client("trade"), server.client("read")
+    backtest = trade.post("/api/v1/backtests", json=body()).json()["id"]
+    sweep = trade.post("/api/v1/sweeps", json=body(grid=GRID)).json()["id"]
+    assert wait(read, f"/api/v1/backtests/{backtest}")["status"] == "done"
+    assert wait(read, f"/api/v1/sweeps/{sweep}")["status"] == "done"
+    return {"backtest_id": backtest, "sweep_id": sweep}
+
+
 def direct(settings: dict[str, str]) -> dict[str, Any]:
     """The same backtest run in this process, without the server."""
     candles = load_candles(DATA, timeframe="1m")
@@ -187,10 +197,13 @@ def test_small_sweep_runs_in_the_server_and_equals_runs_one_by_one(api_server: A
     assert done["result"]["backend"] == "local"
     assert_same_as_one_by_one(done["result"])
     report = api_server.client("read").get(
-        f"/api/v1/sweeps/{done['id']}/report", params={"x": "take_profit_pct", "y": "addon_deviation_pct"}
+        f"/api/v1/sweeps/{done['id']}/report", params={"x": "addon_deviation_pct", "y": "take_profit_pct"}
     )
     assert report.status_code == 200 and report.headers["content-security-policy"].startswith("sandbox;")
     assert report.text.count('<g class="cell">') == 6
+    assert "return over addon_deviation_pct and take_profit_pct" in report.text
+    default = api_server.client("read").get(f"/api/v1/sweeps/{done['id']}/report")
+    assert "return over take_profit_pct and addon_deviation_pct" in default.text, "the grid's first two keys"
     bad = api_server.client("read").get(
         f"/api/v1/sweeps/{done['id']}/report", params={"x": "take_profit_pct", "y": "stop_loss_pct"}
     )

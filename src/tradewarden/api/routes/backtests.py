@@ -133,25 +133,26 @@ def start_backtest(body: BacktestIn, _: TradePrincipal, request: Request) -> Job
 
 
 @router.get(
-    "/backtests/{job_id}",
+    "/backtests/{backtest_id}",
     response_model=JobOut,
     summary="A backtest's progress and results",
     responses=NOT_FOUND,
 )
-def read_backtest(job_id: str, _: ReadPrincipal, request: Request) -> JobOut:
+def read_backtest(backtest_id: str, _: ReadPrincipal, request: Request) -> JobOut:
     """Status, progress, and the results once done (with a downsampled equity curve)."""
-    return JobOut.model_validate(_jobs(request).get(job_id, "backtest").view())
+    return JobOut.model_validate(_jobs(request).get(backtest_id, "backtest").view())
 
 
 @router.get(
-    "/backtests/{job_id}/report",
+    "/backtests/{backtest_id}/report",
     response_class=HTMLResponse,
     summary="A finished backtest's HTML report",
     responses=NOT_FOUND,
 )
-def backtest_report(job_id: str, _: ReadPrincipal, request: Request) -> HTMLResponse:
+def backtest_report(backtest_id: str, _: ReadPrincipal, request: Request) -> HTMLResponse:
     """The self-contained report (as `backtest run --report`), sandboxed by its Content-Security-Policy."""
-    return HTMLResponse(_jobs(request).report_html(job_id), headers={"Content-Security-Policy": REPORT_CSP})
+    html = _jobs(request).report_html(backtest_id)
+    return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
 
 
 @router.post("/sweeps", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED, summary="Start a sweep")
@@ -163,29 +164,33 @@ def start_sweep(body: SweepIn, _: TradePrincipal, request: Request) -> JobOut:
 
 
 @router.get(
-    "/sweeps/{job_id}", response_model=JobOut, summary="A sweep's progress and results", responses=NOT_FOUND
+    "/sweeps/{sweep_id}", response_model=JobOut, summary="A sweep's progress and results", responses=NOT_FOUND
 )
-def read_sweep(job_id: str, _: ReadPrincipal, request: Request) -> JobOut:
+def read_sweep(sweep_id: str, _: ReadPrincipal, request: Request) -> JobOut:
     """Status, settings finished so far, and once done `{"results": [...], "failed": [...], "objective"}`."""
-    return JobOut.model_validate(_jobs(request).get(job_id, "sweep").view())
+    return JobOut.model_validate(_jobs(request).get(sweep_id, "sweep").view())
 
 
 @router.get(
-    "/sweeps/{job_id}/report",
+    "/sweeps/{sweep_id}/report",
     response_class=HTMLResponse,
     summary="A finished sweep's HTML report (heatmap)",
     responses=NOT_FOUND,
 )
 def sweep_report(
-    job_id: str,
+    sweep_id: str,
     _: ReadPrincipal,
     request: Request,
-    x: str = Query(pattern=KEY, description="Setting on the heatmap's horizontal axis"),
-    y: str = Query(pattern=KEY, description="Setting on the vertical axis"),
+    x: str | None = Query(
+        default=None, pattern=KEY, description="Horizontal axis (default: the first swept key)"
+    ),
+    y: str | None = Query(
+        default=None, pattern=KEY, description="Vertical axis (default: the second swept key)"
+    ),
     metric: str | None = Query(
         default=None, pattern=KEY, description="Objective or run field (default: the objective)"
     ),
 ) -> HTMLResponse:
     """The heatmap of the metric over two swept settings, and the results table."""
-    html = _jobs(request).sweep_report_html(job_id, x, y, metric)
+    html = _jobs(request).sweep_report_html(sweep_id, x, y, metric)
     return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})

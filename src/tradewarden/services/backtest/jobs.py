@@ -381,11 +381,17 @@ class Jobs:
         data = report.report_data(job.backtest, job.candles, job.request.settings, job.context)
         return report.render(job.backtest, job.candles, job.request.settings, data)
 
-    def sweep_report_html(self, job_id: str, x_key: str, y_key: str, metric: str | None) -> str:
-        """The HTML report of a finished sweep: the heatmap over `x_key` × `y_key`, the results table."""
+    def sweep_report_html(self, job_id: str, x_key: str | None, y_key: str | None, metric: str | None) -> str:
+        """The HTML report of a finished sweep: the heatmap over `x_key` × `y_key` (by default the first
+        two swept keys), the results table."""
         from tradewarden.services.backtest import report
 
         job = self.get(job_id, "sweep")
+        swept = [axis.split("=", 1)[0].strip() for axis in job.request.grid]
+        x_key = x_key or (swept[0] if swept else "")
+        y_key = y_key or next((k for k in swept if k != x_key), "")
+        if not y_key:
+            raise InputError("the sweep varied one setting: a heatmap needs two", "sweep two keys", field="y")
         if job.status != "done" or job.result is None:
             raise InputError(
                 f"sweep {job_id} has no report yet (it is {job.status})", "wait until it is done", "id"
