@@ -55,7 +55,7 @@ def test_optuna_trials_walk_forward_and_drawdown_cap() -> None:
         max_drawdown_pct=6,
     )
     result = run_sweep(series, request)
-    assert 1 <= len(result.results) and len(result.results) + result.rejected <= 12 and not result.failed
+    assert len(result.results) >= 1 and len(result.results) + result.rejected <= 12 and not result.failed
     split = int(len(series) * 0.7)
     for item in result.results:
         assert item["candles"] == split and item["out_of_sample"]["candles"] == len(series) - split
