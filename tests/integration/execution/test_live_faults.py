@@ -10,6 +10,7 @@ instead of sending it again.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -25,7 +26,7 @@ from tradewarden.adapters.store.db import Store
 from tradewarden.adapters.store.models import OrderRow
 from tradewarden.sim import ThreadedSim
 
-ORDERS = 300
+ORDERS = int(os.environ.get("TW_FAULT_ORDERS", "300"))  # more for the long reliability run
 CONCURRENCY = 24
 CLIENT_TIMEOUT_MS = 400
 LATENCY_MS = 700  # served after the client's timeout, before the executor's lookup (400 + settle 500)
@@ -107,7 +108,7 @@ async def test_300_orders_under_faults_no_duplicates(
         f"faults served {dict(faulted)}; reconcile {counts}; orders that needed more than one send: "
         f"{resent}"
     )
-    assert len(stored) == ORDERS
+    assert len(stored) == ORDERS >= 300
     assert duplicates == {}, duplicates
     # every fault kind really happened, including timeouts whose order was placed anyway
     assert {kind for kind, _rate, _extra in FAULTS} <= set(faulted)
