@@ -10,6 +10,7 @@ it. Accepted orders and their changes are published as `order` events, new execu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -23,13 +24,39 @@ from tradewarden.adapters.execution.guard import (
     check,
 )
 from tradewarden.adapters.execution.ledger import OrderLedger
+from tradewarden.adapters.execution.live import LiveConfig, LiveExecutor
 from tradewarden.adapters.execution.paper import MarketInfo, MarketSource
+from tradewarden.adapters.market import MarketHub
 from tradewarden.adapters.store.db import Store
 from tradewarden.adapters.store.models import Connection
 from tradewarden.services import events
 from tradewarden.services.connections.checks import permissions_verified
 
-__all__ = ["GuardPolicy", "GuardedExecutor", "OrderRefused", "connection_state", "exposure_of"]
+__all__ = [
+    "GuardPolicy",
+    "GuardedExecutor",
+    "OrderRefused",
+    "connection_state",
+    "exposure_of",
+    "live_executor_for",
+]
+
+
+async def live_executor_for(
+    store: Store,
+    hub: MarketHub,
+    connection_id: str,
+    exchange_id: str,
+    make_client: Callable[[], Any],
+    config: LiveConfig | None = None,
+) -> LiveExecutor:
+    """A LiveExecutor on the connection's long-lived private client from the hub's registry.
+
+    `make_client` must be the exchange client factory (adapters/exchanges/client.client_for_connection),
+    the one place the connection's secrets are opened; it runs only when the registry has no client yet.
+    """
+    client = await hub.private.get(connection_id, make_client)
+    return LiveExecutor(store, connection_id, exchange_id, client, config)
 
 
 def connection_state(store: Store, connection_id: str) -> ConnectionState:

@@ -29,7 +29,7 @@ from tradewarden.adapters.market import MarketHub
 from tradewarden.adapters.store.db import Store
 from tradewarden.adapters.store.models import AuditEvent, Connection, ConnectionCheck, utcnow
 from tradewarden.services import events
-from tradewarden.services.orders import GuardedExecutor
+from tradewarden.services.orders import GuardedExecutor, live_executor_for
 from tradewarden.sim import ThreadedSim
 
 ROW = ROWS[0]  # binance spot
@@ -215,3 +215,26 @@ async def test_guard_stands_in_front_of_paper_too(rig: Rig, store: Store) -> Non
     assert filled.status == "closed"
     fills = [e for e in rig.published if isinstance(e, events.FillEvent)]
     assert fills and all(e.paper for e in fills) and sum(e.amount for e in fills) == Decimal("0.001")
+
+
+async def test_live_executor_on_the_registry_private_client(rig: Rig, exec_sim: ThreadedSim) -> None:
+    """live_executor_for takes the connection's one private client from the hub's registry (made once,
+    on the key's own budget) and places orders through it."""
+    made: list[Any] = []
+
+    def make() -> Any:
+        client = live_client(exec_sim.url, ROW, rig.key)
+        made.append(client)
+        return client
+
+    first = await live_executor_for(
+        rig.store, rig.hub, "registry-conn", ROW.ccxt_id, make, LiveConfig(settle_s=0.05)
+    )
+    second = await live_executor_for(rig.store, rig.hub, "registry-conn", ROW.ccxt_id, make)
+    assert len(made) == 1 and first.client is second.client is made[0]
+    assert rig.hub.private.connections() == ["registry-conn"]
+    await first.client.load_markets()
+    order = await first.create_order(OrderRequest(ROW.symbol, "buy", "market", Decimal("0.001"), bot="reg"))
+    assert order.status == "closed" and order.filled == Decimal("0.001")
+    budgets = {b.name: b for b in rig.hub.snapshot().budgets if b.scope == "private"}
+    assert budgets["binance:registry-conn"].requests > 0  # the order went through the key's own budget
