@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import time
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -417,3 +418,48 @@ async def test_usdm_funding_reaches_user_stream_while_kept_alive(sim: SimServer,
         update = await bounded(keep_alive_until_funding(), 30)
         assert update["e"] == "ACCOUNT_UPDATE" and update["a"]["B"][0]["a"] == "USDT"
         assert update["a"]["P"][0]["s"] == "BTCUSDT" and update["a"]["P"][0]["pa"] == "0.01"
+
+
+async def _get(sim: SimServer, path: str) -> Any:
+    async with aiohttp.ClientSession() as s, s.get(sim.url + path) as r:
+        return await r.json()
+
+
+async def test_usdm_margin_call_before_liquidation(sim: SimServer, make_key: MakeKey) -> None:
+    key = await make_key("binance", permissions=ALL_PERMS)
+    ex = pro_client("binanceusdm", sim.url, key)
+    try:
+        await ex.load_markets()
+        await ex.create_order(FUT_SYM, "market", "buy", 2)  # ~117k notional on a 10k wallet (20x)
+        pos = (await ex.fetch_positions([FUT_SYM]))[0]
+        account = await ex.fapiPrivateV2GetAccount()
+        entry, wallet = Decimal(str(pos["entryPrice"])), Decimal(account["totalWalletBalance"])
+        lk = (await _listen_key(sim, key))["listenKey"]
+        url = ws_url(sim.url, f"wss://fstream.binance.com/private/ws?listenKey={lk}")
+        async with websockets.connect(url) as ws:
+            # the mark at which maintenance margin is 90 % of the margin balance (MARGIN_CALL at 80 %):
+            # wallet + 2 (mark - entry) = 2 * mark * 0.004 / 0.9
+            q, ratio = Decimal(2), Decimal("0.004") / Decimal("0.9")
+            target = (q * entry - wallet) / (q * (1 - ratio))
+            for _ in range(3):  # the mark follows the index: scale the venue price by target/mark
+                mark = Decimal(
+                    (await _get(sim, "/fapi.binance.com/fapi/v1/premiumIndex?symbol=BTCUSDT"))["markPrice"]
+                )
+                price = Decimal((await _get(sim, "/_sim/market?venue=binance"))["binance"]["BTC/USDT"])
+                body = {"venue": "binance", "symbol": "BTC/USDT", "price": str(price * target / mark)}
+                await admin(sim.url, "POST", "/_sim/market", body)
+            # a request after the last move: the venue reads the new mark (admin moves land between requests)
+            mark = Decimal(
+                (await _get(sim, "/fapi.binance.com/fapi/v1/premiumIndex?symbol=BTCUSDT"))["markPrice"]
+            )
+            assert abs(mark - target) < 5, (mark, target)
+            state = await ex.fapiPrivateV2GetAccount()
+            ratio_now = Decimal(state["totalMaintMargin"]) / Decimal(state["totalMarginBalance"])
+            assert Decimal("0.8") < ratio_now < 1, state
+            call = await recv_until(ws, lambda m: m.get("e") == "MARGIN_CALL")
+            assert call["p"][0]["s"] == "BTCUSDT" and call["p"][0]["pa"] == "2"
+            assert Decimal(call["p"][0]["mm"]) > 0
+        still = (await ex.fetch_positions([FUT_SYM]))[0]
+        assert still["contracts"] == 2  # warned, not liquidated
+    finally:
+        await ex.close()
