@@ -2,6 +2,7 @@
 import { AuthProvider, useAuth } from "./auth/AuthContext";
 import { LoginPage } from "./auth/LoginPage";
 import { AuditPage } from "./audit/AuditPage";
+import { BacktestsPage } from "./backtests/BacktestsPage";
 import { AnnouncerProvider } from "./components/Announcer";
 import { ConnectionsPage } from "./connections/ConnectionsPage";
 import { I18nProvider, useI18n } from "./i18n/I18nContext";
@@ -18,6 +19,8 @@ function Page({ route }: { route: Route }) {
       return <PortfolioPage />;
     case "audit":
       return <AuditPage />;
+    case "backtests":
+      return <BacktestsPage />;
   }
 }
 

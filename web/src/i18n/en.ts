@@ -1,5 +1,7 @@
 // English: the complete catalogue, and the fallback for every key another language lacks.
 // Placeholders are {name}; keep them identical across languages (a unit test checks).
+import { backtestsEn } from "../backtests/messages";
+
 export const en = {
   "app.name": "TradeWarden",
   "app.tagline": "Your exchange keys, least privilege.",
@@ -404,6 +406,7 @@ export const en = {
   "guide.coinbase.ip": "Under advanced settings add this server's public address to the IP allowlist.",
   "guide.coinbase.note0": "The key name ('organizations/.../apiKeys/...') is the apiKey and the private key PEM is the secret.",
   "guide.coinbase.note1": "Each key is tied to one portfolio.",
+  ...backtestsEn,
 } satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

@@ -1,4 +1,5 @@
 // Français : tout le tableau de bord (un test unitaire échoue s'il manque une clé du catalogue anglais).
+import { backtestsFr } from "../backtests/messages";
 import type { Catalogue } from "./catalogue";
 
 export const fr: Catalogue = {
@@ -399,4 +400,5 @@ export const fr: Catalogue = {
   "guide.coinbase.ip": "Dans les paramètres avancés, ajoutez l'adresse publique de ce serveur à la liste des IP autorisées.",
   "guide.coinbase.note0": "Le nom de la clé ('organizations/.../apiKeys/...') est l'apiKey et la clé privée PEM est le secret.",
   "guide.coinbase.note1": "Chaque clé est liée à un seul portefeuille.",
+  ...backtestsFr,
 };

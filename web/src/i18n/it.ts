@@ -1,4 +1,5 @@
 // Italiano: the whole dashboard (a unit test fails when a key of the English catalogue is missing).
+import { backtestsIt } from "../backtests/messages";
 import type { Catalogue } from "./catalogue";
 
 export const it: Catalogue = {
@@ -399,4 +400,5 @@ export const it: Catalogue = {
   "guide.coinbase.ip": "Nelle impostazioni avanzate aggiungi l'indirizzo pubblico di questo server alla lista degli IP consentiti.",
   "guide.coinbase.note0": "Il nome della chiave ('organizations/.../apiKeys/...') è l'apiKey e il PEM della chiave privata è il secret.",
   "guide.coinbase.note1": "Ogni chiave è legata a un solo portafoglio.",
+  ...backtestsIt,
 };

@@ -1,4 +1,5 @@
 // Türkçe: bağlantı akışı, giriş ve sayfa düzeni. Eksik anahtarlar (portföy, denetim kaydı) İngilizceye düşer.
+import { backtestsTr } from "../backtests/messages";
 import type { Catalogue } from "./catalogue";
 
 export const tr: Catalogue = {
@@ -399,4 +400,5 @@ export const tr: Catalogue = {
   "guide.coinbase.ip": "Gelişmiş ayarlarda bu sunucunun genel adresini IP izin listesine ekleyin.",
   "guide.coinbase.note0": "Anahtar adı ('organizations/.../apiKeys/...') apiKey'dir, özel anahtar PEM'i ise secret'tır.",
   "guide.coinbase.note1": "Her anahtar tek bir portföye bağlıdır.",
+  ...backtestsTr,
 };

@@ -12,6 +12,7 @@ const NAV: readonly { route: Route; label: MessageKey }[] = [
   { route: "connections", label: "nav.connections" },
   { route: "portfolio", label: "nav.portfolio" },
   { route: "audit", label: "nav.audit" },
+  { route: "backtests", label: "nav.backtests" },
 ];
 
 export function Layout({ route, children }: { route: Route; children: ReactNode }) {
