@@ -93,6 +93,7 @@ describe("the verdict", () => {
     inLocale("tr", <TestResultView result={ip} />);
     expect(screen.getByTestId("test-remedy").textContent).toContain("203.0.113.7");
     expect(screen.getByTestId("test-remedy").textContent).toContain("bölümünde anahtarı düzenleyin");
+    expect(screen.getByTestId("remedy-address").textContent).toBe("203.0.113.7");
   });
 });
 

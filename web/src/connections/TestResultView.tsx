@@ -4,6 +4,7 @@
 import type { Check, Permissions, TestResult } from "../api/types";
 import type { MessageKey } from "../i18n/catalogue";
 import { useI18n } from "../i18n/I18nContext";
+import { CopyText } from "../components/CopyText";
 import { serverText, type Translate } from "../i18n/server";
 import { StatusBadge } from "./StatusBadge";
 import { checkLabelKey } from "./status";
@@ -109,6 +110,11 @@ export function TestResultView({ result, headingLevel = 3 }: { result: TestResul
           <p data-testid="test-remedy" data-code={result.remedy_code ?? ""}>
             {remedy}
           </p>
+          {result.status === "ip_not_allowed" && result.remedy_params?.ip ? (
+            <p>
+              {t("wizard.guide.serverAddress")}: <CopyText value={result.remedy_params.ip} testId="remedy-address" />
+            </p>
+          ) : null}
         </>
       ) : null}
       <Warnings codes={result.warnings} />

@@ -21,6 +21,7 @@ function translateParam(t: Translate, name: string, value: string): string {
     const badge = badgeFor(value);
     return badge.known ? t(badge.labelKey, { code: value }) : value;
   }
+  if (name === "market" && ["spot", "futures", "both"].includes(value)) return t(`market.${value}` as MessageKey);
   if (name === "permissions") {
     return value
       .split(/,\s*/)

@@ -204,7 +204,7 @@ export const tr: Catalogue = {
   "portfolio.unavailable": "Bu sunucu henüz portföy sunmuyor.",
   "portfolio.noValue": "fiyat yok",
   "portfolio.caption": "{name} bakiyeleri",
-  "portfolio.byAsset": "Varlığa göre varlıklar",
+  "portfolio.byAsset": "Varlık bazında bakiyeler",
   "portfolio.byConnection": "Bağlantıya göre",
   "portfolio.allocation": "Dağılım",
   "portfolio.allocation.caption": "Varlık başına toplam değerdeki pay",
