@@ -87,13 +87,15 @@ def venue(
     admin = SimAdmin(threaded_sim.url)
     good = admin.key(name, ["read", "spot_trade"], ["127.0.0.1"])
     withdraw = admin.key(name, ["read", "spot_trade", "withdraw"], ["127.0.0.1"])
+    # The key Main is rotated to: withdraw-enabled too, but its own (one API key lives under one name).
+    rotation = admin.key(name, ["read", "spot_trade", "withdraw"], ["127.0.0.1"])
     withdraw_file = home.parent / "withdraw.json"
-    withdraw_file.write_text(json.dumps({f: v.reveal() for f, v in _secrets(withdraw).items()}))
+    withdraw_file.write_text(json.dumps({f: v.reveal() for f, v in _secrets(rotation).items()}))
     app = open_app(Settings(home=home, database_url=None, kdf_time_cost=2, kdf_memory_kib=19 * 1024))
     try:
         for conn, key in (("Main", good), ("Bad", withdraw)):
             service.add_connection(app, Secret(PASSPHRASE), conn, name, _secrets(key), endpoint=proxy.url)
-        yield Venue(name, cli, app, proxy, _secrets(withdraw), withdraw_file)
+        yield Venue(name, cli, app, proxy, _secrets(rotation), withdraw_file)
     finally:
         app.close()
 

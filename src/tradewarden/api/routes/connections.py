@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from tradewarden.adapters.vault.secret import Secret
@@ -47,7 +47,7 @@ class TestFailedOut(BaseModel):
 
     __test__ = False  # not a pytest test class
     error: ErrorBody
-    test: TestResultOut
+    test: TestResultOut | None = Field(default=None, description="The failed test (error.code test_failed)")
 
 
 TEST_FAILED: dict[int | str, dict[str, Any]] = {
@@ -165,13 +165,14 @@ def rotate_connection(
     responses={**NOT_FOUND, **CONFLICT},
 )
 def edit_connection(
-    connection: str, body: ConnectionEdit, principal: AdminPrincipal, state: StateDep
+    connection: str, principal: AdminPrincipal, state: StateDep, body: ConnectionEdit | None = None
 ) -> EditOut:
     """Rename, change market or endpoint (`"endpoint": null` goes back to the exchange itself), and/or
     correct key fields in place: given fields over the stored ones, tested first and kept only if the test
     passes (`rotated`); nothing else changes when they fail."""
     app = state.app_for(principal.actor)
-    name = service.show_view(app, connection).id
+    name = service.show_view(app, connection).id  # 404 first: `{connection:path}` also matches "NAME/test"
+    body = body or ConnectionEdit()
     report, rotated = None, None
     if body.credentials is not None:
         report, rotated = checks.correct_tested(app, state.passphrase, name, _secrets(body.credentials))
