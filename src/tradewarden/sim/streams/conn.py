@@ -61,7 +61,7 @@ class StreamConn:
         self.closed = False
         self.close_code: int | None = None
         self.last_pong = time.monotonic()
-        self._queue: deque[tuple[str, float | None]] = deque()
+        self._queue: deque[tuple[str | bytes, float | None]] = deque()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._on_close: list[Callable[[], None]] = []
@@ -69,13 +69,13 @@ class StreamConn:
     # ---- frames out ---------------------------------------------------------------------------
 
     def send(self, frame: Any, t0: float | None = None) -> None:
-        """Queue one frame (a str as is, anything else as compact JSON); t0: engine time for latency."""
+        """Queue one frame (str as text, bytes as a binary frame, else compact JSON); t0: for latency."""
         if self.closed:
             return
-        self.push(frame if isinstance(frame, str) else dumps(frame), t0)
+        self.push(frame if isinstance(frame, (str, bytes)) else dumps(frame), t0)
 
-    def push(self, text: str, t0: float | None = None) -> None:
-        """Queue pre-rendered text (the hub's fan-out path)."""
+    def push(self, text: str | bytes, t0: float | None = None) -> None:
+        """Queue a pre-rendered frame (the hub's fan-out path); bytes go out as a binary frame."""
         if self.closed:
             return
         if len(self._queue) >= self.max_pending:
@@ -185,6 +185,10 @@ class StreamConn:
                     await asyncio.sleep(min(wait, 0.05))
                     continue
                 text, t0 = self._queue.popleft()
+                if isinstance(text, bytes):  # protobuf push channels (MEXC spot)
+                    await ws.send_bytes(text)
+                    self.hub.sent(t0)
+                    continue
                 if text.startswith(_CLOSE):
                     self.closed = True
                     await ws.close(code=self.close_code or 1000, message=text[len(_CLOSE) :].encode())

@@ -145,9 +145,9 @@ class StreamHub:
         subs = self._subs.get(venue, {}).get(topic)
         if not subs:
             return 0
-        text = frame if isinstance(frame, str) else dumps(frame)
+        text = frame if isinstance(frame, (str, bytes)) else dumps(frame)
         for conn, wrap in list(subs.items()):
-            conn.push(wrap(text) if wrap is not None else text, t0)
+            conn.push(wrap(text) if wrap is not None and isinstance(text, str) else text, t0)
         return len(subs)
 
     def sent(self, t0: float | None) -> None:

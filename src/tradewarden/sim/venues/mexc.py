@@ -42,6 +42,7 @@ from ..matching import (
 )
 from ..perps import HISTORY_MS, FundingRules, PerpRisk
 from ..signing import equal, hmac_sha256_hex
+from ..streams.mexc import STREAM_HOSTS, MexcStreams
 from ..venue import SimRequest, Venue, VenueError, dumps, fmt, parse_decimal, route
 
 API = "api.mexc.com"
@@ -179,11 +180,11 @@ class ContractEngine(Engine):
         )
 
 
-class MexcVenue(Venue):
+class MexcVenue(MexcStreams, Venue):
     """MEXC spot v3 and USDT-M perpetual contracts."""
 
     name = "mexc"
-    hosts = HOSTS
+    hosts = (*HOSTS, *STREAM_HOSTS)
     # spot v3 "LIMITS": 500 weight per 10 seconds; IP bans escalate from 2 minutes.
     weight_limit = 500
     weight_window_s = 10.0
@@ -614,9 +615,10 @@ class MexcVenue(Venue):
         sym = self._spot_symbol(req)
         assert sym is not None
         limit = self._limit(req, 100, 5000)
-        bids, asks = self.spot.depth(sym, limit)
+        # the aggre.depth stream's version counter (streams/mexc.py), so snapshot and diffs line up
+        version, bids, asks = self.book_version("spot", sym, limit)
         return {
-            "lastUpdateId": self.market.tick,
+            "lastUpdateId": version,
             "bids": [[fmt(p), fmt(q)] for p, q in bids],
             "asks": [[fmt(p), fmt(q)] for p, q in asks],
             "timestamp": req.now_ms,
@@ -1281,12 +1283,12 @@ class MexcVenue(Venue):
         """Depth: [price, contracts, order count] levels, version and timestamp."""
         sym = self._contract_symbol(req.path_params.get("symbol"))
         limit = self._limit(req, 100, 2000)
-        bids, asks = self.contracts.depth(sym, limit)
+        version, bids, asks = self.book_version("futures", sym, limit)
         return self._ok(
             {
                 "asks": [[_num(p), _num(q), 1] for p, q in asks],
                 "bids": [[_num(p), _num(q), 1] for p, q in bids],
-                "version": self.market.tick,
+                "version": version,
                 "timestamp": req.now_ms,
             }
         )
