@@ -6,9 +6,11 @@
   after `settle_s` the order is looked up by its client id, and it is sent again (same id) only when the
   venue says it has no such order. When the lookup itself keeps failing, the order is left `unknown`:
   resending without knowing could double it.
-- `settle_s` must outlast any request still in flight. In production keep it above the venue's
-  receive window (Binance/MEXC recvWindow, Bybit recv_window, OKX expTime): after it the venue refuses
-  the old request, so "not found" is final.
+- `settle_s` must outlast any request still in flight. By default it is the client's receive window
+  plus a second (ccxt sends Binance recvWindow 10 s, MEXC and Bybit 5 s): after it the venue refuses
+  the old request, so "not found" is final. OKX and KuCoin requests carry no receive window by default
+  (OKX's optional expTime header is not sent yet), so there the default of 11 s is a bound on network
+  delay, not a guarantee from the venue.
 - `reconcile()` on start: every stored order not yet final is looked up by client id and updated from the
   venue (or marked never placed); open orders on the venue carrying our client-id prefix that the store
   lacks are added; recent fills are recorded. Everything it writes is marked `reconciled`.
@@ -37,6 +39,16 @@ from tradewarden.adapters.execution.ledger import OrderLedger, dec, dec0
 from tradewarden.adapters.store.db import Store
 
 NEVER_PLACED = "never reached the exchange: it has no order with this client id"
+DEFAULT_SETTLE_S = 11.0
+
+
+def settle_for(client: Any) -> float:
+    """Seconds after which a request sent now can no longer be accepted: the receive window ccxt sends
+    with it, plus a second; DEFAULT_SETTLE_S where the client sends none."""
+    window = (getattr(client, "options", None) or {}).get("recvWindow")
+    if isinstance(window, int | float) and window > 0:
+        return float(window) / 1000.0 + 1.0
+    return DEFAULT_SETTLE_S
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,7 @@ class LiveConfig:
 
     max_attempts: int = 6  # sends of one order (each after a lookup that found nothing)
     lookup_attempts: int = 8  # lookups after one failed send before giving up (order left unknown)
-    settle_s: float = 6.0  # wait after an uncertain send before looking it up (see the module doc)
+    settle_s: float | None = None  # wait after an uncertain send before the lookup; None: see settle_for
     backoff_s: float = 0.2  # base of the jittered backoff between lookups and after a rate limit
     backoff_cap_s: float = 5.0
 
@@ -70,6 +82,7 @@ class LiveExecutor:
         self.exchange_id = exchange_id
         self.client = client
         self.config = config or LiveConfig()
+        self.settle_s = self.config.settle_s if self.config.settle_s is not None else settle_for(client)
         self.ledger = OrderLedger(store, connection_id, exchange_id, "live")
         self._on_change = on_change
         self._rng = rng or random.Random()
@@ -135,7 +148,7 @@ class LiveExecutor:
                 self._count(failure.outcome)
                 if failure.not_placed:
                     return self._changed(self._reject(cid, failure))
-                await asyncio.sleep(self.config.settle_s)
+                await asyncio.sleep(self.settle_s)
                 looked, found = await self._lookup(view)
                 if not looked:
                     return self._changed(self._unknown(cid, failure))
