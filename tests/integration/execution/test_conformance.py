@@ -204,6 +204,7 @@ async def test_conformance(
     admin.call("POST", "/_sim/clock", {"mode": "virtual", "start": int(time.time() * 1000), "speed": 1})
     hub = make_hub(exec_sim.url, row)
     client = None
+    ex: Executor
     try:
         if mode == "live":
             ex, client, _key = await make_live(store, exec_sim.url, admin, row)

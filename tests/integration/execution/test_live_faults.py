@@ -30,7 +30,7 @@ ORDERS = int(os.environ.get("TW_FAULT_ORDERS", "300"))  # more for the long reli
 CONCURRENCY = 24
 CLIENT_TIMEOUT_MS = 400
 LATENCY_MS = 700  # served after the client's timeout, before the executor's lookup (400 + settle 500)
-FAULTS = (
+FAULTS: tuple[tuple[str, float, dict[str, int]], ...] = (
     ("timeout", 0.08, {"ms": 1500}),
     ("reset", 0.08, {}),
     ("http_500", 0.07, {}),

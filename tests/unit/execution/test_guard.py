@@ -23,15 +23,11 @@ SPOT = MarketTerms(Decimal(1), MarketRules(Decimal("0.01"), Decimal("0.001"), De
 PERP = MarketTerms(Decimal("0.01"), MarketRules(Decimal("0.1"), Decimal(1), Decimal(1), None), contract=True)
 
 
-def buy(amount: str, price: str | None = "100", **kw: object) -> OrderRequest:
-    return OrderRequest(
-        "BTC/USDT",
-        "buy",
-        "limit" if price else "market",
-        Decimal(amount),
-        Decimal(price) if price else None,
-        **kw,
-    )  # type: ignore[arg-type]
+def buy(amount: str, price: str | None = "100") -> OrderRequest:
+    """A buy of BTC/USDT: limit at `price`, or market when price is None."""
+    if price is None:
+        return OrderRequest("BTC/USDT", "buy", "market", Decimal(amount))
+    return OrderRequest("BTC/USDT", "buy", "limit", Decimal(amount), Decimal(price))
 
 
 CASES: list[tuple[str, dict[str, object]]] = [

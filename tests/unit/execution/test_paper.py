@@ -194,7 +194,8 @@ def test_value_moves_only_by_fees_and_price(store: Store, orders: list[tuple[str
 
     def value() -> Decimal:
         b = run(ex.balances())
-        return b["USDT"].total + b["BTC"].total * mark
+        total: Decimal = b["USDT"].total + b["BTC"].total * mark
+        return total
 
     for side, lots in orders:
         before, seen = value(), len(run(ex.fills()))
