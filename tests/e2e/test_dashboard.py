@@ -63,8 +63,11 @@ def run_wizard(
     key: dict[str, Any],
     endpoint: str,
     shots: bool = True,
+    keep: bool = False,
 ) -> Locator:
-    """Add a connection through every step of the wizard; return the test result it ends with."""
+    """Add a connection through every step of the wizard; return the test result it ends with.
+
+    `keep` ticks "keep this connection even if the test fails" (a failing key is not saved without it)."""
     dialog = open_wizard(dash)
     heading = dialog.get_by_test_id("wizard-step-heading")
     if shots:
@@ -96,6 +99,10 @@ def run_wizard(
     if not endpoint_input.is_visible():
         dialog.get_by_test_id("wizard-advanced").click()
     endpoint_input.fill(endpoint)
+    keep_box = dialog.get_by_test_id("wizard-keep-untested")
+    expect(keep_box).not_to_be_checked()
+    if keep:
+        keep_box.check()
     if shots:
         dash.shoot("wizard-3-credentials")
     # Before submitting, the typed secrets are in their inputs and nowhere else (no value attribute in
@@ -288,9 +295,15 @@ def test_withdraw_enabled_kucoin_key_is_refused_with_its_remedy(
     assert key.get("password"), "a KuCoin key has a passphrase"
     log_in(dashboard, shoot=False)
 
-    result = run_wizard(dashboard, "kucoin", "KuCoin Spot Withdraw", key, sim.url)
+    result = run_wizard(dashboard, "kucoin", "KuCoin Spot Withdraw", key, sim.url, keep=True)
     expect(result).to_have_attribute("data-status", "withdraw_enabled")
     expect_badge(result, "Withdrawal enabled")
+    # The verdict agrees with itself: the permissions row is the failed one, and says why.
+    failed = result.locator('[data-testid="check-row"][data-ok="false"]')
+    expect(failed).to_have_count(1)
+    expect(failed).to_have_attribute("data-check", "key_permissions")
+    expect(failed).to_contain_text("withdrawals are enabled")
+    expect(result.get_by_test_id("test-failed-check")).to_have_attribute("data-check", "key_permissions")
     remedy = result.get_by_test_id("test-remedy")
     expect(remedy).to_contain_text(setting_name("kucoin", "withdraw"))
     expect(page.get_by_test_id("wizard-result-summary")).to_contain_text("KuCoin")
@@ -302,8 +315,11 @@ def test_withdraw_enabled_kucoin_key_is_refused_with_its_remedy(
     expect(row.get_by_test_id("connection-remedy")).to_contain_text(setting_name("kucoin", "withdraw"))
     dashboard.shoot("connections-withdraw-enabled")
 
-    rows = audit_rows(dashboard, connection="KuCoin Spot Withdraw", kind="connection.tested")
-    expect(rows.first).to_contain_text("withdraw_enabled")
+    rows = audit_rows(dashboard, connection="KuCoin Spot Withdraw")
+    expect(rows.first).to_be_visible()
+    # Sentences, not JSON: the status reads as its label.
+    expect(page.get_by_test_id("audit-table")).to_contain_text("Withdrawal enabled")
+    expect(page.get_by_test_id("audit-table")).not_to_contain_text("{")
     dashboard.shoot("audit-tested")
     dashboard.assert_no_leak(key["secret"], key["password"])
     dashboard.assert_clean()
@@ -316,7 +332,7 @@ def test_key_whitelisting_another_ip_is_ip_not_allowed(
     key = sim_admin.key("okx", HEALTHY, ELSEWHERE)
     log_in(dashboard, shoot=False)
 
-    result = run_wizard(dashboard, "okx", "OKX Spot Office", key, sim.url)
+    result = run_wizard(dashboard, "okx", "OKX Spot Office", key, sim.url, keep=True)
     expect(result).to_have_attribute("data-status", "ip_not_allowed")
     expect_badge(result, "IP not allowed")
     explanation = result.get_by_test_id("test-message").or_(result.get_by_test_id("test-remedy"))
@@ -328,8 +344,8 @@ def test_key_whitelisting_another_ip_is_ip_not_allowed(
     expect_badge(row, "IP not allowed")
     dashboard.shoot("connections-ip-not-allowed")
 
-    rows = audit_rows(dashboard, connection="OKX Spot Office", kind="connection.tested")
-    expect(rows.first).to_contain_text("ip_not_allowed")
+    audit_rows(dashboard, connection="OKX Spot Office")
+    expect(dashboard.page.get_by_test_id("audit-table")).to_contain_text("IP not allowed")
     dashboard.assert_no_leak(key["secret"], key["password"])
     dashboard.assert_clean()
 
