@@ -73,22 +73,13 @@ def exposure_of(ledger: OrderLedger, bot: str | None, contract_size: Decimal = D
     held = Decimal(0)
     on_order = Decimal(0)
     for order in ledger.orders():
-        if order.status == "rejected" or (bot is not None and ledger_bot(ledger, order) != bot):
+        if order.status == "rejected" or (bot is not None and order.bot != bot):
             continue
         held += order.cost if order.side == "buy" else -order.cost
         if order.status in ("open", "pending", "unknown") and not order.reduce_only:
             price = order.price or order.average or Decimal(0)
             on_order += (order.remaining or Decimal(0)) * price * contract_size
     return max(held, Decimal(0)) + on_order
-
-
-def ledger_bot(ledger: OrderLedger, order: OrderView) -> str | None:
-    """The bot an order belongs to (read from the store)."""
-    from tradewarden.adapters.store.models import OrderRow
-
-    with ledger.store.session() as session:
-        row = session.get(OrderRow, order.id)
-        return row.bot if row is not None else None
 
 
 class GuardedExecutor:
@@ -204,17 +195,22 @@ class GuardedExecutor:
         except OrderRefused as refusal:
             self._refuse(request, refusal)
             raise
-        before = {(f.client_order_id, f.trade_id) for f in await self.executor.fills(request.symbol)}
+        before = self._stored_fills(request.symbol)
         view = await self.executor.create_order(request)
         self._publish(view, request.bot)
-        await self._publish_new_fills(request.symbol, request.bot, before)
+        self._publish_new_fills(request.symbol, request.bot, before)
         return view
 
-    async def _publish_new_fills(self, symbol: str, bot: str | None, before: set[tuple[str, str]]) -> None:
-        for fill in await self.executor.fills(symbol):
-            if (fill.client_order_id, fill.trade_id) in before:
+    def _stored_fills(self, symbol: str) -> set[tuple[str, str]]:
+        # from the store, not the executor: a live executor's fills() asks the venue
+        return {(o.client_order_id, f.trade_id) for f, o in self.ledger.fills(symbol)}
+
+    def _publish_new_fills(self, symbol: str, bot: str | None, before: set[tuple[str, str]]) -> None:
+        for fill, order in self.ledger.fills(symbol):
+            if (order.client_order_id, fill.trade_id) in before:
                 continue
-            events.publish(self.store, _fill_event(self.connection_id, bot, fill, self.mode == "paper"))
+            view = FillView.of(fill, order)
+            events.publish(self.store, _fill_event(self.connection_id, bot, view, self.mode == "paper"))
 
     async def cancel_order(self, client_order_id: str) -> OrderView:
         """Cancel through the executor (cancelling is never refused)."""

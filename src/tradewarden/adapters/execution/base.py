@@ -49,6 +49,7 @@ class OrderView:
     outcome: str | None
     error: str | None
     reconciled: bool
+    bot: str | None = None
 
     @classmethod
     def of(cls, row: OrderRow) -> OrderView:
@@ -72,6 +73,7 @@ class OrderView:
             row.outcome,
             row.error,
             row.reconciled,
+            row.bot,
         )
 
     @property
