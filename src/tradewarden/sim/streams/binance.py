@@ -716,6 +716,18 @@ class BinanceStreams(StreamVenue):
             "B": [{"a": a, "f": _d(acc[a].free), "l": _d(acc[a].locked)} for a in assets if a in acc],
         }
 
+    def spot_balance_changed(self, account: str, before: dict[str, Decimal]) -> None:
+        """balanceUpdate per asset whose total moved outside trading (deposits, withdrawals, admin)."""
+        topic = ("user", SPOT, account)
+        if not self.subscribed(topic):
+            return
+        now = self._now()
+        after = {a: b.total for a, b in self.wallets.ensure(account).items()}
+        for asset in sorted(set(before) | set(after)):
+            delta = after.get(asset, Decimal(0)) - before.get(asset, Decimal(0))
+            if delta:
+                self.publish(topic, {"e": "balanceUpdate", "E": now, "a": asset, "d": _d(delta), "T": now})
+
     def _order_trade_update(self, ev: EngineEvent, now: int) -> dict[str, Any]:
         o = ev.order
         x, status, lq, lp, cum, cum_q = self._exec_state(ev)

@@ -212,7 +212,9 @@ class BinanceVenue(BinanceStreams, Venue):
 
     def set_balances(self, key: ApiKey, balances: dict[str, Decimal]) -> None:
         """Admin: replace the key's spot balances (and its futures USDT wallet)."""
+        before = {a: b.total for a, b in self.wallets.ensure(key.account).items()}
         self.wallets.set(key.account, balances)
+        self.spot_balance_changed(key.account, before)  # balanceUpdate on the user data stream
         if "USDT" in balances:
             self.perps.account(key.account).wallet = balances["USDT"]
 

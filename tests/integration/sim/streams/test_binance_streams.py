@@ -463,3 +463,32 @@ async def test_usdm_margin_call_before_liquidation(sim: SimServer, make_key: Mak
         assert still["contracts"] == 2  # warned, not liquidated
     finally:
         await ex.close()
+
+
+async def test_spot_balance_update_on_admin_balances(sim: SimServer, make_key: MakeKey) -> None:
+    key = await make_key("binance", permissions=ALL_PERMS)
+    async with websockets.connect(ws_url(sim.url, "wss://ws-api.binance.com:443/ws-api/v3")) as ws:
+        await ws.send(
+            json.dumps({"id": 1, "method": "userDataStream.subscribe.signature", "params": _hmac_params(key)})
+        )
+        assert (await recv_json(ws))["result"] == {"subscriptionId": 0}
+        body = {"apiKey": key["apiKey"], "balances": {"USDT": "10500", "BTC": "1", "ETH": "10"}}
+        await admin(sim.url, "POST", "/_sim/balances", body)
+        update = await recv_json(ws)
+        assert update["subscriptionId"] == 0
+        assert update["event"]["e"] == "balanceUpdate" and update["event"]["a"] == "USDT"
+        assert update["event"]["d"] == "500.00000000"
+    ex = pro_client("binance", sim.url, key)
+    ex.options["watchBalance"]["fetchBalanceSnapshot"] = True  # deltas then apply to a REST snapshot
+    try:
+        await ex.load_markets()
+
+        async def credit() -> None:
+            await admin(
+                sim.url, "POST", "/_sim/balances", {"apiKey": key["apiKey"], "balances": {"USDT": "12000"}}
+            )
+
+        balance = await _watch_after(ex.watch_balance(), credit)  # ccxt applies the delta to its cache
+        assert balance["USDT"]["free"] == 12000
+    finally:
+        await ex.close()
