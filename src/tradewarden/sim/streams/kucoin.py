@@ -190,6 +190,24 @@ class KucoinStreams(StreamVenue):
                 return f"Invalid request ip, the current clientIp is:{conn.remote}"
         return None
 
+    def stream_fault(self, kind: str) -> int:
+        """listenkey_expire: every connect token lapses and the streams opened with one are closed.
+
+        KuCoin checks the token when a connection opens; a lapsed token then gets `token is expired`
+        (the text ccxt looks for to fetch a new one). Open sessions are closed without an error
+        frame: ccxt 4.5.90 raises inside its receive loop on an error frame and never settles the
+        pending watch, whereas a close rejects it with NetworkError.
+        """
+        self._kc()
+        if kind != "listenkey_expire":
+            return 0
+        for token in self._kc_tokens.values():
+            token["expires"] = 0
+        hub = self.streams
+        for conn in list(hub.conns.get("kucoin", ())) if hub is not None else []:
+            conn.close(1000, "token expired")
+        return len(self._kc_tokens)
+
     # ---- the classic push endpoint --------------------------------------------------------------
 
     @stream((SPOT_WS, FUT_WS), "/")

@@ -336,6 +336,9 @@ class MexcStreams(StreamVenue):
 
     def stream_tick(self, now_ms: int, prev_ms: int) -> None:
         """Depth and book ticker every tick, deals of the span, klines and contract tickers each second."""
+        self._mx()
+        for lk in [k for k, v in self._mx_keys.items() if v["expires"] <= now_ms]:
+            self._expire(lk)  # 60 minutes of simulator time without a PUT: the key and its streams end
         for topic in self.stream_topics():
             if not isinstance(topic, tuple):
                 continue

@@ -289,3 +289,28 @@ async def test_ws_stall_ccxt_times_out_on_keepalive(sim: SimServer) -> None:
     finally:
         await admin(sim.url, "DELETE", "/_sim/faults")
         await ex.close()
+
+
+async def test_listenkey_expire_fault_ends_private_stream(sim: SimServer, make_key: MakeKey) -> None:
+    """KuCoin has no listenKey: the fault lapses the connect tokens (`token is expired`, then close)."""
+    key = await make_key("kucoin", permissions=ALL_PERMS)
+    ex = pro_client("kucoin", sim.url, key)
+    try:
+        await ex.load_markets()
+        pending = asyncio.ensure_future(ex.watch_orders(SPOT_SYM))
+        for _ in range(50):  # the private stream is open (bounded wait)
+            view = await admin(sim.url, "GET", "/_sim/streams")
+            if view["venues"]["kucoin"]["topics"]:
+                break
+            await asyncio.sleep(0.1)
+        got = await admin(sim.url, "POST", "/_sim/faults", {"venue": "kucoin", "kind": "listenkey_expire"})
+        assert got["expired"] >= 1
+        with pytest.raises(ccxt.NetworkError):
+            await bounded(pending)
+    finally:
+        await ex.close()
+    status, bullet = await _bullet(sim, "api.kucoin.com", key)
+    assert status == 200
+    await admin(sim.url, "POST", "/_sim/faults", {"venue": "kucoin", "kind": "listenkey_expire"})
+    async with websockets.connect(_connect_url(bullet, "late")) as ws:  # a lapsed token, hand-built
+        assert (await recv_json(ws))["data"] == "token is expired"

@@ -290,3 +290,31 @@ async def test_ws_stall_ccxt_times_out_on_keepalive(sim: SimServer) -> None:
     finally:
         await admin(sim.url, "DELETE", "/_sim/faults")
         await ex.close()
+
+
+async def test_listen_key_lapses_after_60_simulator_minutes(sim: SimServer, make_key: MakeKey) -> None:
+    key = await make_key("mexc", permissions=ALL_PERMS)
+    status, body = await _signed(sim, key, "POST", "/api/v3/userDataStream")
+    assert status == 200
+    await virtual_clock(sim.url)
+    async with websockets.connect(ws_url(sim.url, SPOT_WS) + f"?listenKey={body['listenKey']}") as ws:
+        await ws.send(json.dumps({"method": "SUBSCRIPTION", "params": ["spot@private.account.v3.api.pb"]}))
+        assert (await recv_json(ws))["code"] == 0
+        await asyncio.sleep(0.1)
+        await advance(sim.url, 59 * 60_000)  # still valid: nothing ends
+        await asyncio.sleep(0.2)
+        await ws.send(json.dumps({"method": "PING"}))
+        assert (await recv_json(ws))["msg"] == "PONG"
+        await advance(sim.url, 2 * 60_000)  # past 60 minutes without a PUT
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+
+
+async def test_ccxt_mexc_offers_no_watch_positions() -> None:
+    ex = pro_client("mexc", "http://127.0.0.1:9")
+    try:
+        assert not ex.has.get("watchPositions")  # ccxt 4.5.90 mexc pro: not implemented
+        with pytest.raises(ccxt.NotSupported):
+            await bounded(ex.watch_positions([FUT_SYM]), 2)
+    finally:
+        await ex.close()
