@@ -142,6 +142,16 @@ def _kind_on_one_line(dash: Dashboard) -> None:
     assert lines and max(lines) == 1, f"an audit kind wraps: {lines}"
 
 
+def _rows_are_cards(dash: Dashboard, testid: str) -> None:
+    """Below 600 px a table row is a card: a block of its own, not a table row squeezed sideways."""
+    displays: list[str] = dash.page.evaluate(
+        """(id) => [...document.querySelectorAll(`[data-testid=${id}]`)]
+                   .map((e) => getComputedStyle(e).display)""",
+        testid,
+    )
+    assert displays and set(displays) == {"block"}, f"{testid} rows are not cards: {displays}"
+
+
 def _values_not_clipped(dash: Dashboard) -> None:
     clipped: list[str] = dash.page.evaluate(
         """() => {
@@ -201,6 +211,9 @@ def test_every_page_in_every_language(dashboard: Dashboard, sim: ThreadedSim, si
         dashboard.shoot(f"portfolio-{locale}")
         _no_english(dashboard, locale, "portfolio")
         _values_not_clipped(dashboard)
+        if not desktop:
+            _rows_are_cards(dashboard, "portfolio-holding")
+            _rows_are_cards(dashboard, "portfolio-balance-row")
 
         _open(dashboard, locale, "audit")
         expect(page.get_by_test_id("audit-row").first).to_be_visible()
@@ -208,6 +221,8 @@ def test_every_page_in_every_language(dashboard: Dashboard, sim: ThreadedSim, si
         dashboard.shoot(f"audit-{locale}")
         _no_english(dashboard, locale, "audit")
         _kind_on_one_line(dashboard)
+        if not desktop:
+            _rows_are_cards(dashboard, "audit-row")
         expect(page.get_by_test_id("audit-table")).not_to_contain_text('{"')
     dashboard.assert_clean()
 
