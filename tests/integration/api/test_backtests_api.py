@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.api.conftest import ApiServer
 from tradewarden.domain.strategies.risk import PRESETS
-from tradewarden.services.backtest import runner
+from tradewarden.services.backtest import data, runner
 from tradewarden.services.backtest.candles import load_candles
 from tradewarden.services.backtest.jobs import Jobs
 
@@ -129,7 +129,7 @@ def test_presets_are_the_bots_risk_presets(api_server: ApiServer) -> None:
         ({"data": {"csv": "   "}}, "data.csv", "empty"),
         ({"data": {}}, "data", "no candles"),
         ({"data": {"csv": "timestamp,open,high,low,close,volume\n1,2,3\n"}}, None, ""),
-        ({"data": {"exchange": "binance", "pair": "BTC/USDT", "timeframe": "1m"}}, "data.exchange", "store"),
+        ({"data": {"exchange": "kraken", "pair": "BTC/USDT"}}, "data", "exchange, pair and timeframe"),
         ({"margin_limit": "lots"}, "margin_limit", "not a number"),
         ({"fills": "freqtrade", "strategy": "grid"}, "--fills", "Freqtrade"),
     ],
@@ -156,6 +156,24 @@ def test_a_bad_candle_file_is_refused_naming_the_upload(api_server: ApiServer) -
     assert error["field"] == "data.csv"
     assert error["message"].startswith("the uploaded CSV: row ") and "duplicated" in error["message"]
     assert "/tmp" not in error["message"] and "tw-backtest" not in error["message"]
+
+
+def test_backtest_on_a_series_of_the_candle_store(api_server: ApiServer) -> None:
+    read, trade = api_server.client("read"), api_server.client("trade")
+    source = {"exchange": "kraken", "pair": "BTC/USDT", "timeframe": "1m"}
+    missing = trade.post("/api/v1/backtests", json=body(data=source))
+    assert missing.status_code == 404 and "data download" in missing.json()["error"]["message"]
+    data.import_file(data.data_root(api_server.app.settings.home_dir), DATA, **source)
+    stored = read.get("/api/v1/backtests/presets").json()["stored"]
+    assert [(s["exchange"], s["pair"], s["timeframe"], s["rows"]) for s in stored] == [
+        ("kraken", "BTC/USDT", "1m", 721)
+    ]
+    started = trade.post("/api/v1/backtests", json=body(data=source))
+    assert started.status_code == 202, started.text
+    done = wait(read, f"/api/v1/backtests/{started.json()['id']}")
+    assert done["status"] == "done", done["error"]
+    expected = direct(SETTINGS)
+    assert {k: v for k, v in done["result"].items() if k in expected} == expected
 
 
 def test_bad_sweep_input_is_refused(api_server: ApiServer) -> None:

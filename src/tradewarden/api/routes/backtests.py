@@ -26,7 +26,8 @@ KEY = r"^[a-z_]{1,40}$"
 
 
 class DataIn(BaseModel):
-    """The candles: a CSV upload (timestamp,open,high,low,close,volume; ms, UTC, oldest first)."""
+    """The candles: a CSV upload (timestamp,open,high,low,close,volume; ms, UTC, oldest first), or a series
+    of the candle store named by exchange, pair and timeframe."""
 
     model_config = ConfigDict(extra="forbid")
     csv: str | None = Field(
@@ -39,7 +40,7 @@ class DataIn(BaseModel):
         default=None, max_length=8, description="Checked against the file's spacing"
     )
     exchange: str | None = Field(
-        default=None, max_length=40, description="The candle store (not yet available)"
+        default=None, max_length=40, description="With pair and timeframe: a stored series"
     )
 
 
@@ -96,7 +97,10 @@ class JobOut(BaseModel):
 def _jobs(request: Request) -> jobs.Jobs:
     held = getattr(request.app.state, "backtest_jobs", None)
     if held is None:
-        held = request.app.state.backtest_jobs = jobs.Jobs()
+        from tradewarden.services.backtest.data import data_root
+
+        home = request.app.state.tw.app.settings.home_dir
+        held = request.app.state.backtest_jobs = jobs.Jobs(store_root=data_root(home))
     assert isinstance(held, jobs.Jobs)
     return held
 
@@ -119,9 +123,10 @@ def _request(body: BacktestIn, grid: list[str] | None = None, objective: str = "
 
 
 @router.get("/backtests/presets", summary="What the backtest form offers")
-def backtest_presets(_: ReadPrincipal) -> dict[str, Any]:
-    """Strategies with example settings, the risk presets bots use, fill conventions, sweep objectives."""
-    return jobs.presets()
+def backtest_presets(_: ReadPrincipal, request: Request) -> dict[str, Any]:
+    """Strategies with example settings, the risk presets bots use, fill conventions, sweep objectives,
+    and the series of the candle store (`tradewarden data download|import`)."""
+    return jobs.presets(_jobs(request).store_root)
 
 
 @router.post(

@@ -2,7 +2,7 @@
 
 The API's routes stay thin: they hand a request here and read a job's view back. A job keeps its candles
 and result in memory (for the report) until it is among the oldest beyond `MAX_KEPT` finished ones.
-Candles come from an uploaded CSV (inside the server's body limit); the candle store is not wired yet.
+Candles come from an uploaded CSV (inside the server's body limit) or the candle store (data.py).
 Sweeps of `LOCAL_BELOW` settings or more use the Dask sweep (sweep.run_sweep, a LocalCluster per sweep);
 smaller ones run the same tasks (sweep.run_one) one by one in the job's thread, ranked the same way.
 The result says which ran (`backend`: dask | local).
@@ -55,7 +55,7 @@ GRID_EXAMPLE = {"lower": "90", "upper": "110", "levels": "10", "spacing": "arith
 @dataclass(frozen=True)
 class DataSource:
     """Where the candles come from: CSV text (`csv`), with the pair and timeframe it holds (optional).
-    `exchange` names the candle store, refused until the store has a reader."""
+    With `exchange` (and pair and timeframe) instead of `csv`: that series of the candle store."""
 
     csv: str | None = None
     exchange: str | None = None
@@ -118,9 +118,29 @@ class Job:
         }
 
 
-def presets() -> dict[str, Any]:
+def stored_series(store_root: Path | None) -> list[dict[str, Any]]:
+    """The candle store's series: exchange, pair, timeframe, first and last candle, rows, gaps."""
+    if store_root is None:
+        return []
+    from tradewarden.services.backtest import data as store
+
+    return [
+        {
+            "exchange": m.exchange,
+            "pair": m.pair,
+            "timeframe": m.timeframe,
+            "first": store.iso(m.first_ms) if m.first_ms is not None else None,
+            "last": store.iso(m.last_ms) if m.last_ms is not None else None,
+            "rows": m.rows,
+            "gaps": len(m.gaps),
+        }
+        for _folder, m in store.series(store_root)
+    ]
+
+
+def presets(store_root: Path | None = None) -> dict[str, Any]:
     """What the form offers: strategies with example settings, risk presets (as bots use them), fills,
-    sweep objectives."""
+    sweep objectives, and the candle store's series."""
     return {
         "strategies": {"dca": dict(DCA_EXAMPLE), "grid": dict(GRID_EXAMPLE)},
         "risk": [
@@ -135,6 +155,7 @@ def presets() -> dict[str, Any]:
         "fills": ["ours", "freqtrade"],
         "objectives": list(OBJECTIVES),
         "max_sweep_settings": MAX_SWEEP_SETTINGS,
+        "stored": stored_series(store_root),
     }
 
 
@@ -154,8 +175,9 @@ def _margin_limit(text: str | None) -> Decimal | None:
     return value
 
 
-def load_data(source: DataSource) -> Candles:
-    """The candles of a request: parsed and checked like `backtest run --data` (gaps, order, prices)."""
+def load_data(source: DataSource, store_root: Path | None = None) -> Candles:
+    """The candles of a request: an uploaded CSV checked like `backtest run --data`, or a series of the
+    candle store under `store_root` (refused when it has gaps, as `backtest run` does)."""
     from tradewarden.services.backtest.candles import load_candles
 
     if source.csv is not None:
@@ -172,12 +194,19 @@ def load_data(source: DataSource) -> Candles:
                 message = exc.message.replace(str(path), "the uploaded CSV")
                 raise InputError(message, exc.fix, field="data.csv") from None
     if source.exchange:
-        # The candle store (issue 16, item 1) has no reader the API can call yet.
-        raise InputError(
-            "reading candles from the store is not available on this server yet",
-            "upload a candle CSV instead",
-            field="data.exchange",
-        )
+        from tradewarden.services.backtest import data as store
+
+        if store_root is None:
+            raise InputError(
+                "this server has no candle store", "upload a candle CSV instead", "data.exchange"
+            )
+        if not source.pair or not source.timeframe:
+            raise InputError(
+                "a stored series needs its exchange, pair and timeframe",
+                "pick one of /backtests/presets",
+                "data",
+            )
+        return store.load(store_root, source.exchange, source.pair, source.timeframe)
     raise InputError(
         "no candles given", "upload a candle CSV (timestamp,open,high,low,close,volume)", field="data"
     )
@@ -186,8 +215,11 @@ def load_data(source: DataSource) -> Candles:
 class Jobs:
     """The server's jobs: submit, read, and the report of a finished backtest."""
 
-    def __init__(self, local_below: int = LOCAL_BELOW, workers: int = 2) -> None:
+    def __init__(
+        self, local_below: int = LOCAL_BELOW, workers: int = 2, store_root: Path | None = None
+    ) -> None:
         self.local_below = local_below
+        self.store_root = store_root
         self._workers = workers
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, Job] = OrderedDict()
@@ -223,7 +255,7 @@ class Jobs:
         combos: list[dict[str, str]] = []
         if kind == "sweep":
             combos = self._combos(request)
-        candles = load_data(request.data)
+        candles = load_data(request.data, self.store_root)
         job = Job(id=secrets.token_hex(8), kind=kind, request=request, candles=candles, context=context)
         job.total = len(candles) if kind == "backtest" else len(combos)
         with self._lock:
