@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import signal
@@ -32,6 +33,10 @@ SIM_WEIGHT_LIMIT = 60  # per WINDOW_S: a burst of 30 kline pages would break it;
 TOOL = [str(Path(sys.executable).parent / "tradewarden")]
 
 
+def _note(ticks: list[tuple[int, int]], done: int, total: int) -> None:
+    ticks.append((done, total))
+
+
 def test_two_pairs_thirty_days_with_a_429_within_the_weight_limit(sim: ThreadedSim, tmp_path: Path) -> None:
     admin = SimAdmin(sim.url)
     admin.call(
@@ -57,7 +62,7 @@ def test_two_pairs_thirty_days_with_a_429_within_the_weight_limit(sim: ThreadedS
                     "1m",
                     SINCE,
                     UNTIL,
-                    progress=lambda d, t, p=pair: seen[p].append((d, t)),
+                    progress=functools.partial(_note, seen[pair]),
                 )
                 for pair in PAIRS
             ]
