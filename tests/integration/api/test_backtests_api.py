@@ -163,7 +163,8 @@ def test_backtest_on_a_series_of_the_candle_store(api_server: ApiServer) -> None
     source = {"exchange": "kraken", "pair": "BTC/USDT", "timeframe": "1m"}
     missing = trade.post("/api/v1/backtests", json=body(data=source))
     assert missing.status_code == 404 and "data download" in missing.json()["error"]["message"]
-    data.import_file(data.data_root(api_server.app.settings.home_dir), DATA, **source)
+    root = data.data_root(api_server.app.settings.home_dir)
+    data.import_file(root, DATA, exchange="kraken", pair="BTC/USDT", timeframe="1m")
     stored = read.get("/api/v1/backtests/presets").json()["stored"]
     assert [(s["exchange"], s["pair"], s["timeframe"], s["rows"]) for s in stored] == [
         ("kraken", "BTC/USDT", "1m", 721)
