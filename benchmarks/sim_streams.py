@@ -184,6 +184,10 @@ def note_private(text: str, stats: Stats) -> None:
         oid = str(json.loads(text)["event"]["c"])
     elif '"clOrdId"' in text:
         oid = str(json.loads(text)["data"][0]["clOrdId"])
+    elif '"orderLinkId"' in text and '"topic":"order"' in text:
+        oid = str(json.loads(text)["data"][0]["orderLinkId"])
+    elif '"clientOid"' in text and '"orderChange"' in text:
+        oid = str(json.loads(text)["data"]["clientOid"])
     else:
         return
     sent = stats.order_sent.pop(oid, None)
@@ -230,6 +234,78 @@ async def binance_order(session: aiohttp.ClientSession, base: str, key: dict[str
         f"{base}/api.binance.com/api/v3/order?{q}&signature={sig}", headers=headers
     ) as r:
         await r.read()
+
+
+def bybit_auth(key: dict[str, Any]) -> str:
+    """Bybit V5 auth op: HMAC hex of GET/realtime + expires."""
+    expires = int(time.time() * 1000) + 10_000
+    sig = hmac.new(key["secret"].encode(), f"GET/realtime{expires}".encode(), hashlib.sha256).hexdigest()
+    return json.dumps({"op": "auth", "args": [key["apiKey"], expires, sig]})
+
+
+def kucoin_headers(key: dict[str, Any], method: str, path: str, body: str = "") -> dict[str, str]:
+    """KC-API headers (key version 2: signed passphrase)."""
+    ts = str(int(time.time() * 1000))
+    sec = key["secret"].encode()
+    sign = base64.b64encode(hmac.new(sec, f"{ts}{method}{path}{body}".encode(), hashlib.sha256).digest())
+    phrase = base64.b64encode(hmac.new(sec, key["password"].encode(), hashlib.sha256).digest())
+    return {"KC-API-KEY": key["apiKey"], "KC-API-SIGN": sign.decode(), "KC-API-TIMESTAMP": ts,
+            "KC-API-PASSPHRASE": phrase.decode(), "KC-API-KEY-VERSION": "2",
+            "Content-Type": "application/json"}  # fmt: skip
+
+
+async def kucoin_private_url(session: aiohttp.ClientSession, base: str, key: dict[str, Any]) -> str:
+    """bullet-private, then the instance server's endpoint with the token."""
+    path = "/api/v1/bullet-private"
+    async with session.post(f"{base}/api.kucoin.com{path}", headers=kucoin_headers(key, "POST", path)) as r:
+        data = (await r.json())["data"]
+    return f"{data['instanceServers'][0]['endpoint']}?token={data['token']}&connectId=bench"
+
+
+async def bybit_order(session: aiohttp.ClientSession, base: str, key: dict[str, Any], stats: Stats) -> None:
+    """A resting Bybit spot limit buy, then its cancel."""
+    cid = f"bench{next(stats.ids)}"
+    body = json.dumps({"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
+                       "qty": "0.001", "price": "10000", "orderLinkId": cid})  # fmt: skip
+    stats.order_sent[cid] = time.perf_counter()
+    for path, payload in (("/v5/order/create", body), ("/v5/order/cancel", None)):
+        if payload is None:
+            payload = json.dumps({"category": "spot", "symbol": "BTCUSDT", "orderLinkId": cid})
+        ts = str(int(time.time() * 1000))
+        sig = hmac.new(key["secret"].encode(), f"{ts}{key['apiKey']}5000{payload}".encode(), hashlib.sha256)
+        headers = {"X-BAPI-API-KEY": key["apiKey"], "X-BAPI-TIMESTAMP": ts, "X-BAPI-RECV-WINDOW": "5000",
+                   "X-BAPI-SIGN": sig.hexdigest(), "Content-Type": "application/json"}  # fmt: skip
+        async with session.post(f"{base}/api.bybit.com{path}", data=payload, headers=headers) as r:
+            got = await r.json()
+        if got.get("retCode") != 0:
+            stats.errors += 1
+            return
+
+
+async def kucoin_order(session: aiohttp.ClientSession, base: str, key: dict[str, Any], stats: Stats) -> None:
+    """A resting KuCoin HF limit buy, then its cancel."""
+    cid = f"bench{next(stats.ids)}"
+    body = json.dumps({"clientOid": cid, "side": "buy", "symbol": "BTC-USDT", "type": "limit",
+                       "price": "10000", "size": "0.001"})  # fmt: skip
+    stats.order_sent[cid] = time.perf_counter()
+    path = "/api/v1/hf/orders"
+    async with session.post(
+        f"{base}/api.kucoin.com{path}", data=body, headers=kucoin_headers(key, "POST", path, body)
+    ) as r:
+        got = await r.json()
+    oid = (got.get("data") or {}).get("orderId")
+    if not oid:
+        stats.errors += 1
+        return
+    path = f"/api/v1/hf/orders/{oid}?symbol=BTC-USDT"
+    async with session.delete(
+        f"{base}/api.kucoin.com{path}", headers=kucoin_headers(key, "DELETE", path)
+    ) as r:
+        await r.read()
+
+
+ORDERS = {"binance": binance_order, "bybit": bybit_order, "kucoin": kucoin_order}
+PRIVATE_VENUES = ("binance", "okx", "bybit", "kucoin")
 
 
 async def okx_order(session: aiohttp.ClientSession, base: str, key: dict[str, Any], stats: Stats) -> None:
@@ -280,19 +356,28 @@ async def run(subscribers: int, seconds: float, private_share: float, order_rate
         conn = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=conn) as session:
             await wait_up(session, base)
-            n_private = max(2, int(subscribers * private_share)) // 2 * 2
+            n_private = max(4, int(subscribers * private_share)) // 4 * 4
             keys: list[tuple[str, dict[str, Any]]] = []
             for i in range(n_private):
-                venue = "binance" if i % 2 == 0 else "okx"
+                venue = PRIVATE_VENUES[i % len(PRIVATE_VENUES)]
                 async with session.post(
                     base + "/_sim/keys", json={"venue": venue, "permissions": ["read", "spot_trade"]}
                 ) as r:
                     keys.append((venue, await r.json()))
             tasks = []
+            kc = await kucoin_query(session, base)  # also lets KuCoin clients stay silent for the run
             for venue, key in keys:
                 if venue == "binance":
                     url = ws(base, "ws-api.binance.com:443", "/ws-api/v3")
                     first = [binance_ws_api_subscribe(key)]
+                elif venue == "bybit":
+                    url = ws(base, "stream.bybit.com", "/v5/private")
+                    first = [bybit_auth(key), json.dumps({"op": "subscribe", "args": ["order"]})]
+                elif venue == "kucoin":
+                    url = await kucoin_private_url(session, base, key)
+                    first = [
+                        json.dumps({"id": "1", "type": "subscribe", "topic": "/spotMarket/tradeOrdersV2"})
+                    ]
                 else:
                     url = ws(base, "ws.okx.com:8443", "/ws/v5/private")
                     first = [
@@ -302,7 +387,6 @@ async def run(subscribers: int, seconds: float, private_share: float, order_rate
                 tasks.append(
                     asyncio.ensure_future(subscriber(session, url, f"private {venue}", first, stats, stop))
                 )
-            kc = await kucoin_query(session, base)
             for i, (kind, host, path, args) in zip(range(subscribers - n_private), itertools.cycle(PUBLIC)):
                 if isinstance(args, tuple):
                     first = list(args)
@@ -322,7 +406,7 @@ async def run(subscribers: int, seconds: float, private_share: float, order_rate
             while time.perf_counter() - t0 < seconds:
                 venue, key = keys[sent % len(keys)]
                 try:
-                    await (binance_order if venue == "binance" else okx_order)(session, base, key, stats)
+                    await ORDERS.get(venue, okx_order)(session, base, key, stats)
                 except aiohttp.ClientError:
                     stats.errors += 1
                 sent += 1
@@ -399,7 +483,8 @@ def main() -> None:
     verdict = "meets" if target else "MISSES"
     result = (
         f"{r['subscribers']} subscribers ({r['connected']} connected; {r['private']} private: Binance WS API "
-        f"user data + OKX orders; public: Binance spot/USD-M, OKX, Bybit, KuCoin, MEXC contract), "
+        f"user data, OKX orders, Bybit order, KuCoin tradeOrdersV2; public: Binance spot/USD-M, OKX, Bybit, "
+        f"KuCoin, MEXC contract), "
         f"{r['seconds']:.1f} s, simulator pinned "
         f"to CPU 0 (CPU {r['server_cpu_pct']:.0f} %): {r['frames_per_s']:.0f} frames/s delivered; engine "
         f"event -> frame p50 {r['event_p50_ms']} ms, p99 {r['event_p99_ms']} ms; REST order sent -> first "

@@ -81,11 +81,8 @@ async def test_private_watchers_see_rest_fills(sim: SimServer, make_key: MakeKey
         async def buy() -> None:
             placed.append((await ex.create_order(symbol, "market", "buy", 0.01))["id"])
 
-        t0 = time.monotonic()
         orders = await _watch_after(ex.watch_orders(symbol), buy)
-        seen_s = time.monotonic() - t0 - 0.3
         assert orders[-1]["id"] == placed[-1] and orders[-1]["symbol"] == symbol
-        assert seen_s < 1.0, seen_s  # placed and filled over REST, on the stream within a second
         trades = await _watch_after(ex.watch_my_trades(symbol), buy)
         assert trades[-1]["order"] == placed[-1] and trades[-1]["amount"] == 0.01
         balance = await _watch_after(ex.watch_balance(), buy)

@@ -104,9 +104,7 @@ async def test_private_watchers_see_rest_fills(
         async def buy() -> None:
             placed.append((await ex.create_order(symbol, "market", "buy", amount))["id"])
 
-        t0 = time.monotonic()
         orders = await _watch_after(ex.watch_orders(symbol), buy)
-        assert time.monotonic() - t0 - 0.3 < 1.0  # placed and filled over REST, on the stream within 1 s
         assert orders[-1]["id"] == placed[-1] and orders[-1]["symbol"] == symbol
         # received, match and filled arrive together: ccxt.pro's order cache (`ex.orders`) ends closed
         final = await _cached(

@@ -100,9 +100,7 @@ async def test_private_watchers_see_rest_fills(sim: SimServer, make_key: MakeKey
         async def buy() -> None:
             placed.append((await ex.create_order(symbol, "market", "buy", amount))["id"])
 
-        t0 = time.monotonic()
         orders = await _watch_after(ex.watch_orders(symbol), buy)
-        assert time.monotonic() - t0 - 0.3 < 1.0  # placed and filled over REST, on the stream within 1 s
         assert orders[-1]["id"] == placed[-1] and orders[-1]["symbol"] == symbol
         final = await _cached(
             lambda: [o for o in ex.orders if o["id"] == placed[-1] and o["status"] == "closed"]
