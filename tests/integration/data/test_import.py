@@ -136,7 +136,7 @@ def test_a_file_with_gaps_is_refused_unless_allowed_and_check_reports_it(cli: Cl
     [report] = json.loads(checked.stdout)
     assert report["ok"] is False
     assert report["gaps"] == [
-        {"from": store.iso(START + 100 * 60_000), "to": store.iso(START + 109 * 60_000), "candles": 0}
+        {"from": store.iso(START + 100 * 60_000), "to": store.iso(START + 109 * 60_000), "missing": 10}
     ]
 
 

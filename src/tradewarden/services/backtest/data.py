@@ -570,6 +570,7 @@ class CheckReport:
     duplicates: list[int]
     outliers: list[int]
     invalid: list[int]
+    timeframe_ms: int = 60_000
 
     @property
     def ok(self) -> bool:
@@ -584,7 +585,10 @@ class CheckReport:
             "timeframe": self.timeframe,
             "candles": self.rows,
             "ok": self.ok,
-            "gaps": [{"from": iso(a), "to": iso(b), "candles": 0} for a, b in self.gaps],
+            "gaps": [
+                {"from": iso(a), "to": iso(b), "missing": (b - a) // self.timeframe_ms + 1}
+                for a, b in self.gaps
+            ],
             "duplicates": [iso(t) for t in self.duplicates],
             "outliers": [iso(t) for t in self.outliers],
             "invalid": [iso(t) for t in self.invalid],
@@ -612,7 +616,15 @@ def check_series(folder: Path, manifest: Manifest) -> CheckReport:
             far = np.flatnonzero(np.abs(moves - median) > OUTLIER_SIGMA * spread)
             outliers = [int(t) for t in time[~broken][far + 1]]
     return CheckReport(
-        manifest.exchange, manifest.pair, manifest.timeframe, len(time), gaps, duplicates, outliers, invalid
+        manifest.exchange,
+        manifest.pair,
+        manifest.timeframe,
+        len(time),
+        gaps,
+        duplicates,
+        outliers,
+        invalid,
+        manifest.timeframe_ms,
     )
 
 
