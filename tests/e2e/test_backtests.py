@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.e2e.conftest import ACTION_TIMEOUT_MS, RESULT_TIMEOUT_MS, SCREENSHOTS, VIEWPORTS, Dashboard
 from tests.e2e.test_dashboard import go, log_in
-from tradewarden.services.backtest import runner
+from tradewarden.services.backtest import data, runner
 from tradewarden.services.backtest.candles import load_candles
 from tradewarden.services.backtest.report import sweep_report, write_report
 from tradewarden.services.backtest.results import ADDON, TAKE_PROFIT
@@ -162,3 +162,40 @@ def test_backtests_page_runs_a_small_sweep_and_shows_table_and_heatmap(dashboard
     expect(heatmap).to_have_attribute(
         "aria-label", re.compile(r"over addon_deviation_pct and take_profit_pct")
     )
+
+
+def test_backtests_page_runs_one_backtest_on_a_stored_series_and_opens_its_report(
+    dashboard: Dashboard,
+) -> None:
+    page = dashboard.page
+    root = data.data_root(dashboard.server.app.settings.home_dir)
+    data.import_file(root, DATA, exchange="kraken", pair="BTC/USDT", timeframe="1m")
+    log_in(dashboard, shoot=False)
+    go(dashboard, "backtests")
+    source = page.get_by_test_id("backtest-source")
+    expect(source.locator("option")).to_have_count(2)
+    source.select_option(index=1)
+    expect(page.get_by_test_id("backtest-file")).to_have_count(0)
+    page.get_by_test_id("backtest-settings").fill("\n".join(f"{k}={v}" for k, v in SETTINGS.items()))
+    page.get_by_test_id("backtest-submit").click()
+
+    expect(page.get_by_test_id("backtest-job")).to_have_attribute(
+        "data-status", "done", timeout=RESULT_TIMEOUT_MS
+    )
+    candles = load_candles(DATA, timeframe="1m")
+    expected = runner.run(runner.BacktestRequest(strategy="dca", values=SETTINGS), candles)
+    expect(page.get_by_test_id("figure-trades")).to_contain_text(str(expected.trades))
+    chart = page.get_by_test_id("backtest-equity-chart")
+    expect(chart).to_be_visible()
+    assert len((chart.locator("polyline").get_attribute("points") or "").split()) > 100
+    dashboard.shoot("backtests-single-result")
+
+    # The report opens in a new tab under its sandboxed policy and still draws its charts.
+    with page.context.expect_page() as opened:
+        page.get_by_test_id("backtest-report-link").click()
+    report = opened.value
+    report.wait_for_load_state("load")
+    expect(report.locator("svg.chart-price")).to_be_visible()
+    expect(report.locator("svg.chart-margin")).to_be_visible()
+    assert report.locator("svg.chart-price g.markers > *").count() == len(expected.fills)
+    report.close()

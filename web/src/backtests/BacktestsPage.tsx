@@ -48,6 +48,7 @@ export function BacktestsPage() {
   const [fills, setFills] = useState("ours");
   const [timeframe, setTimeframe] = useState("");
   const [file, setFile] = useState<{ name: string; text: string } | null>(null);
+  const [source, setSource] = useState("upload"); // "upload" or the index of a stored series
   const [grid, setGrid] = useState(DEFAULT_GRID);
   const [objective, setObjective] = useState<Objective>("sharpe");
   const [formError, setFormError] = useState<string | null>(null);
@@ -84,13 +85,15 @@ export function BacktestsPage() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setFormError(null);
-    if (!file) return setFormError(t("backtests.error.noFile"));
+    const stored = source === "upload" ? undefined : presets?.stored[Number(source)];
+    if (!stored && !file) return setFormError(t("backtests.error.noFile"));
     const parsed = parseSettings(settings);
     if (!parsed.ok) return setFormError(t("backtests.error.line", { line: parsed.line }));
+    const uploaded = file ? { csv: file.text, ...(timeframe.trim() ? { timeframe: timeframe.trim() } : {}) } : { csv: "" };
     const body = {
       strategy,
       settings: parsed.value,
-      data: timeframe.trim() ? { csv: file.text, timeframe: timeframe.trim() } : { csv: file.text },
+      data: stored ? { exchange: stored.exchange, pair: stored.pair, timeframe: stored.timeframe } : uploaded,
       fills,
       ...(risk ? { risk } : {}),
     };
@@ -166,6 +169,30 @@ export function BacktestsPage() {
           options={(presets?.fills ?? ["ours"]).map((f) => ({ value: f, label: t(`backtests.fills.${f}` as MessageKey) }))}
           testId="backtest-fills"
         />
+        {presets && presets.stored.length > 0 ? (
+          <SelectField
+            label={t("backtests.source")}
+            value={source}
+            onValue={setSource}
+            options={[
+              { value: "upload", label: t("backtests.source.upload") },
+              ...presets.stored.map((series, i) => ({
+                value: String(i),
+                label: t("backtests.source.stored", {
+                  exchange: series.exchange,
+                  pair: series.pair,
+                  timeframe: series.timeframe,
+                  rows: series.rows,
+                  first: (series.first ?? "").slice(0, 10),
+                  last: (series.last ?? "").slice(0, 10),
+                }),
+              })),
+            ]}
+            testId="backtest-source"
+          />
+        ) : null}
+        {source === "upload" ? (
+        <>
         <div className="field">
           <label htmlFor="backtest-file">{t("backtests.data")}</label>
           <p id="backtest-file-hint" className="field-hint">
@@ -192,6 +219,8 @@ export function BacktestsPage() {
           testId="backtest-timeframe"
           autoComplete="off"
         />
+        </>
+        ) : null}
         {mode === "sweep" ? (
           <>
             <TextArea label={t("backtests.grid")} hint={t("backtests.grid.hint")} value={grid} onValue={setGrid} rows={3} testId="sweep-grid" />

@@ -21,7 +21,7 @@ export function RunResults({ job }: { job: Job<RunResult> }) {
   const num = useNumber();
   const r = job.result!;
   const rows: [MessageKey, string, string][] = [
-    ["backtests.figure.period", `${r.from} – ${r.to}`, "period"],
+    ["backtests.figure.period", `${r.from.slice(0, 16).replace("T", " ")} – ${r.to.slice(0, 16).replace("T", " ")}`, "period"],
     ["backtests.figure.trades", num(r.trades, 0), "trades"],
     ["backtests.figure.winsLosses", `${num(r.wins, 0)} / ${num(r.losses, 0)}`, "wins"],
     ["backtests.figure.profit", `${num(r.profit)} (${num(r.profit_pct)} %)`, "profit"],
@@ -39,7 +39,9 @@ export function RunResults({ job }: { job: Job<RunResult> }) {
           {rows.map(([label, value, id]) => (
             <tr key={id} data-testid={`figure-${id}`}>
               <th scope="row">{t(label)}</th>
-              <td className="num">{value}</td>
+              <td className="num" style={{ whiteSpace: "normal", overflowWrap: "anywhere" }}>
+                {value}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -11,12 +11,23 @@ export interface RiskPreset {
   values: Record<string, string>;
 }
 
+export interface StoredSeries {
+  exchange: string;
+  pair: string;
+  timeframe: string;
+  first: string | null;
+  last: string | null;
+  rows: number;
+  gaps: number;
+}
+
 export interface Presets {
   strategies: Record<string, Record<string, string>>;
   risk: RiskPreset[];
   fills: string[];
   objectives: Objective[];
   max_sweep_settings: number;
+  stored: StoredSeries[];
 }
 
 /** The `backtest run --json` object (DESIGN.md), plus the equity curve the page draws. */
@@ -71,7 +82,7 @@ export interface Job<R> {
 export interface JobInput {
   strategy: string;
   settings: Record<string, string>;
-  data: { csv: string; timeframe?: string };
+  data: { csv: string; timeframe?: string } | { exchange: string; pair: string; timeframe: string };
   fills: string;
   risk?: string;
 }
