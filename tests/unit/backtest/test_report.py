@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import Cli
 from tradewarden.domain.strategies.base import Context
 from tradewarden.services.backtest import runner
 from tradewarden.services.backtest.candles import Candles, from_arrays
@@ -212,3 +213,29 @@ def test_sweep_heatmap_refuses_a_key_the_sweep_did_not_vary(tmp_path: Path) -> N
     with pytest.raises(InputError, match="two different keys"):
         sweep_report(sweep_json(), "take_profit_pct", "take_profit_pct", path)
     assert not path.exists()
+
+
+def test_cli_writes_the_report_and_the_png(cli: Cli, tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parents[2] / "data" / "candles" / "kraken-xbtusdt-1m-2025-11.csv"
+    report, image = tmp_path / "run.html", tmp_path / "equity.png"
+    sets = [
+        f"--set={k}={v}" for k, v in {**DCA, "addon_deviation_pct": "0.3", "take_profit_pct": "0.3"}.items()
+    ]
+    args = [
+        "backtest",
+        "run",
+        "--strategy",
+        "dca",
+        "--data",
+        str(data),
+        *sets,
+        "--set=recovery_drawdown_pct=0.5",
+    ]
+    result = cli(*args, "--report", str(report), "--png", str(image), "--json")
+    assert result.code == 0, result.stderr
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert count(r'<rect class="recovery"', report.read_text()) >= 1  # Recovery Mode ran and is shaded
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["equity.png", "run.html"]
+    bad = cli(*args, "--png", str(tmp_path / "equity.jpg"))
+    assert bad.code != 0 and "must end in .png" in bad.stderr
+    assert not (tmp_path / "equity.jpg").exists()
