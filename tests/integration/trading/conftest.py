@@ -1,0 +1,72 @@
+"""Fixtures of the manual-trading tests: connections added through the real CLI on simulator keys."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Cli
+from tests.integration.simtools import SimAdmin
+from tradewarden.sim import ThreadedSim
+
+TRADE_PERMS = ["read", "spot_trade"]
+PRICE = Decimal(50000)  # BTC/USDT is pinned here on every venue a test trades
+
+
+def add_connection(
+    cli: Cli,
+    sim: ThreadedSim,
+    admin: SimAdmin,
+    name: str,
+    venue: str,
+    permissions: list[str] | None = None,
+    extra: tuple[str, ...] = (),
+    **key_extra: Any,
+) -> dict[str, Any]:
+    """A simulator key on `venue`, added through `connections add`; returns the key."""
+    key = admin.key(venue, permissions or TRADE_PERMS, ["127.0.0.1"], **key_extra)
+    creds = json.dumps({k: key[k] for k in ("apiKey", "secret", "password") if k in key})
+    added = cli(
+        "connections",
+        "add",
+        name,
+        "-e",
+        venue,
+        "--endpoint",
+        sim.url,
+        "-c",
+        "-",
+        *extra,
+        stdin=creds.encode(),
+    )
+    assert added.code == 0, added.stderr
+    return dict(key)
+
+
+def pin_price(admin: SimAdmin, venue: str, symbol: str = "BTC/USDT", price: Decimal = PRICE) -> None:
+    """Set the venue's price of `symbol` (the book is rebuilt around it)."""
+    admin.call("POST", "/_sim/market", {"venue": venue, "symbol": symbol, "price": float(price)})
+
+
+def order_requests(admin: SimAdmin, venue: str, api_key: str) -> list[dict[str, Any]]:
+    """Every request the key sent that could place an order (POST/PUT to an order path)."""
+    rows: list[dict[str, Any]] = admin.call("GET", f"/_sim/requests?venue={venue}&api_key={api_key}")
+    return [r for r in rows if r["method"] in ("POST", "PUT") and "order" in r["path"].lower()]
+
+
+def sim_orders(admin: SimAdmin, venue: str, api_key: str) -> list[dict[str, Any]]:
+    """Every order the venue holds for the key."""
+    rows: list[dict[str, Any]] = admin.call("GET", f"/_sim/orders?venue={venue}&api_key={api_key}")
+    return rows
+
+
+def init_home(cli: Cli) -> None:
+    """`tradewarden init` on the fresh home."""
+    assert cli("init").code == 0
+
+
+def home_of(cli: Cli) -> Path:
+    """The CLI's data directory."""
+    return cli.home
