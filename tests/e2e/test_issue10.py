@@ -126,12 +126,36 @@ def _no_english(dash: Dashboard, locale: str, where: str) -> None:
 
 
 def _header_on_one_line(dash: Dashboard, locale: str) -> None:
-    tops: list[float] = dash.page.evaluate(
-        """() => [...document.querySelectorAll('.topbar > *, .topbar-tools > *, .nav li')]
-                 .map((e) => e.getBoundingClientRect())
-                 .map((r) => r.top + r.height / 2)"""
+    """At 1280 px the top bar is one row: items share a middle line, none wraps its words, none overlaps."""
+    layout: dict[str, Any] = dash.page.evaluate(
+        """() => {
+            const items = [...document.querySelectorAll('.topbar > .brand, .nav li, .topbar-tools > *')]
+                .filter((e) => e.getBoundingClientRect().width > 1);
+            // Lines of visible text in e: text rects whose tops differ by more than half a line.
+            const lines = (e) => {
+                const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+                const rects = [];
+                for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                    if (node.parentElement.closest('select, .visually-hidden, .who-full')) continue;
+                    const range = document.createRange();
+                    range.selectNodeContents(node);
+                    rects.push(...[...range.getClientRects()].filter((r) => r.width > 1));
+                }
+                const tops = rects.map((r) => r.top).sort((a, b) => a - b);
+                const half = Math.min(...rects.map((r) => r.height)) / 2;
+                return tops.filter((t, i) => i === 0 || t - tops[i - 1] > half).length;
+            };
+            const boxes = items.map((e) => e.getBoundingClientRect()).sort((a, b) => a.left - b.left);
+            return {
+                middles: boxes.map((r) => r.top + r.height / 2),
+                wrapped: items.filter((e) => lines(e) > 1).map((e) => e.textContent),
+                overlaps: boxes.slice(1).filter((r, i) => r.left < boxes[i].right - 1).length,
+            };
+        }"""
     )
-    assert tops and max(tops) - min(tops) <= 6, f"the {locale} header wraps at 1280 px: {tops}"
+    middles = layout["middles"]
+    assert middles and max(middles) - min(middles) <= 6, f"the {locale} header wraps at 1280 px: {layout}"
+    assert layout["wrapped"] == [] and layout["overlaps"] == 0, f"the {locale} header is squeezed: {layout}"
 
 
 def _kind_on_one_line(dash: Dashboard) -> None:

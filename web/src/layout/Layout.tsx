@@ -63,8 +63,13 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
         <div className="topbar-tools">
           <LiveIndicator />
           <LanguageSelect />
-          <span className="who" data-testid="signed-in-as">
-            {t("layout.signedInAs", { name: tokenName })}
+          <span className="who" data-testid="signed-in-as" title={t("layout.signedInAs", { name: tokenName })}>
+            {/* On a laptop only the token's name shows (the header stays on one line in every language);
+                the full sentence is still read out, and shown on narrow screens. */}
+            <span className="who-full">{t("layout.signedInAs", { name: tokenName })}</span>
+            <span className="who-short" aria-hidden="true">
+              {tokenName}
+            </span>
           </span>
           <button type="button" className="button button-small" onClick={() => void logout()} data-testid="logout-button">
             {t("layout.logout")}
