@@ -28,6 +28,7 @@ from tradewarden.api.routes import (
     session,
     stream,
     tokens,
+    trading,
 )
 from tradewarden.api.state import ServerState
 from tradewarden.services.errors import UserError
@@ -112,7 +113,8 @@ def create_app(state: ServerState, background: bool = True) -> FastAPI:
     app.add_exception_handler(UserError, errors.user_error_handler)
     app.add_exception_handler(RequestValidationError, errors.validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, errors.http_error_handler)
-    routers = (health, exchanges, connections, audit, tokens, session, portfolio, stream, backtests)
+    # trading before connections: its NAME/orders routes would otherwise match /connections/{connection:path}
+    routers = (health, exchanges, trading, connections, audit, tokens, session, portfolio, stream, backtests)
     for module in (*routers, *state.extra_routers):
         app.include_router(module.router, prefix=API_PREFIX)
     # Inside the metrics middleware, so refused bodies are counted; outside every route.

@@ -276,8 +276,20 @@ class Trader:
         bids, asks = book.get("bids") or [], book.get("asks") or []
         return (dec(bids[0][0]) if bids else None, dec(asks[0][0]) if asks else None)
 
-    async def ticket(self, pair: str) -> TicketInfo:
-        """What an order ticket on `pair` needs to show."""
+    async def default_pair(self) -> str:
+        """The pair a ticket opens on: BTC/USDT (or its perpetual) when listed, else the first market."""
+        markets = await self.source.markets(self.spec.ccxt_id)
+        for pair in ("BTC/USDT", "BTC/USDT:USDT"):
+            if pair in markets:
+                return pair
+        active = sorted(s for s, m in markets.items() if m.get("active") is not False)
+        if not active:
+            raise InputError(f"{self.spec.exchange} lists no markets", "try again when the exchange answers")
+        return active[0]
+
+    async def ticket(self, pair: str | None = None) -> TicketInfo:
+        """What an order ticket on `pair` (default: `default_pair`) needs to show."""
+        pair = pair or await self.default_pair()
         info = await self.market(pair)
         bid, ask = await self._top(pair)
         r = info.rules

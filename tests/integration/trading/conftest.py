@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import Cli
+from tests.integration.api.conftest import ApiServer, running_server
 from tests.integration.simtools import SimAdmin
 from tradewarden.sim import ThreadedSim
 
@@ -70,3 +74,35 @@ def init_home(cli: Cli) -> None:
 def home_of(cli: Cli) -> Path:
     """The CLI's data directory."""
     return cli.home
+
+
+@pytest.fixture
+def api_server(tmp_path: Path) -> Iterator[ApiServer]:
+    """A real API server on a fresh home (tests/integration/api/conftest.py's `running_server`)."""
+    with running_server(tmp_path / "twhome") as server:
+        yield server
+
+
+def api_connection(
+    server: ApiServer,
+    sim: ThreadedSim,
+    admin: SimAdmin,
+    name: str,
+    venue: str,
+    permissions: list[str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A simulator key on `venue`, added (and tested) through POST /api/v1/connections."""
+    key = admin.key(venue, permissions or TRADE_PERMS, ["127.0.0.1"])
+    fields = {f: key[f] for f in ("apiKey", "secret", "password") if key.get(f)}
+    body = {
+        "name": name,
+        "exchange": venue,
+        "endpoint": sim.url,
+        "credentials": fields,
+        "test": True,
+        **extra,
+    }
+    made = server.client("admin").post("/api/v1/connections", json=body)
+    assert made.status_code == 201, made.text
+    return dict(key)
