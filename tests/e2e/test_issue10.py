@@ -40,10 +40,24 @@ LANGUAGES = ("en", "it", "tr", "fr")
 ENTRY = re.compile(r'^\s*("(?:[^"\\]|\\.)+"):\s*("(?:[^"\\]|\\.)*"),?\s*$', re.M)
 
 
-def catalogue(locale: str) -> dict[str, str]:
-    """A catalogue file's entries (one `"key": "text",` a line, as the files are written)."""
-    text = (I18N / f"{locale}.ts").read_text(encoding="utf-8")
+BACKTESTS = I18N.parent / "backtests" / "messages.ts"  # the Backtests page's keys, spread into each catalogue
+
+
+def _entries(text: str) -> dict[str, str]:
     return {json.loads(k): json.loads(v) for k, v in ENTRY.findall(text)}
+
+
+def catalogue(locale: str) -> dict[str, str]:
+    """A catalogue's entries (one `"key": "text",` a line, as the files are written), with the Backtests
+    page's block for the same language."""
+    entries = _entries((I18N / f"{locale}.ts").read_text(encoding="utf-8"))
+    if BACKTESTS.exists():
+        text = BACKTESTS.read_text(encoding="utf-8")
+        blocks = re.split(r"^export const backtests(\w\w)\b", text, flags=re.M)
+        for name, block in zip(blocks[1::2], blocks[2::2], strict=True):
+            if name.lower() == locale:
+                entries.update(_entries(block))
+    return entries
 
 
 def english_sentences(locale: str) -> dict[str, str]:
@@ -192,9 +206,9 @@ def _values_not_clipped(dash: Dashboard) -> None:
 
 
 def test_every_page_in_every_language(dashboard: Dashboard, sim: ThreadedSim, sim_admin: SimAdmin) -> None:
-    """Login, connections, the wizard's guide, portfolio and audit in en/it/tr/fr: a screenshot each, nothing
-    wider than the viewport, no English catalogue sentence outside English, the header on one line on a
-    laptop, audit kinds never broken, portfolio values never clipped."""
+    """Login, connections, the wizard's guide, portfolio, audit and backtests in en/it/tr/fr: a screenshot
+    each, nothing wider than the viewport, no English catalogue sentence outside English, the header on one
+    line on a laptop, audit kinds never broken, portfolio values never clipped."""
     page = dashboard.page
     _arrange(dashboard, sim, sim_admin)
     for locale in LANGUAGES:
@@ -245,9 +259,13 @@ def test_every_page_in_every_language(dashboard: Dashboard, sim: ThreadedSim, si
         dashboard.shoot(f"audit-{locale}")
         _no_english(dashboard, locale, "audit")
         _kind_on_one_line(dashboard)
+        expect(page.get_by_test_id("audit-table")).not_to_contain_text('{"')
         if not desktop:
             _rows_are_cards(dashboard, "audit-row")
-        expect(page.get_by_test_id("audit-table")).not_to_contain_text('{"')
+
+        _open(dashboard, locale, "backtests")
+        dashboard.shoot(f"backtests-{locale}")
+        _no_english(dashboard, locale, "backtests")
     dashboard.assert_clean()
 
 
