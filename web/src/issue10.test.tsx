@@ -6,6 +6,7 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AuditEvent, Connection, Exchange, Portfolio, ServerInfo, TestResult } from "./api/types";
 import { AuditTable } from "./audit/AuditTable";
+import { ConnectionCard } from "./connections/ConnectionCard";
 import { EditDialog, buildEditBody } from "./connections/EditDialog";
 import { TestResultView } from "./connections/TestResultView";
 import { I18nProvider } from "./i18n/I18nContext";
@@ -199,6 +200,26 @@ const SAVED: Connection = {
   api_key: "kc-a…123", credential_fields: ["apiKey", "secret", "password"], status: "invalid_key",
   status_checked_at: null, created_at: "2026-12-02T08:00:00Z", updated_at: "2026-12-02T08:00:00Z",
 };
+
+describe("a connection card", () => {
+  it("marks a simulator-backed connection simulated, translates its last verdict, and offers Edit", async () => {
+    const onEdit = vi.fn();
+    const last = { ...WITHDRAW, checked_at: "2026-12-02T08:00:00Z" };
+    inLocale("it", (
+      <ConnectionCard
+        connection={{ ...SAVED, status: "withdraw_enabled", simulated: true }}
+        exchangeName="KuCoin" last={last} testing={false} actionError={null}
+        onRetest={() => undefined} onRotate={() => undefined} onEdit={onEdit} onRemove={() => undefined}
+      />
+    ));
+    expect(screen.getByTestId("connection-row").getAttribute("data-simulated")).toBe("true");
+    expect(screen.getByTestId("simulated-mark").textContent).toContain("simulato");
+    expect(screen.getByTestId("connection-message").textContent).toContain("Questa chiave KuCoin può prelevare fondi");
+    expect(screen.getByTestId("connection-remedy").textContent).toContain("disattiva 'Withdrawal'");
+    await userEvent.click(screen.getByTestId("connection-edit"));
+    expect(onEdit).toHaveBeenCalledTimes(1);
+  });
+});
 
 describe("editing a connection", () => {
   it("sends only what changed; an emptied endpoint goes back to the exchange", () => {
