@@ -54,6 +54,9 @@ class ConnectionCreate(BaseModel):
     market: Market = "spot"
     endpoint: str | None = Field(default=None, max_length=512)
     credentials: CredentialsIn
+    testnet: bool = Field(
+        default=False, description="The exchange's testnet/demo account (GET /exchanges: `testnet`)"
+    )
     test: bool = Field(
         default=False,
         description="Test the key before storing it; a key that fails is not stored (422 `test_failed`, "
@@ -134,6 +137,10 @@ class ConnectionOut(BaseModel):
     updated_at: datetime
     simulated: bool = Field(
         default=False, description="Its endpoint is the simulator `tradewarden up` runs: simulated funds"
+    )
+    testnet: bool = Field(
+        default=False,
+        description="The exchange's testnet/demo account: not real funds, never in the portfolio total",
     )
 
 
@@ -268,6 +275,9 @@ class ExchangeOut(BaseModel):
     setting_names: dict[str, str]
     guide: GuideOut
     simulator: bool = Field(default=False, description="The built-in simulator plays this exchange")
+    testnet: str | None = Field(
+        default=None, description="The testnet/demo environment a `testnet` connection reaches, or null"
+    )
 
 
 class AuditEventOut(BaseModel):

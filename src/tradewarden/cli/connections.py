@@ -36,6 +36,12 @@ CREDENTIALS_HELP = (
 )
 
 
+def _funds(view: ConnectionView) -> str:
+    if view.testnet:
+        return "testnet (the exchange's test environment; not counted in the portfolio total)"
+    return "simulated (the built-in simulator)" if view.simulated else "real (the exchange)"
+
+
 def _describe(view: ConnectionView) -> None:
     table = Table(show_header=False, box=None)
     for label, value in (
@@ -46,7 +52,7 @@ def _describe(view: ConnectionView) -> None:
         ("Key type", view.key_type),
         ("Sealed fields", ", ".join(view.credential_fields)),
         ("Status", view.status),
-        ("Funds", "simulated (the built-in simulator)" if view.simulated else "real (the exchange)"),
+        ("Funds", _funds(view)),
         ("Last tested", view.status_checked_at.isoformat() if view.status_checked_at else "never"),
         ("Endpoint", view.endpoint or "the exchange itself"),
         ("Added", view.created_at.isoformat()),
@@ -70,6 +76,12 @@ def add(
     keep_untested: bool = typer.Option(
         False, "--keep-untested", help="Keep the connection even when its key fails the test."
     ),
+    testnet: bool = typer.Option(
+        False,
+        "--testnet",
+        help="The exchange's testnet/demo account (Binance, Bybit, OKX demo; see tradewarden exchanges). "
+        "Its balances never count in the portfolio total; bots on it trade paper or testnet only.",
+    ),
     passphrase_file: Path | None = PASSPHRASE_FILE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -83,6 +95,7 @@ def add(
     exchange = validation.validate_supported_exchange(exchange)
     validation.validate_market(market)
     validation.validate_endpoint_option(endpoint)
+    service.validate_testnet(exchange, testnet)
     creds, stdin_used = read_credentials(credentials, exchange)
     passphrase = read_passphrase(passphrase_file, stdin_taken=stdin_used)
     with app_context() as ctx:
@@ -96,6 +109,7 @@ def add(
             endpoint=endpoint,
             test=not no_test,
             keep_untested=keep_untested,
+            testnet=testnet,
         )
     if as_json:
         shown = view.to_json() if view is not None else {"name": name.strip(), "exchange": exchange}
@@ -139,7 +153,7 @@ def list_(as_json: bool = JSON_OPTION) -> None:
         tested = view.status_checked_at.strftime("%Y-%m-%d %H:%M") if view.status_checked_at else "never"
         table.add_row(
             *(escape(cell) for cell in (view.name, view.exchange, view.market, view.api_key, view.status)),
-            "simulated" if view.simulated else "real",
+            "testnet" if view.testnet else "simulated" if view.simulated else "real",
             tested,
             escape(", ".join(warnings.get(view.id, []))),
         )

@@ -18,7 +18,7 @@ def exchanges(as_json: bool = JSON_OPTION) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table("Id", "Exchange", "Tier", "Markets", "Needs", "Permission check", "Simulator")
+    table = Table("Id", "Exchange", "Tier", "Markets", "Needs", "Permission check", "Simulator", "Testnet")
     for row in rows:
         table.add_row(
             escape(row["id"]),
@@ -28,6 +28,8 @@ def exchanges(as_json: bool = JSON_OPTION) -> None:
             escape(row["needs"]),
             "yes" if row["permission_check"] else "no",
             "yes" if row["simulator"] else "no",
+            escape(row["testnet"] or "no"),
         )
     out.print(table)
     out.print("Add one with: tradewarden connections add NAME --exchange ID --credentials FILE")
+    out.print("A testnet or demo account (where the Testnet column says one): add --testnet")

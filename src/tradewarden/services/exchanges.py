@@ -41,4 +41,5 @@ def summary(info: ExchangeInfo) -> dict[str, Any]:
         "ip_whitelist": info.ip_whitelist,
         "permission_check": info.permission_endpoint is not None,
         "simulator": info.id in SIMULATED,
+        "testnet": info.testnet,  # what `connections add --testnet` reaches, or None
     }

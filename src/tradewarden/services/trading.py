@@ -58,7 +58,7 @@ def manual_bot(connection_id: str) -> str:
 
 def can_trade_live(connection: Connection) -> bool:
     """Whether a bot may trade live on this connection: never on a testnet (its orders are not real)."""
-    return not bool(getattr(connection, "testnet", False))
+    return not connection.testnet
 
 
 @dataclass(frozen=True)
@@ -174,10 +174,8 @@ def _spec(app: App, name: str) -> _Spec:
         row = find(session, name)
         info = registry.get_exchange(row.exchange)
         ccxt_id = registry.ccxt_id_for(info, row.market) if info is not None else row.exchange
-        options = dict(info.futures_options) if info is not None and row.market == "futures" else {}
-        testnet = bool(getattr(row, "testnet", False))
-        if testnet:
-            options["sandbox"] = True  # ccxt switches to urls['test'] at construction
+        testnet = bool(row.testnet)
+        options = registry.client_options(info, row.market, testnet)
         return _Spec(row.id, row.name, row.exchange, ccxt_id, options, row.endpoint, testnet)
 
 

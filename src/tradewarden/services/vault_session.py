@@ -54,8 +54,7 @@ class VaultSession:
         if info is None:
             return row, row.exchange, {}
         ccxt_id = registry.ccxt_id_for(info, row.market)
-        options = dict(info.futures_options) if row.market == "futures" else {}
-        return row, ccxt_id, options
+        return row, ccxt_id, registry.client_options(info, row.market, row.testnet)
 
     async def private_client(self, hub: MarketHub, name: str) -> Any:
         """The connection's long-lived private client (made, and its secrets opened, on first use)."""

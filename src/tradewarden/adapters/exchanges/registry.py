@@ -51,6 +51,9 @@ class ExchangeInfo:
     # Days after which the exchange deletes or disables a trading key that has no IP whitelist; None when
     # the exchange documents no such rule (see remedies.warning_text).
     unrestricted_key_lifetime: str | None = field(default=None)
+    # The testnet/demo environment ccxt 4.5.90 reaches with set_sandbox_mode(True) (its urls['test']);
+    # None: the exchange has none in ccxt, and `connections add --testnet` is refused.
+    testnet: str | None = field(default=None)
 
 
 _BINANCE = ExchangeInfo(
@@ -90,6 +93,7 @@ _BINANCE = ExchangeInfo(
     ),
     unrestricted_key_lifetime="Binance turns 'Enable Spot & Margin Trading' off 30 days after it was enabled "
     "on a key with no trusted IPs",
+    testnet="Spot Testnet (testnet.binance.vision) and USD-M Futures testnet (testnet.binancefuture.com)",
 )
 
 _KUCOIN = ExchangeInfo(
@@ -191,6 +195,7 @@ _OKX = ExchangeInfo(
         ),
     ),
     unrestricted_key_lifetime="OKX deletes trade or withdraw keys with no linked IP after 14 days unused",
+    testnet="Demo trading (www.okx.com with the header x-simulated-trading: 1; a demo-trading key)",
 )
 
 _BYBIT = ExchangeInfo(
@@ -222,6 +227,7 @@ _BYBIT = ExchangeInfo(
         "this server's public address. Keys with no IP bound expire after three months.",
     ),
     unrestricted_key_lifetime="Bybit keys with no IP bound expire after three months",
+    testnet="Testnet (api-testnet.bybit.com; a testnet key)",
 )
 
 _BITGET = ExchangeInfo(
@@ -400,6 +406,15 @@ REGISTRY: Mapping[str, ExchangeInfo] = MappingProxyType(
 def get_exchange(exchange_id: str) -> ExchangeInfo | None:
     """The registry entry for `exchange_id`, or None for an exchange we do not support by name."""
     return REGISTRY.get(exchange_id)
+
+
+def client_options(info: ExchangeInfo | None, market: str, testnet: bool) -> dict[str, Any]:
+    """ccxt options of a connection's client: the futures defaults, and `sandbox` for a testnet (ccxt
+    then calls set_sandbox_mode(True) while constructing the client, before any endpoint override)."""
+    options = dict(info.futures_options) if info is not None and market == "futures" else {}
+    if testnet:
+        options["sandbox"] = True
+    return options
 
 
 def ccxt_id_for(info: ExchangeInfo, market: str) -> str:

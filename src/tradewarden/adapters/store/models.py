@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -145,6 +146,8 @@ class Connection(Base):
     key_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     # Keyed hash of the API key (UnlockedVault.fingerprint), never the key: refuses one key under two names.
     api_key_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # The exchange's testnet/demo environment (ccxt sandbox mode): its funds are not real (migration 0006).
+    testnet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     credentials: Mapped[list[SealedCredential]] = relationship(
         back_populates="connection", cascade="all, delete-orphan", passive_deletes=True

@@ -114,6 +114,7 @@ def create_connection(
         endpoint=body.endpoint,
         test=body.test,
         keep_untested=body.keep_untested,
+        testnet=body.testnet,
     )
     tested = TestResultOut.model_validate(report.to_json()) if report is not None else None
     if view is None:

@@ -24,6 +24,7 @@ def exchange_out(info: ExchangeInfo) -> ExchangeOut:
         ip_whitelist=info.ip_whitelist,
         permission_check=info.permission_endpoint is not None,
         simulator=info.id in SIMULATED,
+        testnet=info.testnet,
         setting_names=dict(info.setting_names),
         guide=GuideOut(
             where=info.guide.where,

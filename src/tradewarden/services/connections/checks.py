@@ -58,6 +58,7 @@ class Target:
     key_version: int | None = None  # the key version in force when the target was read (rotation CAS)
     integrity_error: bool = False  # its sealed credentials did not decrypt: never sent anywhere
     simulated: bool = False  # the endpoint is the simulator `up` runs
+    testnet: bool = False  # the exchange's testnet/demo environment (ccxt sandbox mode)
 
 
 def open_target(app: App, session: Session, opened: UnlockedVault, row: Connection) -> Target:
@@ -71,11 +72,22 @@ def open_target(app: App, session: Session, opened: UnlockedVault, row: Connecti
         audit.record(session, "connection.integrity_error", app.actor, row, fields=fields)
         return Target(row.id, row.name, row.exchange, row.market, row.endpoint, {}, integrity_error=True)
     simulated = simulator.is_simulated(row.endpoint, simulator.recorded_url(app.settings.home_dir))
-    return Target(row.id, row.name, row.exchange, row.market, endpoint, credentials, simulated=simulated)
+    return Target(
+        row.id,
+        row.name,
+        row.exchange,
+        row.market,
+        endpoint,
+        credentials,
+        simulated=simulated,
+        testnet=row.testnet,
+    )
 
 
 def make_clients(target: Target, timeout_ms: int, shared: SharedClients | None = None) -> Clients:
     """The ccxt client(s) for a target: the market's own API, plus futures for market `both`."""
+    if target.testnet:
+        shared = None  # shared public clients speak to the production hosts: a testnet uses its own
     session = shared.session if shared is not None else None
     info = registry.get_exchange(target.exchange)
     if info is None:
@@ -83,7 +95,7 @@ def make_clients(target: Target, timeout_ms: int, shared: SharedClients | None =
         return Clients(target.exchange, target.market, client, target.exchange, endpoint=target.endpoint)
     main_market = "futures" if target.market == "futures" else "spot"
     main_id = registry.ccxt_id_for(info, main_market)
-    main_options = dict(info.futures_options) if main_market == "futures" else {}
+    main_options = registry.client_options(info, main_market, target.testnet)
     main = build_client(main_id, target.credentials, target.endpoint, main_options, timeout_ms, session)
     clients = Clients(
         target.exchange,
@@ -100,7 +112,7 @@ def make_clients(target: Target, timeout_ms: int, shared: SharedClients | None =
             clients.futures_ccxt_id,
             target.credentials,
             target.endpoint,
-            info.futures_options,
+            registry.client_options(info, "futures", target.testnet),
             timeout_ms,
             session,
         )
@@ -295,6 +307,7 @@ def rotate_tested(
             credentials,
             row.key_version,
             simulated=simulator.is_simulated(row.endpoint, service.sim_url(app)),
+            testnet=row.testnet,  # a rotated testnet key is tested on the testnet
         )
     report = asyncio.run(run_targets([target], timeout_ms))[0]
     name_public_ip(app, [report])
@@ -343,6 +356,7 @@ def add_tested(
     test: bool = True,
     keep_untested: bool = False,
     timeout_ms: int = 30_000,
+    testnet: bool = False,
 ) -> tuple[ConnectionView | None, ConnectionReport | None]:
     """Add a connection of a supported exchange, testing the key first unless `test` is false.
 
@@ -353,6 +367,7 @@ def add_tested(
     exchange = validation.validate_supported_exchange(exchange)
     market = validation.validate_market(market)
     endpoint = validation.validate_endpoint_option(endpoint)
+    service.validate_testnet(exchange, testnet)
     if service.awaiting_key(app, name, exchange):
         # The API key of a pair generated here (keygen): the private half is sealed already, never refused.
         view = service.add_connection(app, passphrase, name, exchange, credentials, market, endpoint)
@@ -363,7 +378,8 @@ def add_tested(
     service.refuse_taken_name(app, name)
     credentials = validation.validate_credentials(exchange, credentials)
     if not test:
-        return service.add_connection(app, passphrase, name, exchange, credentials, market, endpoint), None
+        view = service.add_connection(app, passphrase, name, exchange, credentials, market, endpoint, testnet)
+        return view, None
     service.refuse_stored_key(app, passphrase, credentials)
     masked, userinfo = split_userinfo(endpoint) if endpoint else (None, None)
     route = AuthEndpoint(masked, userinfo) if masked and userinfo is not None else masked
@@ -375,6 +391,7 @@ def add_tested(
         route,
         credentials,
         simulated=simulator.is_simulated(masked, service.sim_url(app)),
+        testnet=testnet,
     )
     report = asyncio.run(run_targets([target], timeout_ms))[0]
     name_public_ip(app, [report])
@@ -391,7 +408,7 @@ def add_tested(
                 code=report.code,
             )
         return None, report
-    view = service.add_connection(app, passphrase, name, exchange, credentials, market, endpoint)
-    stored = Target(view.id, view.name, exchange, market, route, credentials)
+    view = service.add_connection(app, passphrase, name, exchange, credentials, market, endpoint, testnet)
+    stored = Target(view.id, view.name, exchange, market, route, credentials, testnet=testnet)
     record_reports(app, [stored], [report], previous={view.id: "untested"})
     return service.show_view(app, view.id), report

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tradewarden.adapters import audit
+from tradewarden.adapters.exchanges import registry
 from tradewarden.adapters.exchanges.endpoint import ENDPOINT_USERINFO_FIELD, split_userinfo
 from tradewarden.adapters.store.models import Connection, SealedCredential, name_key, utcnow
 from tradewarden.adapters.vault import vault
@@ -42,6 +43,7 @@ class ConnectionView:
     created_at: datetime
     updated_at: datetime
     simulated: bool = False  # its endpoint is the simulator `up` runs: its funds are not real
+    testnet: bool = False  # the exchange's testnet/demo environment: its funds are not real either
 
     @classmethod
     def of(
@@ -66,6 +68,7 @@ class ConnectionView:
             created_at=row.created_at,
             updated_at=row.updated_at,
             simulated=simulator.is_simulated(row.endpoint, sim_url),
+            testnet=bool(getattr(row, "testnet", False)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -75,6 +78,20 @@ class ConnectionView:
             if isinstance(value, datetime):
                 data[key] = value.isoformat()
         return data
+
+
+def validate_testnet(exchange: str, testnet: bool) -> None:
+    """InputError when a testnet connection is asked of an exchange whose testnet ccxt does not reach."""
+    if not testnet:
+        return
+    info = registry.get_exchange(exchange)
+    if info is None or info.testnet is None:
+        have = ", ".join(sorted(e.id for e in registry.REGISTRY.values() if e.testnet))
+        raise InputError(
+            f"{exchange} has no testnet or demo environment TradeWarden can reach",
+            f"leave out --testnet, or use one of: {have}",
+            field="testnet",
+        )
 
 
 def find(session: Session, name: str) -> Connection:
@@ -240,10 +257,12 @@ def add_connection(
     credentials: dict[str, Secret],
     market: str = "spot",
     endpoint: str | None = None,
+    testnet: bool = False,
 ) -> ConnectionView:
     """Validate, then store a connection with its credentials sealed, in one transaction."""
     name = validation.validate_name(name)
     exchange = validation.validate_exchange(exchange)
+    validate_testnet(exchange, testnet)
     market = validation.validate_market(market)
     endpoint, endpoint_userinfo = _split_endpoint(validation.validate_endpoint_option(endpoint))
     with app.store.session() as session:
@@ -267,6 +286,7 @@ def add_connection(
             api_key_masked=validation.mask_api_key(credentials["apiKey"].reveal()),
             api_key_hash=key_hash,
             status="untested",
+            testnet=testnet,
         )
         _insert(session, row)
         _seal_all(session, opened, row, credentials)
@@ -361,6 +381,7 @@ def list_connections(app: App) -> list[ConnectionView]:
                 c.status_checked_at,
                 c.created_at,
                 c.updated_at,
+                c.testnet,
             ).order_by(c.name_key)
         )
         url = sim_url(app)
