@@ -90,6 +90,37 @@ def test_csv_import_list_check_and_backtest_from_the_store(cli: Cli, tmp_path: P
         )
     )
     assert run["candles"] == 300
+    swept = _json(
+        cli(
+            "backtest",
+            "sweep",
+            "--strategy",
+            "dca",
+            "--exchange",
+            "binance",
+            "--pair",
+            "BTC/USDT",
+            "--timeframe",
+            "1m",
+            "--since",
+            "2023-11-14",
+            "--set",
+            "base_order=100",
+            "--set",
+            "addon_order=150",
+            "--set",
+            "addon_count=3",
+            "--set",
+            "addon_deviation_pct=2",
+            "--grid",
+            "take_profit_pct=1,2",
+            "--workers",
+            "1",
+            "--json",
+        )
+    )
+    assert sorted(r["settings"]["take_profit_pct"] for r in swept["results"]) == ["1", "2"]
+    assert all(r["candles"] == 300 for r in swept["results"]) and swept["failed"] == []
 
 
 def test_freqtrade_json_and_feather(cli: Cli, tmp_path: Path) -> None:
