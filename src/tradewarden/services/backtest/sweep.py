@@ -331,7 +331,10 @@ def cluster_client(scheduler: str | None, workers: int = DEFAULT_WORKERS) -> Ite
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        # no dashboard; the scheduler's small HTTP server (health) still runs: a free loopback port,
+        # never the fixed 8787, which a second sweep would fight over
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
         silence_logs=40,  # logging.ERROR: worker chatter would tear the progress bar
     )
     client = Client(cluster, set_as_default=False)
