@@ -88,6 +88,7 @@ class ConnectionPortfolio:
     simulated: bool = False  # read from the simulator `up` runs: not real funds
     error_code: str | None = None  # `error` as a code with params (translated by the dashboard)
     error_params: dict[str, str] = field(default_factory=dict)
+    testnet: bool = False  # the exchange's testnet: shown, never added to the total
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Portfolio:
     total: Decimal
     connections: tuple[ConnectionPortfolio, ...]
     simulated_total: Decimal = Decimal(0)  # the part of `total` that is simulated funds
+    testnet_total: Decimal = Decimal(0)  # testnet connections' value, NOT part of `total`
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class _Row:
     status: str
     version: tuple[str, ...]  # what invalidates a cached snapshot: new key, endpoint, market
     simulated: bool = False
+    testnet: bool = False
 
 
 @dataclass(frozen=True)
@@ -271,9 +274,8 @@ def _account_client(target: Target) -> tuple[str, dict[str, Any]]:
     info = registry.get_exchange(target.exchange)
     if info is None:
         return target.exchange, {}
-    if target.market == "futures":
-        return registry.ccxt_id_for(info, "futures"), dict(info.futures_options)
-    return registry.ccxt_id_for(info, "spot"), {}
+    market = "futures" if target.market == "futures" else "spot"
+    return registry.ccxt_id_for(info, market), registry.client_options(info, market, target.testnet)
 
 
 async def _fetch_one(
@@ -410,6 +412,7 @@ def _rows(app: App) -> list[_Row]:
                 r.status,
                 (r.exchange, r.market, r.endpoint or "", r.updated_at.isoformat(), r.api_key_masked),
                 simulator.is_simulated(r.endpoint, sim_url),
+                r.testnet,
             )
             for r in rows
         ]
@@ -502,6 +505,7 @@ async def get_portfolio(
                     row.simulated,
                     code,
                     params,
+                    row.testnet,
                 )
             )
             continue
@@ -519,9 +523,12 @@ async def get_portfolio(
                 row.simulated,
                 "portfolio.read_failed" if snapshot.error else None,
                 {"reason": snapshot.error} if snapshot.error else {},
+                row.testnet,
             )
         )
-    grand = sum((part.total for part in parts if part.total is not None), ZERO)
-    simulated = sum((p.total for p in parts if p.total is not None and p.simulated), ZERO)
+    # testnet balances are play money on the exchange's test environment: never in the real total
+    grand = sum((p.total for p in parts if p.total is not None and not p.testnet), ZERO)
+    simulated = sum((p.total for p in parts if p.total is not None and p.simulated and not p.testnet), ZERO)
+    testnet = sum((p.total for p in parts if p.total is not None and p.testnet), ZERO)
     as_of = min((s.fetched_at for s in snapshots.values()), default=_now())
-    return Portfolio(quote, as_of, grand, tuple(parts), simulated)
+    return Portfolio(quote, as_of, grand, tuple(parts), simulated, testnet)

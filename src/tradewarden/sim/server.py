@@ -208,7 +208,7 @@ class SimServer:
             self.ctx.states[cls.name] = state
             venue = cls(self.ctx)
             self.venues[cls.name] = venue
-            for h in cls.hosts:
+            for h in (*cls.hosts, *cls.testnet_hosts):
                 self._by_host[h] = venue
         self.requests: deque[RequestRecord] = deque(maxlen=log_size)
         self.faults: list[Fault] = []
@@ -290,7 +290,7 @@ class SimServer:
         req = SimRequest(
             http=request,
             venue=venue.name,
-            host=host,
+            host=venue.production_host(host, path),  # a testnet host serves its production host's routes
             path=path,
             method=request.method,
             query_string=query_string,
@@ -298,6 +298,7 @@ class SimServer:
             headers=request.headers,
             remote=request.remote or "",
             now_ms=venue.now_ms(),
+            testnet=venue.is_testnet(host, request.headers),
         )
         fault_kind: str | None = None
         resp: web.StreamResponse
@@ -485,6 +486,12 @@ class SimServer:
         if body.get("expires_in_s") is not None:
             expires_ms = int(self.ctx.clock.now_ms() + float(body["expires_in_s"]) * 1000)
         extra = venue.key_extra(body)  # venue-specific key properties, validated before anything is stored
+        if body.get("testnet") is not None:
+            if not isinstance(body["testnet"], bool):
+                raise ValueError("testnet must be true or false")
+            if body["testnet"] and not venue.has_testnet:
+                raise ValueError(f"{venue.name} has no testnet in the simulator")
+            extra = {**extra, "testnet": body["testnet"]}
         key = self.ctx.keys.create(
             venue.name,
             permissions=list(body.get("permissions", ["read", "spot_trade"])),

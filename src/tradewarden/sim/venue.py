@@ -62,6 +62,7 @@ class SimRequest:
     weight: int = 1
     api_key_id: str | None = None
     api_key: ApiKey | None = None
+    testnet: bool = False  # it reached the venue's testnet (host, or OKX's x-simulated-trading: 1)
     code: str | None = None
     used_weight: int = 0
     #: which weight pool the request drew on (default: the client IP), its quota and ms to its reset
@@ -147,6 +148,23 @@ class Venue:
     #: how long an IP stays banned after ignoring a rate-limit answer (0: never banned)
     ban_seconds: ClassVar[float] = 0.0
     pairs: ClassVar[tuple[PairSpec, ...]] = DEFAULT_PAIRS
+    #: the venue's testnet hosts, each serving the routes of the production host it names
+    testnet_hosts: ClassVar[dict[str, str]] = {}
+    #: keys may be created with "testnet": true (they then work only on the testnet, as the exchange's do)
+    has_testnet: ClassVar[bool] = False
+
+    def production_host(self, host: str, path: str) -> str:
+        """The production host whose routes a request to `host` (maybe a testnet host) is served by."""
+        return self.testnet_hosts.get(host, host)
+
+    def is_testnet(self, host: str, headers: Any) -> bool:
+        """Whether a request reached the venue's testnet (by host here; OKX by its demo-trading header)."""
+        return host in self.testnet_hosts
+
+    @staticmethod
+    def same_environment(req: SimRequest, key: ApiKey) -> bool:
+        """A testnet key works only on the testnet and a production key only in production."""
+        return bool(key.extra.get("testnet")) == req.testnet
 
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx

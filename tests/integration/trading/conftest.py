@@ -90,10 +90,13 @@ def api_connection(
     name: str,
     venue: str,
     permissions: list[str] | None = None,
+    key_testnet: bool = False,
     **extra: Any,
 ) -> dict[str, Any]:
-    """A simulator key on `venue`, added (and tested) through POST /api/v1/connections."""
-    key = admin.key(venue, permissions or TRADE_PERMS, ["127.0.0.1"])
+    """A simulator key on `venue` (a testnet key with `key_testnet`), added and tested through the API."""
+    key = admin.key(
+        venue, permissions or TRADE_PERMS, ["127.0.0.1"], **({"testnet": True} if key_testnet else {})
+    )
     fields = {f: key[f] for f in ("apiKey", "secret", "password") if key.get(f)}
     body = {
         "name": name,

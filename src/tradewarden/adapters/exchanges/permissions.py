@@ -155,6 +155,22 @@ def parse_binance(response: Any) -> KeyPermissions:
     )
 
 
+def parse_binance_testnet(response: Any) -> KeyPermissions:
+    """Binance Spot Testnet GET /api/v3/account: the testnet has no /sapi (so no apiRestrictions) and no
+    wallet, so nothing can be withdrawn there; `canTrade` says whether the key may trade."""
+    if not isinstance(response, dict):
+        return UNKNOWN
+    return KeyPermissions(
+        read=True,  # the signed account read itself succeeded
+        spot_trade=_as_bool(response.get("canTrade")),
+        futures_trade=None,
+        withdraw=False,
+        ip_restricted=None,
+        ip_whitelist=None,
+        expires_at=None,
+    )
+
+
 def parse_kucoin(response: Any) -> KeyPermissions:
     """KuCoin GET /api/v1/user/api-key: {"code": "200000", "data": {permission, ipWhitelist, ...}}."""
     # Source: kucoin.com/docs, Account > "Get Apikey Info". `permission` is a comma list such as
@@ -471,6 +487,8 @@ async def fetch_permissions(exchange_id: str, client: Any) -> KeyPermissions:
 
 async def _read(exchange_id: str, client: Any, methods: tuple[str, ...]) -> KeyPermissions:
     """The parsed permissions from the exchange's endpoint(s); replies that are not JSON raise."""
+    if exchange_id == "binance" and getattr(client, "isSandboxModeEnabled", False):
+        return parse_binance_testnet(require_json(await client.private_get_account()))
     if exchange_id == "mexc":
         # MEXC wants the key being asked about as a parameter.
         reply = await client.spot_private_get_apikeyinfo({"accessKey": client.apiKey})

@@ -38,6 +38,7 @@ class ConnectionPortfolioOut(BaseModel):
     as_of: datetime | None = Field(description="When these balances were read from the exchange")
     balances: list[BalanceOut]
     simulated: bool = Field(default=False, description="Read from the simulator `up` runs: not real funds")
+    testnet: bool = Field(default=False, description="A testnet connection: never added to `total`")
     error_code: str | None = Field(
         default=None,
         description="`error` as a code: portfolio.not_counted {status, name} | portfolio.read_failed "
@@ -103,6 +104,7 @@ class PortfolioOut(BaseModel):
     total: str = Field(description="Sum of the connection totals that are not null")
     connections: list[ConnectionPortfolioOut]
     simulated_total: str = Field(default="0", description="The part of `total` that is simulated funds")
+    testnet_total: str = Field(default="0", description="Testnet connections' value, not part of `total`")
 
 
 def _text(amount: Decimal) -> str:
@@ -132,6 +134,7 @@ def _connection(part: ConnectionPortfolio) -> ConnectionPortfolioOut:
         as_of=part.as_of,
         balances=[_balance(b) for b in part.balances],
         simulated=part.simulated,
+        testnet=part.testnet,
         error_code=part.error_code,
         error_params=dict(part.error_params),
     )
@@ -145,6 +148,7 @@ def portfolio_out(result: Portfolio) -> PortfolioOut:
         total=_text(result.total),
         connections=[_connection(part) for part in result.connections],
         simulated_total=_text(result.simulated_total),
+        testnet_total=_text(result.testnet_total),
     )
 
 

@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 
@@ -130,6 +130,19 @@ class BinanceVenue(BinanceStreams, Venue):
 
     name = "binance"
     hosts = (SPOT, FAPI, DAPI, *STREAM_HOSTS)  # streams: sim/streams/binance.py
+    # Spot Testnet and the USD-M futures testnet, the hosts ccxt's sandbox mode uses (urls['test'])
+    testnet_hosts: ClassVar[dict[str, str]] = {
+        "testnet.binance.vision": SPOT,
+        "testnet.binancefuture.com": FAPI,
+    }
+    has_testnet = True
+
+    def production_host(self, host: str, path: str) -> str:
+        """The futures testnet serves USD-M (/fapi) and COIN-M (/dapi) on one host."""
+        if host == "testnet.binancefuture.com" and path.startswith("/dapi/"):
+            return DAPI
+        return super().production_host(host, path)
+
     # spot docs, enums.md "Rate limiters" and CHANGELOG 2023-08-25: REQUEST_WEIGHT is 6,000 per
     # minute (the older 1,200 no longer applies)
     weight_limit = 6000
@@ -277,6 +290,8 @@ class BinanceVenue(BinanceStreams, Venue):
             raise _err(401, -2014, "API-key format invalid.")
         key = self.keys.get(key_id)
         if key is None or key.venue != self.name or not key.is_active(req.now_ms):
+            raise self._invalid_key(req)
+        if not self.same_environment(req, key):  # a testnet key is unknown in production, and vice versa
             raise self._invalid_key(req)
         return key
 
@@ -1147,9 +1162,10 @@ class BinanceVenue(BinanceStreams, Venue):
                 "buyer": "0.00000000",
                 "seller": "0.00000000",
             },
-            "canTrade": True,
-            "canWithdraw": True,
-            "canDeposit": True,
+            # the Spot Testnet has no wallet: nothing can be withdrawn there, and no /sapi to ask the key
+            "canTrade": key.has("spot_trade") if req.testnet else True,
+            "canWithdraw": not req.testnet,
+            "canDeposit": not req.testnet,
             "brokered": False,
             "requireSelfTradePrevention": False,
             "preventSor": False,

@@ -24,7 +24,7 @@ import itertools
 from collections import deque
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 
@@ -244,6 +244,9 @@ class BybitVenue(BybitStreams, Venue):
 
     name = "bybit"
     hosts = (HOST, STREAM_HOST)
+    # ccxt's sandbox mode: api-testnet.{hostname}
+    testnet_hosts: ClassVar[dict[str, str]] = {"api-testnet.bybit.com": HOST}
+    has_testnet = True
     # Rate Limit > HTTP IP limit: 600 requests per 5-second window per IP; a breach bans for 10 minutes.
     weight_limit = 600
     weight_window_s = 5.0
@@ -452,8 +455,9 @@ class BybitVenue(BybitStreams, Venue):
                 10001, f"empty value: apiTimestamp[{ts_raw}] apiKey[{key_id}] apiSignature[{sign}]", 401
             )
         key = self.keys.get(key_id)
-        if key is None or key.venue != self.name or key.revoked:
-            # HTTP 401: "need to use the correct key to access"; a deleted key is an unknown key
+        if key is None or key.venue != self.name or key.revoked or not self.same_environment(req, key):
+            # HTTP 401: "need to use the correct key to access"; a deleted key is an unknown key, and
+            # testnet and mainnet keys are separate (a key of the other environment is unknown)
             raise _err(10003, MSG_INVALID_KEY, 401)
         rw_raw = h.get("X-BAPI-RECV-WINDOW")
         rw = int(rw_raw) if rw_raw is not None and rw_raw.isdigit() else DEFAULT_RECV_WINDOW

@@ -322,6 +322,12 @@ class OkxVenue(OkxStreams, Venue):
 
     name = "okx"
     hosts = (HOST, *WS_HOSTS)  # streams: sim/streams/okx.py
+    has_testnet = True  # demo trading: the same host, with the header x-simulated-trading: 1
+
+    def is_testnet(self, host: str, headers: Any) -> bool:
+        """OKX demo trading is the production host with x-simulated-trading: 1."""
+        return bool(headers.get("x-simulated-trading") == "1")
+
     needs_passphrase = True
     # OKX limits per endpoint (mostly 20 requests / 2 s); the sim applies one generous per-IP budget.
     weight_limit = 600
@@ -518,7 +524,8 @@ class OkxVenue(OkxStreams, Venue):
         # deleted (revoked) and expired keys no longer exist for OKX
         if key is None or key.venue != self.name or key.secret is None or not key.is_active(req.now_ms):
             raise _err(401, "50111", "Invalid OK-ACCESS-KEY")
-        if h.get("x-simulated-trading") == "1":
+        if not self.same_environment(req, key):
+            # demo-trading keys work only with x-simulated-trading: 1, live keys only without it
             raise _err(401, "50101", "APIKey does not match current environment.")
         ts_ms = _parse_ts(stamp)
         if ts_ms is None:
