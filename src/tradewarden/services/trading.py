@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any, Literal
@@ -24,13 +24,13 @@ from sqlalchemy import select
 
 from tradewarden.adapters import audit
 from tradewarden.adapters.exchanges import registry
-from tradewarden.adapters.execution.base import OrderRequest, OrderView
+from tradewarden.adapters.execution.base import Balance, FillView, OrderRequest, OrderView, Position
 from tradewarden.adapters.execution.guard import GuardPolicy, MarketTerms, OrderRefused, check
 from tradewarden.adapters.execution.ledger import OrderLedger, dec
 from tradewarden.adapters.execution.live import LiveExecutor
 from tradewarden.adapters.execution.paper import MarketInfo, MarketSource, PaperExecutor
 from tradewarden.adapters.market import HubConfig, MarketHub
-from tradewarden.adapters.store.models import Connection, OrderRow
+from tradewarden.adapters.store.models import Connection, OrderRow, PaperBalance
 from tradewarden.services.app import App
 from tradewarden.services.connections.service import find
 from tradewarden.services.errors import InputError, NotFoundError
@@ -158,6 +158,55 @@ class ClientSource:
         return dict(await self.client.fetch_order_book(symbol, limit))
 
 
+class LazyLive:
+    """A LiveExecutor made on first use: ccxt's load_markets already signs requests on some venues
+    (MEXC reads its currencies privately), so a refused order must not even build the client."""
+
+    mode: Literal["paper", "live"] = "live"
+
+    def __init__(self, make: Callable[[], Awaitable[LiveExecutor]]) -> None:
+        self._make = make
+        self._inner: LiveExecutor | None = None
+
+    async def _live(self) -> LiveExecutor:
+        if self._inner is None:
+            self._inner = await self._make()
+        return self._inner
+
+    async def create_order(self, request: OrderRequest) -> OrderView:
+        """Place through the live executor."""
+        return await (await self._live()).create_order(request)
+
+    async def cancel_order(self, client_order_id: str) -> OrderView:
+        """Cancel through the live executor."""
+        return await (await self._live()).cancel_order(client_order_id)
+
+    async def fetch_order(self, client_order_id: str) -> OrderView:
+        """Refresh one order from the exchange."""
+        return await (await self._live()).fetch_order(client_order_id)
+
+    async def open_orders(self, symbol: str | None = None) -> list[OrderView]:
+        """Open orders on the exchange."""
+        return await (await self._live()).open_orders(symbol)
+
+    async def fills(self, symbol: str | None = None) -> list[FillView]:
+        """Our executions."""
+        return await (await self._live()).fills(symbol)
+
+    async def balances(self) -> dict[str, Balance]:
+        """Balances on the exchange."""
+        return await (await self._live()).balances()
+
+    async def positions(self, symbol: str | None = None) -> list[Position]:
+        """Open positions on the exchange."""
+        return await (await self._live()).positions(symbol)
+
+    async def close(self) -> None:
+        """Release the live executor, if one was made."""
+        if self._inner is not None:
+            await self._inner.close()
+
+
 @dataclass(frozen=True)
 class _Spec:
     id: str
@@ -234,28 +283,40 @@ class Trader:
         """The guarded paper or live executor of this connection."""
         if paper:
             if self._paper is None:
-                starting = await self._paper_start()
                 paper_exec = PaperExecutor(
-                    self.app.store,
-                    self.source,
-                    self.spec.ccxt_id,
-                    self.spec.id,
-                    f"manual:{self.spec.id}",
-                    starting,
+                    self.app.store, self.source, self.spec.ccxt_id, self.spec.id, self.paper_account
                 )
                 self._paper = self._guard(paper_exec, "paper")
             return self._paper
         if self._live is None:
-            live = LiveExecutor(self.app.store, self.spec.id, self.spec.ccxt_id, await self._client())
-            self._live = self._guard(live, "live")
+
+            async def make() -> LiveExecutor:
+                return LiveExecutor(self.app.store, self.spec.id, self.spec.ccxt_id, await self._client())
+
+            self._live = self._guard(LazyLive(make), "live")
         return self._live
 
-    async def _paper_start(self) -> dict[str, Decimal]:
-        # Paper trading starts from what the account holds on the exchange (read once, then kept).
+    @property
+    def paper_account(self) -> str:
+        """The paper balances of this connection's manual orders."""
+        return f"manual:{self.spec.id}"
+
+    async def _fund_paper(self) -> None:
+        """Paper trading starts from what the account holds on the exchange, read once (after the guard
+        passed: a refused connection's key is not used) and then kept in the store."""
+        with self.app.store.session() as session:
+            funded = session.scalar(
+                select(PaperBalance.currency).where(PaperBalance.account == self.paper_account)
+            )
+        if funded is not None:
+            return
         client = await self._client()
         balance = await client.fetch_balance()
-        totals = balance.get("total") or {}
-        return {str(c): Decimal(str(v)) for c, v in totals.items() if v}
+        starting = {str(c): Decimal(str(v)) for c, v in (balance.get("total") or {}).items() if v}
+        # constructing a PaperExecutor seeds an account that has no balances yet
+        PaperExecutor(
+            self.app.store, self.source, self.spec.ccxt_id, self.spec.id, self.paper_account, starting
+        )
 
     async def market(self, pair: str) -> MarketInfo:
         """The pair's market (InputError naming the fix when the exchange has none)."""
@@ -360,6 +421,8 @@ class Trader:
                     refusal = OrderRefused(refusal.reason, f"{refusal.message} ({_filters(info)})")
                 guarded._refuse(request, refusal)  # the guard's own audit and event
                 raise refusal from None
+            if ticket.paper:
+                await self._fund_paper()
         view = await guarded.create_order(request)  # unknown pair: refused (and audited) in there
         self._audit("order.placed", view, guarded.mode)
         return view, guarded.mode

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from decimal import Decimal
 from typing import Any
 
@@ -87,12 +88,20 @@ def test_refused_orders_never_reach_the_simulator_and_say_why(
         ["read", "spot_trade", "withdraw"],
         ("--keep-untested",),
     )
+    used = len(sim_admin.call("GET", f"/_sim/requests?venue=mexc&api_key={wkey['apiKey']}"))
     refused = cli("trade", "buy", "MX Withdraw", "BTC/USDT", "0.001", "--price", "40000")
     assert refused.code == 1 and "withdraw" in refused.stderr
+    paper = cli("trade", "buy", "MX Withdraw", "BTC/USDT", "0.001", "--paper")
+    assert paper.code == 1 and "withdraw_enabled" in paper.stderr
+    # the withdraw-enabled key was not used at all: no order, not even a balance read for paper funds
+    after = sim_admin.call("GET", f"/_sim/requests?venue=mexc&api_key={wkey['apiKey']}")
+    assert len(after) == used, [(r["method"], r["path"]) for r in after[used:]]
     assert order_requests(sim_admin, "mexc", wkey["apiKey"]) == []
     assert sim_orders(sim_admin, "mexc", key["apiKey"]) == []
-    audit = cli("connections", "history", "MX", "--json")
-    assert audit.code == 0
+    with sqlite3.connect(cli.home / "tradewarden.db") as db:
+        kinds = [k for (k,) in db.execute("select kind from audit_events where kind like 'order.%'")]
+    assert kinds.count("order.refused") == 6  # below minimum x2, unknown pair, precision, withdraw x2
+    assert "order.placed" not in kinds
 
 
 def test_bad_input_exits_non_zero_and_changes_nothing(cli: Cli) -> None:
