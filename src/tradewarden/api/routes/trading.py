@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tradewarden.api.auth import ReadPrincipal, StateDep, TradePrincipal
 from tradewarden.api.errors import ERROR_RESPONSES, NOT_FOUND, ApiError
@@ -183,3 +184,17 @@ async def ticket(
     async with _trader(state, principal.actor, connection) as trader:
         info = await trader.ticket(pair.strip() if pair else None)
     return info.to_json()
+
+
+# The connections router's `/{connection:path}` routes would answer these methods on the paths above
+# (PATCH NAME/orders as an edit of a connection named "NAME/orders", with a 422): answer 405 + Allow instead.
+@router.api_route("/{connection:path}/orders", methods=["PUT", "PATCH"], include_in_schema=False)
+@router.api_route(
+    "/{connection:path}/orders/{order_id}", methods=["GET", "POST", "PUT", "PATCH"], include_in_schema=False
+)
+@router.api_route(
+    "/{connection:path}/ticket", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
+async def not_allowed(_: TradePrincipal) -> None:
+    """405 with the resource's documented methods in Allow (errors.http_error_handler)."""
+    raise StarletteHTTPException(405)
