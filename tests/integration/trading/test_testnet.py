@@ -114,3 +114,28 @@ def test_testnet_balance_is_marked_and_never_in_the_portfolio_total(
 def test_can_trade_live_only_off_testnet(testnet: bool) -> None:
     row = Connection(name="x", exchange="binance", market="spot", api_key_masked="x", testnet=testnet)
     assert can_trade_live(row) is (not testnet)
+
+
+def test_binance_usdm_testnet_connection_tests_online_and_trades(
+    cli: Cli, threaded_sim: ThreadedSim, sim_admin: SimAdmin
+) -> None:
+    assert cli("init").code == 0
+    perms = ["read", "spot_trade", "futures_trade"]
+    key = add_connection(
+        cli,
+        threaded_sim,
+        sim_admin,
+        "BN Fut Test",
+        "binance",
+        perms,
+        ("--testnet", "--market", "futures"),
+        testnet=True,
+    )
+    pin_price(sim_admin, "binance")
+    placed = _json(cli("trade", "buy", "BN Fut Test", "BTC/USDT:USDT", "0.003", "--json"))
+    assert placed["status"] == "closed" and Decimal(placed["filled"]) == Decimal("0.003"), placed
+    assert _hosts(sim_admin, "binance", key["apiKey"]) <= {
+        "testnet.binance.vision",
+        "testnet.binancefuture.com",
+    }
+    assert "testnet.binancefuture.com" in _hosts(sim_admin, "binance", key["apiKey"])

@@ -414,6 +414,11 @@ def client_options(info: ExchangeInfo | None, market: str, testnet: bool) -> dic
     options = dict(info.futures_options) if info is not None and market == "futures" else {}
     if testnet:
         options["sandbox"] = True
+        if info is not None and info.id == "binance":
+            # ccxt 4.5.90 refuses signed calls to testnet.binancefuture.com unless told to (it steers to
+            # Binance's demo trading instead, which TradeWarden does not speak yet); the testnet still
+            # serves USD-M, so the USD-M testnet is reached on purpose.
+            options["disableFuturesSandboxWarning"] = True
     return options
 
 
