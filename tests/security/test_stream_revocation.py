@@ -19,9 +19,11 @@ from tests.integration.api._serverfixture import TwServer, running_server
 from tradewarden.api.routes.stream import CLOSE_UNAUTHENTICATED
 
 STEP_TIMEOUT_S = 20.0  # bounds each wait; the feed publishes within 0.5 s
-# Events a stream may still deliver after another process revoked its token, while one is produced per
-# delivered event: the stream re-checks the store every 0.5 s (before: 30 s, ~60 events here).
-MAX_EVENTS_AFTER_CLI_REVOCATION = 10
+# Events a stream may still deliver after another process revoked its token, while one is produced every
+# EVENT_PACE_S: the stream re-checks the store every 0.5 s, so it must close within a few events (before:
+# 30 s, ~300 events at this pace). Pacing keeps the bound independent of how fast events can be made.
+EVENT_PACE_S = 0.1
+MAX_EVENTS_AFTER_CLI_REVOCATION = 20
 READ_TOKEN_NAME = "pf-read"  # the fixture's read token
 
 
@@ -85,4 +87,5 @@ async def test_cli_revocation_closes_the_stream_at_its_next_recheck(server: TwSe
                     async with asyncio.timeout(STEP_TIMEOUT_S):
                         await ws.recv()
                     delivered += 1
+                    await asyncio.sleep(EVENT_PACE_S)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == CLOSE_UNAUTHENTICATED
