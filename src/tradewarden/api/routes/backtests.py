@@ -17,6 +17,12 @@ from tradewarden.api.errors import ERROR_RESPONSES, NOT_FOUND
 from tradewarden.services.backtest import jobs
 
 router = APIRouter(tags=["backtests"], responses=ERROR_RESPONSES)
+# The reports answer HTML, their errors JSON: documented apart, since a route-wide HTML response class would
+# also label the JSON error responses text/html.
+HTML_REPORT: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The report", "content": {"text/html": {"schema": {"type": "string"}}}},
+    **NOT_FOUND,
+}
 
 # The report is a document, not an app: sandboxed (no script runs, no same-origin access to the API),
 # nothing loads from anywhere; only its inline style and data: images.
@@ -150,9 +156,9 @@ def read_backtest(backtest_id: str, _: ReadPrincipal, request: Request) -> JobOu
 
 @router.get(
     "/backtests/{backtest_id}/report",
-    response_class=HTMLResponse,
+    response_model=None,
     summary="A finished backtest's HTML report",
-    responses=NOT_FOUND,
+    responses=HTML_REPORT,
 )
 def backtest_report(backtest_id: str, _: ReadPrincipal, request: Request) -> HTMLResponse:
     """The self-contained report (as `backtest run --report`), sandboxed by its Content-Security-Policy."""
@@ -178,9 +184,9 @@ def read_sweep(sweep_id: str, _: ReadPrincipal, request: Request) -> JobOut:
 
 @router.get(
     "/sweeps/{sweep_id}/report",
-    response_class=HTMLResponse,
+    response_model=None,
     summary="A finished sweep's HTML report (heatmap)",
-    responses=NOT_FOUND,
+    responses=HTML_REPORT,
 )
 def sweep_report(
     sweep_id: str,
