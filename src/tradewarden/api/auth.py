@@ -11,10 +11,10 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from tradewarden.adapters import audit
 from tradewarden.api.errors import ApiError
 from tradewarden.api.state import ServerState
 from tradewarden.services import tokens
+from tradewarden.services.audit_log import record_server_event
 
 SESSION_COOKIE = "tw_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -59,8 +59,7 @@ def record_auth_failure(state: ServerState, request: HTTPConnection, reason: str
     """Count a failed authentication (address, token prefix, global) and put it in the audit log."""
     client = client_address(request)
     state.limiter.failed(client, token)
-    with state.app.store.session() as session:
-        audit.record(session, "auth.failed", f"client:{client}", reason=reason, path=request.url.path)
+    record_server_event(state.app, "auth.failed", f"client:{client}", reason=reason, path=request.url.path)
 
 
 def refuse_if_limited(state: ServerState, request: HTTPConnection, token: str | None) -> None:
@@ -72,10 +71,9 @@ def refuse_if_limited(state: ServerState, request: HTTPConnection, token: str | 
     wait = state.limiter.retry_after(client, token)
     if wait:
         if state.limiter.first_refusal(client):  # one audit event per address and window, not a flood
-            with state.app.store.session() as session:
-                audit.record(
-                    session, "auth.limited", f"client:{client}", path=request.url.path, retry_after_s=wait
-                )
+            record_server_event(
+                state.app, "auth.limited", f"client:{client}", path=request.url.path, retry_after_s=wait
+            )
         raise ApiError(
             429,
             "too_many_failures",

@@ -138,3 +138,9 @@ def page(
                 )
             )
     return events, total
+
+
+def record_server_event(app: App, kind: str, actor: str, **detail: Any) -> None:
+    """Record one audit event of the server's own (logins, refused authentications) in its own transaction."""
+    with app.store.session() as session:
+        audit.record(session, kind, actor, **detail)

@@ -14,19 +14,15 @@ from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, Count
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from starlette.routing import Mount, replace_params
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tradewarden.adapters.exchanges.errors import STATUSES
-from tradewarden.adapters.store.models import AuditEvent, Connection
 from tradewarden.api.auth import ReadPrincipal
 from tradewarden.api.errors import ERROR_RESPONSES
 from tradewarden.api.state import ServerState
+from tradewarden.services.store_counts import audit_events_by_kind, connections_by_status
 
 router = APIRouter(tags=["metrics"])
-# Reported even at zero, so a dashboard panel shows every status rather than only the ones present.
-BASELINE_STATUSES = ("untested", *STATUSES)
 UNMATCHED = "<unmatched>"  # one label for every unknown path: raw paths would explode the series count
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})  # others: "OTHER"
 
@@ -39,18 +35,13 @@ class StoreCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         """One query per family, run when Prometheus scrapes."""
-        with self.state.app.store.session() as session:
-            by_status = dict(
-                session.execute(select(Connection.status, func.count()).group_by(Connection.status)).all()
-            )
-            by_kind = dict(
-                session.execute(select(AuditEvent.kind, func.count()).group_by(AuditEvent.kind)).all()
-            )
+        by_status = connections_by_status(self.state.app.store)
+        by_kind = audit_events_by_kind(self.state.app.store)
         connections = GaugeMetricFamily(
             "tradewarden_connections", "Exchange connections by status", labels=["status"]
         )
-        for status in sorted(set(BASELINE_STATUSES) | set(by_status)):
-            connections.add_metric([status], by_status.get(status, 0))
+        for status in sorted(by_status):
+            connections.add_metric([status], by_status[status])
         yield connections
         events = CounterMetricFamily(
             "tradewarden_audit_events", "Audit events recorded, by kind", labels=["kind"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from tradewarden.adapters import audit
 from tradewarden.api.auth import (
     SESSION_COOKIE,
     ReadPrincipal,
@@ -15,6 +14,7 @@ from tradewarden.api.errors import ERROR_RESPONSES, ApiError
 from tradewarden.api.schemas import LoginIn, MeOut
 from tradewarden.api.state import SESSION_TTL_S
 from tradewarden.services import tokens
+from tradewarden.services.audit_log import record_server_event
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
@@ -37,8 +37,7 @@ def login(body: LoginIn, request: Request, response: Response, state: StateDep) 
         secure=state.secure_cookies,
         path="/",
     )
-    with state.app.store.session() as db:
-        audit.record(db, "auth.login", f"token:{view.name}")
+    record_server_event(state.app, "auth.login", f"token:{view.name}")
     return MeOut(token_name=view.name, scope=view.scope, via="session", csrf_token=session.csrf)
 
 

@@ -9,6 +9,7 @@ Create Date: 2026-12-02
 """
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 import sqlalchemy as sa
 from alembic import op
@@ -19,7 +20,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _amount() -> sa.types.TypeEngine[object]:
+def _amount() -> sa.Numeric[Decimal]:
     # Frozen copy of models.DecimalAmount's storage types (a migration keeps meaning what it meant).
     return sa.Numeric(38, 18).with_variant(sa.String(64), "sqlite")
 
