@@ -20,19 +20,10 @@ from pathlib import Path
 
 from tradewarden.domain.fills import Fees, MarketRules
 from tradewarden.domain.strategies.base import Context
+from tradewarden.domain.strategies.dca import DESIGN_EXAMPLE
 from tradewarden.services.backtest import load_candles, run_fast, run_reference
 
-EXAMPLE = {
-    "base_order": "100",
-    "addon_order": "150",
-    "addon_count": "3",
-    "addon_deviation_pct": "2",
-    "addon_step_scale": "1",
-    "addon_volume_scale": "1.5",
-    "take_profit_pct": "1",
-    "stop_loss_pct": "8",
-    "stop_loss_from": "first",
-}
+EXAMPLE = dict(DESIGN_EXAMPLE)
 
 
 def binance_rules(exchange_info: Path) -> MarketRules:

@@ -18,6 +18,7 @@ import pytest
 
 from tradewarden.domain.fills import Fees, MarketRules
 from tradewarden.domain.strategies.base import Context
+from tradewarden.domain.strategies.dca import DESIGN_EXAMPLE
 from tradewarden.services.backtest import runner
 from tradewarden.services.backtest.candles import Candles, from_arrays, load_candles
 from tradewarden.services.backtest.results import BacktestResult
@@ -31,17 +32,7 @@ FILES = sorted(p.name for p in DATA.glob("*.csv"))
 BIG = "btc-perp-1m-2022-01.csv"
 REL = 1e-9
 
-EXAMPLE = {
-    "base_order": "100",
-    "addon_order": "150",
-    "addon_count": "3",
-    "addon_deviation_pct": "2",
-    "addon_step_scale": "1",
-    "addon_volume_scale": "1.5",
-    "take_profit_pct": "1",
-    "stop_loss_pct": "8",
-    "stop_loss_from": "first",
-}
+EXAMPLE = dict(DESIGN_EXAMPLE)
 # Recovery Mode: a 5-level group whose last two levels are the deep zone; enters at 3 % drawdown, when
 # the shallow add-ons are used up, or at 60 % of the margin limit; leaves at break-even plus 0.1 %.
 RECOVERY = {

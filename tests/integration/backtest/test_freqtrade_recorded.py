@@ -17,6 +17,7 @@ import pytest
 
 from tradewarden.domain.fills import Fees, MarketRules
 from tradewarden.domain.strategies.base import Context
+from tradewarden.domain.strategies.dca import DESIGN_EXAMPLE
 from tradewarden.services.backtest import runner
 from tradewarden.services.backtest.candles import load_candles
 from tradewarden.services.backtest.results import BacktestResult
@@ -26,17 +27,7 @@ pytestmark = pytest.mark.timeout(900)
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 RECORD = json.loads((DATA / "freqtrade" / "btc-perp-1m-2022-01.json").read_text())
-EXAMPLE = {
-    "base_order": "100",
-    "addon_order": "150",
-    "addon_count": "3",
-    "addon_deviation_pct": "2",
-    "addon_step_scale": "1",
-    "addon_volume_scale": "1.5",
-    "take_profit_pct": "1",
-    "stop_loss_pct": "8",
-    "stop_loss_from": "first",
-}
+EXAMPLE = dict(DESIGN_EXAMPLE)
 BINANCE_BTC_USDT = Context(
     fees=Fees(maker=Decimal("0.001"), taker=Decimal("0.001")),
     rules=MarketRules(tick_size=Decimal("0.01"), lot_size=Decimal("0.00001")),

@@ -15,6 +15,7 @@ import pytest
 
 from tradewarden.domain.fills import MarketRules
 from tradewarden.domain.strategies.base import Context
+from tradewarden.domain.strategies.dca import DESIGN_EXAMPLE
 from tradewarden.services.backtest import runner
 from tradewarden.services.backtest.candles import Candles, from_arrays
 from tradewarden.services.backtest.freqtrade import FtRules, run_freqtrade_reference, tick_decimals
@@ -25,17 +26,7 @@ from tradewarden.services.backtest.results import BacktestResult
 pytestmark = pytest.mark.timeout(900)
 
 FEE = 0.001
-EXAMPLE = {
-    "base_order": "100",
-    "addon_order": "150",
-    "addon_count": "3",
-    "addon_deviation_pct": "2",
-    "addon_step_scale": "1",
-    "addon_volume_scale": "1.5",
-    "take_profit_pct": "1",
-    "stop_loss_pct": "8",
-    "stop_loss_from": "first",
-}
+EXAMPLE = dict(DESIGN_EXAMPLE)
 RULES = FtRules(
     base_order=D(100),
     addon_orders=(D(150), D(225), D("337.5")),

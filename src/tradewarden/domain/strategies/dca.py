@@ -72,6 +72,20 @@ from tradewarden.domain.strategies.values import (
     to_decimal,
 )
 
+# DESIGN.md's DCA example, which every benchmark, the differential tests and the dashboard's form start
+# from: add-ons at -2/-4/-6 % of the first entry, each 1.5x the previous; exit at +1 %; stop at -8 %.
+DESIGN_EXAMPLE: Mapping[str, str] = {
+    "base_order": "100",
+    "addon_order": "150",
+    "addon_count": "3",
+    "addon_deviation_pct": "2",
+    "addon_step_scale": "1",
+    "addon_volume_scale": "1.5",
+    "take_profit_pct": "1",
+    "stop_loss_pct": "8",
+    "stop_loss_from": "first",
+}
+
 KEYS: tuple[str, ...] = (
     "base_order",
     "addon_order",

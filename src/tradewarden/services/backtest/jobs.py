@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
+from tradewarden.domain.strategies.dca import DESIGN_EXAMPLE
 from tradewarden.domain.strategies.risk import PRESETS
 from tradewarden.services.backtest.candles import Candles
 from tradewarden.services.errors import InputError, NotFoundError, UserError
@@ -38,17 +39,7 @@ MAX_SWEEP_SETTINGS = 2000  # a sweep from the dashboard; bigger ones belong to `
 OBJECTIVES = ("sharpe", "return", "calmar")
 
 # The DESIGN.md example every benchmark uses: the form's starting values.
-DCA_EXAMPLE = {
-    "base_order": "100",
-    "addon_order": "150",
-    "addon_count": "3",
-    "addon_deviation_pct": "2",
-    "addon_step_scale": "1",
-    "addon_volume_scale": "1.5",
-    "take_profit_pct": "1",
-    "stop_loss_pct": "8",
-    "stop_loss_from": "first",
-}
+DCA_EXAMPLE = dict(DESIGN_EXAMPLE)
 GRID_EXAMPLE = {"lower": "90", "upper": "110", "levels": "10", "spacing": "arithmetic", "order_amount": "50"}
 
 
