@@ -21,8 +21,8 @@ from .conftest import MakeClient, MakeKey, admin, admin_get
 MINUTE = 60_000
 DAY = 1440 * MINUTE
 T1 = 1_767_225_600_000  # 2026-01-01T00:00Z
-# the shared data set sits beside the checkout (../shared/data in the issue)
-REPLAY = Path(__file__).resolve().parents[4] / "shared" / "data" / "candles" / "btc-perp-1m-2022-01.csv"
+# The project's copy of the shared data set (licence note in tests/data/candles/SOURCES.md).
+REPLAY = Path(__file__).resolve().parents[2] / "data" / "candles" / "btc-perp-1m-2022-01.csv"
 
 
 def _file_closes(path: Path) -> tuple[int, list[float]]:
