@@ -25,6 +25,7 @@ class OrderRequest:
     reduce_only: bool = False
     bot: str | None = None
     max_slippage_pct: Decimal | None = None  # paper market orders: stop walking the book beyond this
+    tag: str | None = None  # the strategy's name for the order, unique per bot (orders.tag)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class OrderView:
     error: str | None
     reconciled: bool
     bot: str | None = None
+    tag: str | None = None
 
     @classmethod
     def of(cls, row: OrderRow) -> OrderView:
@@ -74,6 +76,7 @@ class OrderView:
             row.error,
             row.reconciled,
             row.bot,
+            row.tag,
         )
 
     @property

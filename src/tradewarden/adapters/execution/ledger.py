@@ -43,6 +43,10 @@ def dec0(value: Any) -> Decimal:
     return got if got is not None else Decimal(0)
 
 
+class TagTaken(Exception):
+    """The bot already stored an order under this strategy tag: sending another would repeat it."""
+
+
 class OrderLedger:
     """Orders and fills of one connection in one mode."""
 
@@ -79,6 +83,7 @@ class OrderLedger:
                         amount=request.amount,
                         price=request.price,
                         reduce_only=request.reduce_only,
+                        tag=request.tag,
                         status="pending",
                         filled=Decimal(0),
                         remaining=request.amount,
@@ -91,8 +96,20 @@ class OrderLedger:
                     session.flush()
                     return OrderView.of(row)
             except IntegrityError:
+                if request.tag is not None and self.find_tag(request.bot, request.tag) is not None:
+                    raise TagTaken(f"bot {request.bot} already has an order tagged {request.tag}") from None
                 continue
         raise RuntimeError("could not allocate a client order id (20 concurrent collisions)")
+
+    def find_tag(self, bot: str | None, tag: str) -> OrderView | None:
+        """The bot's order with this strategy tag, or None."""
+        with self.store.session() as session:
+            row = session.scalar(
+                select(OrderRow).where(
+                    OrderRow.connection_id == self.connection_id, OrderRow.bot == bot, OrderRow.tag == tag
+                )
+            )
+            return None if row is None else OrderView.of(row)
 
     def get(self, client_order_id: str) -> OrderView:
         """The stored order (KeyError when there is none)."""

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -248,6 +249,7 @@ class OrderRow(Base):
     __table_args__ = (
         UniqueConstraint("connection_id", "client_order_id", name="uq_orders_connection_client_order_id"),
         Index("ix_orders_connection_status", "connection_id", "status"),
+        UniqueConstraint("connection_id", "bot", "tag", name="uq_orders_bot_tag"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -276,6 +278,9 @@ class OrderRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)  # our words and the venue code
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     reconciled: Mapped[bool] = mapped_column(Boolean, default=False)  # last state came from reconciliation
+    # The strategy's own name for the order ("PAIR|dca-g3-addon2-17"): unique per bot, so a bot that
+    # decides the same order again after a restart finds it instead of sending it twice (migration 0007).
+    tag: Mapped[str | None] = mapped_column(String(96), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -321,3 +326,61 @@ class PaperPosition(Base):
     entry_price: Mapped[Decimal] = mapped_column(DecimalAmount)
     margin: Mapped[Decimal] = mapped_column(DecimalAmount, default=Decimal(0))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BotRow(Base):
+    """A bot: a strategy on one connection's pairs, paper or live, with its state after its last step.
+
+    `state_json` holds each pair's strategy state and the runner's bookkeeping (fills already applied);
+    it is written in one transaction with the bot's figures, so a restart resumes from a consistent step.
+    `lease_owner`/`lease_until`: which runner process drives the bot, until when (PostgreSQL leases).
+    """
+
+    __tablename__ = "bots"
+    __table_args__ = (Index("uq_bots_name_key", "name_key", unique=True),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH), server_default="")
+    connection_id: Mapped[str] = mapped_column(String(32), index=True)
+    strategy: Mapped[str] = mapped_column(String(16))
+    pairs_json: Mapped[str] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(String(8))  # paper | live
+    # created | running | paused | stopped | error
+    status: Mapped[str] = mapped_column(String(16), default="created", index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    risk: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    margin_limit: Mapped[Decimal | None] = mapped_column(DecimalAmount, nullable=True)
+    recovery: Mapped[bool] = mapped_column(Boolean, default=False)
+    settings_json: Mapped[str] = mapped_column(Text, default="{}")
+    state_json: Mapped[str] = mapped_column(Text, default="{}")
+    margin_used: Mapped[Decimal] = mapped_column(DecimalAmount, default=Decimal(0))
+    margin_used_max: Mapped[Decimal] = mapped_column(DecimalAmount, default=Decimal(0))
+    addons_used: Mapped[int] = mapped_column(Integer, default=0)
+    realized_pnl: Mapped[Decimal] = mapped_column(DecimalAmount, default=Decimal(0))
+    unrealized_pnl: Mapped[Decimal] = mapped_column(DecimalAmount, default=Decimal(0))
+    fees: Mapped[Decimal] = mapped_column(DecimalAmount, default=Decimal(0))
+    steps: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("name")
+    def _keep_name_key(self, _attribute: str, value: str) -> str:
+        self.name_key = name_key(value)
+        return value
+
+
+class BotEventRow(Base):
+    """Something in a bot's history: a group opened, an add-on, Recovery Mode, paused, stopped."""
+
+    __tablename__ = "bot_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bot_id: Mapped[str] = mapped_column(String(32), index=True)
+    ts: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    market_ts_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # the price's own time
+    kind: Mapped[str] = mapped_column(String(32))
+    pair: Mapped[str | None] = mapped_column(String(48), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
