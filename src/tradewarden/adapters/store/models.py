@@ -384,3 +384,68 @@ class BotEventRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     pair: Mapped[str | None] = mapped_column(String(48), nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class NotificationChannel(Base):
+    """Where notifications go: a webhook or a Telegram chat, and which event kinds it wants.
+
+    Nothing secret is in this row: the webhook URL (its path is often a capability), the signing key and
+    the Telegram bot token are sealed in `notification_secrets`; `target` is what may be shown.
+    """
+
+    __tablename__ = "notification_channels"
+    __table_args__ = (Index("uq_notification_channels_name_key", "name_key", unique=True),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH), server_default="")
+    kind: Mapped[str] = mapped_column(String(16))  # webhook | telegram
+    target: Mapped[str] = mapped_column(String(512))  # shown: the URL's origin, or the chat and API base
+    chat_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # telegram
+    api_base: Mapped[str | None] = mapped_column(String(512), nullable=True)  # telegram Bot API base URL
+    events_json: Mapped[str] = mapped_column(Text, default="[]")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    secrets: Mapped[list[NotificationSecret]] = relationship(
+        back_populates="channel", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @validates("name")
+    def _keep_name_key(self, _attribute: str, value: str) -> str:
+        self.name_key = name_key(value)
+        return value
+
+
+class NotificationSecret(Base):
+    """One secret field of a notification channel, sealed with the vault's data key (bound to channel+field)."""
+
+    __tablename__ = "notification_secrets"
+    __table_args__ = (UniqueConstraint("channel_id", "field", name="uq_notification_secrets_channel_field"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel_id: Mapped[str] = mapped_column(ForeignKey("notification_channels.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    channel: Mapped[NotificationChannel] = relationship(back_populates="secrets")
+
+
+class NotificationDelivery(Base):
+    """The outcome of one notification to one channel (the last few per channel are kept)."""
+
+    __tablename__ = "notification_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel_id: Mapped[str] = mapped_column(
+        ForeignKey("notification_channels.id", ondelete="CASCADE"), index=True
+    )
+    ts: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    event_kind: Mapped[str] = mapped_column(String(32))
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # our words, never the URL or a token
