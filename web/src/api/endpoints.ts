@@ -12,10 +12,13 @@ import type {
   Exchange,
   HistoryItem,
   Me,
+  Order,
+  OrderBody,
   Portfolio,
   RotateResult,
   ServerInfo,
   TestResult,
+  TicketInfo,
 } from "./types";
 
 const enc = encodeURIComponent;
@@ -44,4 +47,13 @@ export const api = {
     }
     return request<AuditPage>(`/audit?${params.toString()}`);
   },
+  // Manual trading (issue 18): read scope for the ticket and the list, trade scope to place and cancel.
+  ticket: (connection: string, pair?: string) =>
+    request<TicketInfo>(`/connections/${enc(connection)}/ticket${pair ? `?pair=${enc(pair)}` : ""}`),
+  orders: (connection: string, open = false) =>
+    request<Order[]>(`/connections/${enc(connection)}/orders${open ? "?open=true" : ""}`),
+  placeOrder: (connection: string, body: OrderBody) =>
+    request<Order>(`/connections/${enc(connection)}/orders`, { method: "POST", body }),
+  cancelOrder: (connection: string, orderId: string) =>
+    request<Order>(`/connections/${enc(connection)}/orders/${enc(orderId)}`, { method: "DELETE" }),
 };

@@ -43,6 +43,8 @@ export interface Connection {
   updated_at: string;
   /** Its endpoint is the simulator `tradewarden up` runs: simulated funds (older servers omit it). */
   simulated?: boolean;
+  /** The exchange's testnet/demo account: not real funds, never in the portfolio total. */
+  testnet?: boolean;
 }
 
 export interface Check {
@@ -168,6 +170,8 @@ export interface PortfolioConnection {
   as_of: string | null;
   balances: Balance[];
   simulated?: boolean;
+  /** A testnet connection: shown, never added to the portfolio total. */
+  testnet?: boolean;
   /** `error` as a code: portfolio.not_counted {status, name} | portfolio.read_failed {reason} | … */
   error_code?: string | null;
   error_params?: Record<string, string>;
@@ -180,6 +184,8 @@ export interface Portfolio {
   connections: PortfolioConnection[];
   /** The part of `total` that is simulated funds. */
   simulated_total?: string;
+  /** Testnet connections' value, not part of `total`. */
+  testnet_total?: string;
 }
 
 /** A message on the live stream (/api/v1/stream). */
@@ -215,4 +221,61 @@ export interface EditResult {
   connection: Connection;
   rotated: boolean | null;
   test: TestResult | null;
+}
+
+// -- manual trading (issue 18): /connections/{name}/ticket, /orders --
+
+/** GET /connections/{name}/ticket: what an order ticket shows before sending (null: the exchange states none). */
+export interface TicketInfo {
+  connection: string;
+  exchange: string;
+  pair: string;
+  testnet: boolean;
+  bid: string | null;
+  ask: string | null;
+  maker_fee: string;
+  taker_fee: string;
+  min_notional: string | null;
+  min_amount: string | null;
+  amount_step: string | null;
+  price_step: string | null;
+  base: string;
+  quote: string;
+}
+
+export type OrderSide = "buy" | "sell";
+export type OrderType = "market" | "limit";
+
+/** POST /connections/{name}/orders: `amount` in the base currency, or in the quote with `quote: true`. */
+export interface OrderBody {
+  pair: string;
+  side: OrderSide;
+  amount: string;
+  type: OrderType;
+  price?: string;
+  reduce_only?: boolean;
+  paper: boolean;
+  quote: boolean;
+}
+
+/** An order as the server stores it (amounts as decimal strings). */
+export interface Order {
+  id: string;
+  client_order_id: string;
+  exchange_order_id: string | null;
+  mode: "paper" | "live";
+  symbol: string;
+  side: string;
+  type: string;
+  amount: string;
+  price: string | null;
+  reduce_only: boolean;
+  status: string;
+  filled: string;
+  remaining: string | null;
+  average: string | null;
+  cost: string;
+  fee: string;
+  outcome: string | null;
+  error: string | null;
 }

@@ -1,11 +1,13 @@
 // One connection in the list: status, warnings, when it was last tested, the masked key, the last
-// test's message and remedy, and its actions.
-import { useId } from "react";
+// test's message and remedy, and its actions; "Trade by hand" opens its order ticket inside the card.
+import { useId, useState } from "react";
 import type { Connection, HistoryItem } from "../api/types";
 import type { MessageKey } from "../i18n/catalogue";
 import { useI18n } from "../i18n/I18nContext";
 import { StatusBadge } from "./StatusBadge";
 import { SimulatedMark } from "./SimulatedMark";
+import { TestnetMark } from "../trade/TestnetMark";
+import { TradePanel } from "../trade/TradePanel";
 import { CheckList, messageText, remedyText } from "./TestResultView";
 import { Warnings } from "./Warnings";
 
@@ -25,6 +27,8 @@ export function ConnectionCard(props: ConnectionCardProps) {
   const { connection, exchangeName, last, testing, actionError, onRetest, onRotate, onEdit, onRemove } = props;
   const { t, dateTime } = useI18n();
   const headingId = useId();
+  const tradeId = useId();
+  const [trading, setTrading] = useState(false);
   const checked = connection.status_checked_at;
   // The last result explains the current status only if it reached the same status.
   const explains = last !== null && last.status === connection.status;
@@ -38,6 +42,7 @@ export function ConnectionCard(props: ConnectionCardProps) {
       data-connection-name={connection.name}
       data-status={connection.status}
       data-simulated={String(Boolean(connection.simulated))}
+      data-testnet={String(Boolean(connection.testnet))}
     >
       <header className="card-header">
         <h2 id={headingId} className="card-title" data-testid="connection-name">
@@ -45,6 +50,7 @@ export function ConnectionCard(props: ConnectionCardProps) {
         </h2>
         <StatusBadge status={connection.status} />
         {connection.simulated ? <SimulatedMark /> : null}
+        {connection.testnet ? <TestnetMark /> : null}
       </header>
       <dl className="facts">
         <div>
@@ -101,6 +107,17 @@ export function ConnectionCard(props: ConnectionCardProps) {
         <button
           type="button"
           className="button"
+          onClick={() => setTrading((open) => !open)}
+          aria-expanded={trading}
+          aria-controls={trading ? tradeId : undefined}
+          aria-label={trading ? undefined : t("trade.toggle.aria", { name: connection.name })}
+          data-testid="connection-trade"
+        >
+          {trading ? t("trade.toggle.close") : t("trade.toggle.open")}
+        </button>
+        <button
+          type="button"
+          className="button"
           // aria-disabled rather than disabled: a disabled button would drop the keyboard focus mid-test.
           onClick={testing ? undefined : onRetest}
           aria-disabled={testing || undefined}
@@ -145,6 +162,7 @@ export function ConnectionCard(props: ConnectionCardProps) {
           {t("conn.remove")}
         </button>
       </div>
+      {trading ? <TradePanel id={tradeId} connection={connection} exchangeName={exchangeName} /> : null}
     </article>
   );
 }

@@ -2,6 +2,7 @@
 import { useId } from "react";
 import type { PortfolioConnection } from "../api/types";
 import { SimulatedMark } from "../connections/SimulatedMark";
+import { TestnetMark } from "../trade/TestnetMark";
 import { StatusBadge } from "../connections/StatusBadge";
 import { useI18n } from "../i18n/I18nContext";
 import { formatDecimal } from "../lib/decimal";
@@ -20,6 +21,7 @@ export function PortfolioConnectionView({ connection, quote }: { connection: Por
       data-connection-id={connection.id}
       data-connection-name={connection.name}
       data-simulated={String(Boolean(connection.simulated))}
+      data-testnet={String(Boolean(connection.testnet))}
     >
       <header className="card-header">
         <h3 id={headingId} className="card-title">
@@ -27,6 +29,7 @@ export function PortfolioConnectionView({ connection, quote }: { connection: Por
         </h3>
         <StatusBadge status={connection.status} />
         {connection.simulated ? <SimulatedMark /> : null}
+        {connection.testnet ? <TestnetMark /> : null}
         <span className="card-total" data-testid="portfolio-connection-total" data-value={connection.total ?? ""}>
           {connection.total !== null ? `${formatDecimal(connection.total, locale, 2)} ${quote}` : "—"}
         </span>

@@ -5,6 +5,7 @@ import { api } from "../api/endpoints";
 import type { Portfolio } from "../api/types";
 import { useI18n } from "../i18n/I18nContext";
 import { PageHeader } from "../layout/PageHeader";
+import { TestnetMark } from "../trade/TestnetMark";
 import { errorText } from "../lib/errors";
 import { formatDecimal } from "../lib/decimal";
 import { AllocationChart } from "./AllocationChart";
@@ -71,6 +72,7 @@ function PortfolioView({ portfolio }: { portfolio: Portfolio }) {
   const slices = allocationSlices(holdings);
   const excluded = portfolio.connections.filter((c) => !isCounted(c));
   const simulated = portfolio.simulated_total ?? "0";
+  const testnet = portfolio.testnet_total ?? "0";
   return (
     <>
       <section className="card total-card" aria-labelledby="portfolio-total-label">
@@ -84,6 +86,12 @@ function PortfolioView({ portfolio }: { portfolio: Portfolio }) {
           <p className="simulated-note" data-testid="portfolio-simulated-total" data-value={simulated}>
             <span className="tag tag-simulated">{t("common.simulated")}</span>{" "}
             {t("portfolio.simulatedPart", { amount: formatDecimal(simulated, locale, 2), quote: portfolio.quote })}
+          </p>
+        )}
+        {/^0*(\.0*)?$/.test(testnet) ? null : (
+          <p className="simulated-note" data-testid="portfolio-testnet-total" data-value={testnet}>
+            <TestnetMark testId="portfolio-testnet-total-mark" />{" "}
+            {t("trade.portfolio.testnetPart", { amount: formatDecimal(testnet, locale, 2), quote: portfolio.quote })}
           </p>
         )}
         <p className="field-hint">{t("portfolio.asOf", { time: dateTime(portfolio.as_of) })}</p>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Portfolio, PortfolioConnection } from "../api/types";
-import { addDecimals, allocationSlices, holdingsByAsset } from "./holdings";
+import { addDecimals, allocationSlices, holdingsByAsset, isCounted } from "./holdings";
 
 function conn(name: string, total: string | null, balances: [string, string, string | null][], simulated = false): PortfolioConnection {
   return {
@@ -51,5 +51,16 @@ describe("holdingsByAsset", () => {
     expect(slices.map((s) => s.label)).toEqual(["A7", "A6", ""]);
     expect(slices[2]!.other).toBe(true);
     expect(slices.reduce((sum, s) => sum + s.share, 0)).toBeCloseTo(1);
+  });
+});
+
+describe("testnet connections (issue 18)", () => {
+  it("are never counted: not in the holdings by asset, listed as left out of the total", () => {
+    const play = { ...conn("Play", "9000", [["BTC", "0.1", "9000"]]), testnet: true };
+    const real = conn("Real", "100", [["USDT", "100", "100"]]);
+    const portfolio: Portfolio = { quote: "USDT", as_of: "2026-12-02T08:00:00Z", total: "100", connections: [real, play], testnet_total: "9000" };
+    expect(isCounted(play)).toBe(false);
+    expect(isCounted(real)).toBe(true);
+    expect(holdingsByAsset(portfolio).map((h) => [h.asset, h.amount, h.share])).toEqual([["USDT", "100", 1]]);
   });
 });

@@ -36,9 +36,9 @@ export interface Holding {
   simulated: boolean;
 }
 
-/** True when a connection's balances are part of the total. */
+/** True when a connection's balances are part of the total (a testnet's test funds never are). */
 export function isCounted(connection: PortfolioConnection): boolean {
-  return connection.total !== null;
+  return connection.total !== null && !connection.testnet;
 }
 
 /** Holdings of the counted connections per asset, largest value first. */
