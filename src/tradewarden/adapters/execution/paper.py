@@ -128,8 +128,10 @@ class PaperExecutor:
         book_depth: int = 20,
         fees: fm.Fees | None = None,
         leverage: Decimal = Decimal(1),
+        bot: str | None = None,
     ) -> None:
         self.store = store
+        self.bot = bot  # when set, this executor's sweeps fill only that bot's orders (its own account)
         self.source = source
         self.exchange_id = exchange_id
         self.connection_id = connection_id
@@ -369,6 +371,8 @@ class PaperExecutor:
         """Fill resting orders the current books cross (maker, at their price); returns fills made."""
         made = 0
         for view in self.ledger.orders(symbol, frozenset({"open"})):
+            if self.bot is not None and view.bot != self.bot:
+                continue  # another bot's order: its fills belong to that bot's paper account
             info = await self._info(view.symbol)
             book = await self._book(info)
             remaining = (view.remaining or ZERO) * info.contract_size

@@ -372,6 +372,15 @@ class BotRow(Base):
         return value
 
 
+class BotRunnerRow(Base):
+    """A bot runner process that is alive (it renews `seen_until`): bots are shared among these."""
+
+    __tablename__ = "bot_runners"
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class BotEventRow(Base):
     """Something in a bot's history: a group opened, an add-on, Recovery Mode, paused, stopped."""
 

@@ -30,7 +30,7 @@ def _ts() -> sa.DateTime:
 
 
 def upgrade() -> None:
-    """Create bots and bot_events; add orders.tag, unique per (connection, bot, tag)."""
+    """Create bots, bot_runners and bot_events; add orders.tag, unique per (connection, bot, tag)."""
     op.create_table(
         "bots",
         sa.Column("id", sa.String(32), primary_key=True),
@@ -63,6 +63,11 @@ def upgrade() -> None:
     op.create_index("ix_bots_connection_id", "bots", ["connection_id"])
     op.create_index("ix_bots_status", "bots", ["status"])
     op.create_table(
+        "bot_runners",
+        sa.Column("owner", sa.String(64), primary_key=True),
+        sa.Column("seen_until", _ts(), nullable=False),
+    )
+    op.create_table(
         "bot_events",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("bot_id", sa.String(32), nullable=False),
@@ -85,6 +90,7 @@ def downgrade() -> None:
         batch.drop_column("tag")
     op.drop_index("ix_bot_events_bot_id", "bot_events")
     op.drop_table("bot_events")
+    op.drop_table("bot_runners")
     op.drop_index("ix_bots_status", "bots")
     op.drop_index("ix_bots_connection_id", "bots")
     op.drop_index("uq_bots_name_key", "bots")

@@ -1,0 +1,392 @@
+"""One running bot: its strategy state per pair, stepped on each market update, its orders kept exactly once.
+
+A step, per pair: bring the bot's orders up to date (paper: sweep its resting orders against the book;
+live: refresh them from the exchange), hand every new fill to `on_fill` and every order that ended short
+of its amount to `on_cancel`, then call `decide` when the price reached a trigger (base.py's engine
+contract, with the polled price as the path point) and carry out its actions through the order guard.
+The state is written after every step, with the bot's figures and history, in one transaction.
+
+Restart without repeats: every order carries the strategy's tag, unique per bot in the store
+(`orders.tag`). An order is stored (`pending`) before it is sent; a bot that crashed after sending and
+before saving its state decides the same order again on restart, finds it by its tag and adopts it
+instead of sending it twice. Fills are applied through a cursor (the store's fill ids), so none is
+applied twice or lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from tradewarden.adapters.execution.base import OrderRequest, OrderView
+from tradewarden.adapters.execution.guard import OrderRefused
+from tradewarden.adapters.execution.ledger import TagTaken
+from tradewarden.adapters.execution.paper import MarketInfo, PaperExecutor
+from tradewarden.adapters.store.models import BotEventRow, BotRow, FillRow, OrderRow, utcnow
+from tradewarden.domain.strategies import STRATEGIES
+from tradewarden.domain.strategies.base import (
+    MAX_FOLLOW_UPS,
+    CancelOrder,
+    Fill,
+    MarketView,
+    PlaceOrder,
+    StrategyEvent,
+)
+from tradewarden.services.app import App
+from tradewarden.services.bots import codec
+from tradewarden.services.bots.service import publish
+from tradewarden.services.orders import GuardedExecutor
+
+log = logging.getLogger(__name__)
+
+# Refusals the bot cannot cure by waiting: the connection must change first.
+CONNECTION_REFUSALS = frozenset({"connection_not_online", "withdraw_enabled", "permissions_unverified"})
+BACKOFF_MS = 60_000  # after a refused order, a pair waits this long (doubling) before deciding again
+BACKOFF_MAX_MS = 3_600_000
+MAX_REFUSALS = 5  # refused orders in a row before the bot pauses and says why
+NOTIFY_KINDS = frozenset(
+    {"take_profit", "stop_loss", "recovery_entered", "recovery_left", "group_opened", "addon"}
+)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One market update of one pair: the price, the book's top and the market's own time."""
+
+    price: Decimal
+    bid: Decimal | None
+    ask: Decimal | None
+    ts_ms: int
+
+
+@dataclass
+class PairRun:
+    """One pair of a bot: parsed settings, strategy state and the tags of its unfinished orders."""
+
+    pair: str
+    info: MarketInfo
+    settings: Any
+    state: Any
+    open_tags: list[str] = field(default_factory=list)
+    blocked_until_ms: int = 0
+    refusals: int = 0
+    addons_total: int = 0
+    last_price: Decimal | None = None
+
+
+class Paused(Exception):
+    """The bot must pause: `reason` says why (its connection, or refusals it cannot cure)."""
+
+    def __init__(self, reason: str, kind: str = "paused") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind
+
+
+class LeaseLost(Exception):
+    """Another runner holds the bot now (or the user stopped it): this process must drop it."""
+
+
+class BotDriver:
+    """Drives one bot; `step` is called once per market update of its pairs."""
+
+    def __init__(
+        self,
+        app: App,
+        bot_id: str,
+        name: str,
+        key: str,
+        mode: str,
+        strategy: str,
+        executor: GuardedExecutor,
+        pairs: dict[str, PairRun],
+        fill_cursor: int,
+        owner: str | None,
+    ) -> None:
+        self.app = app
+        self.bot_id = bot_id
+        self.name = name
+        self.key = key
+        self.mode = mode
+        self.strategy = STRATEGIES[strategy]
+        self.executor = executor
+        self.pairs = pairs
+        self.fill_cursor = fill_cursor
+        self.owner = owner
+        self.margin_used_max = Decimal(0)
+        self._events: list[tuple[str, str, str, int | None]] = []  # kind, pair, reason, market ts
+        self.latencies_ms: list[float] = []
+
+    # ---- state in the store -------------------------------------------------------------------------
+
+    @staticmethod
+    def load_state(raw: str) -> dict[str, Any]:
+        """The bot's stored runner state (empty for a new bot)."""
+        return dict(json.loads(raw or "{}"))
+
+    def state_json(self) -> str:
+        """What `persist` writes: each pair's strategy state and bookkeeping, and the figures."""
+        return json.dumps(
+            {
+                "pairs": {
+                    p: {
+                        "state": codec.dump(run.state),
+                        "open": run.open_tags,
+                        "blocked_until_ms": run.blocked_until_ms,
+                        "refusals": run.refusals,
+                        "addons_total": run.addons_total,
+                    }
+                    for p, run in self.pairs.items()
+                },
+                "fill_cursor": self.fill_cursor,
+                "figures": self.figures(),
+            },
+            sort_keys=True,
+        )
+
+    def figures(self) -> dict[str, dict[str, Any]]:
+        """Per pair: the strategy's snapshot at the last price, plus groups and add-ons over the run."""
+        out: dict[str, dict[str, Any]] = {}
+        for pair, run in self.pairs.items():
+            snap = self.strategy.snapshot(run.settings, run.state, run.last_price)
+            avg = None
+            group = getattr(run.state, "group", None)
+            if group is not None and group.qty:
+                avg = str(group.avg)
+            out[pair] = {
+                "price": None if run.last_price is None else str(run.last_price),
+                "margin_used": str(snap.margin_used),
+                "addons_used": snap.addons_used,
+                "addons_max": snap.addons_max,
+                "addons_total": run.addons_total,
+                "recovery": snap.recovery,
+                "position": str(snap.position),
+                "average_price": avg,
+                "realized_pnl": str(snap.realized_pnl),
+                "unrealized_pnl": str(snap.unrealized_pnl),
+                "fees": str(snap.fees),
+                "trades": snap.trades,
+                "wins": snap.wins,
+                "losses": snap.losses,
+                "groups": int(getattr(run.state, "groups_opened", snap.trades)),
+                "triggers": self._triggers_json(run),
+                "open_orders": len(run.open_tags),
+            }
+        return out
+
+    def _triggers_json(self, run: PairRun) -> dict[str, Any]:
+        t = self.strategy.triggers(run.settings, run.state)
+        return {
+            "low": None if t.low is None else str(t.low),
+            "high": None if t.high is None else str(t.high),
+            "wake_ms": t.wake_ms,
+        }
+
+    def persist(self) -> None:
+        """Write state, figures and new history in one transaction (LeaseLost when the bot is not ours)."""
+        figures = self.figures()
+        margin = sum((Decimal(f["margin_used"]) for f in figures.values()), Decimal(0))
+        with self.app.store.session() as session:
+            query = select(BotRow).where(BotRow.id == self.bot_id)
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                query = query.with_for_update()
+            row = session.scalar(query)
+            if row is None or row.status not in ("running", "paused"):
+                raise LeaseLost(f"bot {self.name} is no longer running here")
+            if self.owner is not None and row.lease_owner != self.owner:
+                raise LeaseLost(f"bot {self.name} is held by another runner")
+            self.margin_used_max = max(self.margin_used_max, row.margin_used_max, margin)
+            row.state_json = self.state_json()
+            row.margin_used = margin
+            row.margin_used_max = self.margin_used_max
+            row.addons_used = sum(int(f["addons_used"]) for f in figures.values())
+            row.realized_pnl = sum((Decimal(f["realized_pnl"]) for f in figures.values()), Decimal(0))
+            row.unrealized_pnl = sum((Decimal(f["unrealized_pnl"]) for f in figures.values()), Decimal(0))
+            row.fees = sum((Decimal(f["fees"]) for f in figures.values()), Decimal(0))
+            row.steps = (row.steps or 0) + 1
+            row.updated_at = utcnow()
+            for kind, pair, reason, ts_ms in self._events:
+                session.add(
+                    BotEventRow(bot_id=self.bot_id, kind=kind, pair=pair, reason=reason, market_ts_ms=ts_ms)
+                )
+        for kind, pair, reason, _ts in self._events:
+            if kind in NOTIFY_KINDS or kind == "refused":
+                publish(
+                    self.app,
+                    self.name,
+                    "event",
+                    {"kind": kind, "pair": pair, "reason": reason, "mode": self.mode},
+                )
+        self._events.clear()
+
+    # ---- orders and fills ---------------------------------------------------------------------------
+
+    def _order_by_tag(self, tag: str) -> OrderView | None:
+        return self.executor.ledger.find_tag(self.key, tag)
+
+    def _new_fills(self) -> list[tuple[int, FillRow, OrderRow]]:
+        with self.app.store.session() as session:
+            rows = session.execute(
+                select(FillRow, OrderRow)
+                .join(OrderRow, FillRow.order_id == OrderRow.id)
+                .where(
+                    OrderRow.connection_id == self.executor.connection_id,
+                    OrderRow.bot == self.key,
+                    FillRow.id > self.fill_cursor,
+                )
+                .order_by(FillRow.id)
+            ).all()
+            return [(f.id, f, o) for f, o in rows]
+
+    def absorb(self) -> bool:
+        """Apply new fills and ended orders to the strategy states; True when any fill was applied."""
+        filled = False
+        for fill_id, fill, order in self._new_fills():
+            self.fill_cursor = max(self.fill_cursor, fill_id)
+            pair, _, tag = (order.tag or "").partition("|")
+            run = self.pairs.get(pair)
+            if run is None or not tag:
+                continue
+            amount = fill.amount * run.info.contract_size
+            fee = fill.fee
+            if fill.fee_currency is not None and fill.fee_currency == run.info.base:
+                fee = fill.fee * fill.price  # the strategy counts fees in the quote currency
+            ts_ms = int(fill.ts.timestamp() * 1000)
+            run.state = self.strategy.on_fill(
+                run.settings,
+                run.state,
+                Fill(tag, order.side, fill.price, amount, fee, ts_ms),  # type: ignore[arg-type]
+            )
+            filled = True
+        for run in self.pairs.values():
+            still: list[str] = []
+            for full_tag in run.open_tags:
+                view = self._order_by_tag(full_tag)
+                if view is None or view.final:
+                    tag = full_tag.partition("|")[2]
+                    if view is None or view.filled < view.amount:
+                        run.state = self.strategy.on_cancel(run.settings, run.state, tag)
+                    if view is not None and view.status == "rejected":
+                        self._refused(
+                            run, view.outcome or "rejected", view.error or "the exchange refused it"
+                        )
+                    elif view is not None and view.filled > 0:
+                        run.refusals = 0
+                    continue
+                still.append(full_tag)
+            run.open_tags = still
+        return filled
+
+    async def refresh(self, run: PairRun) -> None:
+        """Bring the pair's unfinished orders up to date (paper sweep, or a fetch per live order)."""
+        inner = self.executor.executor
+        if isinstance(inner, PaperExecutor):
+            if run.open_tags:
+                await inner.sweep(run.pair)
+            return
+        for full_tag in run.open_tags:
+            view = self._order_by_tag(full_tag)
+            if view is not None and not view.final:
+                try:
+                    await self.executor.fetch_order(view.client_order_id)
+                except Exception as exc:  # an unreachable venue: the order stays as stored, retried next step
+                    log.info(
+                        "bot %s: refreshing %s failed: %s",
+                        self.name,
+                        view.client_order_id,
+                        type(exc).__name__,
+                    )
+
+    def _refused(self, run: PairRun, reason: str, message: str, ts_ms: int | None = None) -> None:
+        run.refusals += 1
+        wait = min(BACKOFF_MS * 2 ** (run.refusals - 1), BACKOFF_MAX_MS)
+        base = ts_ms if ts_ms is not None else int(time.time() * 1000)
+        run.blocked_until_ms = max(run.blocked_until_ms, base + wait)
+        self._events.append(("refused", run.pair, f"{reason}: {message}", ts_ms))
+        if reason in CONNECTION_REFUSALS:
+            raise Paused(f"order refused on {run.pair}: {message}")
+        if run.refusals >= MAX_REFUSALS:
+            raise Paused(
+                f"{run.refusals} orders in a row refused on {run.pair}, the last: {reason}: {message}"
+            )
+
+    async def _place(self, run: PairRun, action: PlaceOrder, quote: Quote) -> None:
+        full_tag = f"{run.pair}|{action.tag}"
+        existing = self._order_by_tag(full_tag)
+        if existing is None:
+            amount = action.amount / run.info.contract_size
+            request = OrderRequest(
+                run.pair,
+                action.side,
+                action.kind,
+                amount,
+                action.price,
+                action.reduce_only,
+                bot=self.key,
+                tag=full_tag,
+            )
+            try:
+                await self.executor.create_order(request)
+            except OrderRefused as refusal:
+                run.state = self.strategy.on_cancel(run.settings, run.state, action.tag)
+                self._refused(run, refusal.reason, refusal.message, quote.ts_ms)
+                return
+            except TagTaken:
+                pass  # stored a moment ago by this bot (a retried step): adopted below
+        run.open_tags.append(full_tag)
+        self.absorb()
+
+    async def _cancel(self, run: PairRun, action: CancelOrder) -> None:
+        full_tag = f"{run.pair}|{action.tag}"
+        view = self._order_by_tag(full_tag)
+        if view is None:
+            run.state = self.strategy.on_cancel(run.settings, run.state, action.tag)
+            return
+        if not view.final:
+            await self.executor.cancel_order(view.client_order_id)
+        self.absorb()
+
+    async def _act(self, run: PairRun, quote: Quote, market: MarketView) -> bool:
+        decision = self.strategy.decide(run.settings, run.state, market)
+        run.state = decision.state
+        before = self.fill_cursor
+        for action in decision.actions:
+            if isinstance(action, StrategyEvent):
+                self._events.append((action.kind, run.pair, action.reason, quote.ts_ms))
+                if action.kind == "addon":
+                    run.addons_total += 1
+            elif isinstance(action, PlaceOrder):
+                await self._place(run, action, quote)
+            elif isinstance(action, CancelOrder):
+                await self._cancel(run, action)
+        return self.fill_cursor != before
+
+    async def step(self, pair: str, quote: Quote) -> None:
+        """One market update of `pair`: refresh orders, apply fills, decide and act, persist."""
+        run = self.pairs[pair]
+        started = time.perf_counter()
+        run.last_price = quote.price
+        await self.refresh(run)
+        self.absorb()
+        if quote.ts_ms >= run.blocked_until_ms:
+            market = MarketView(ts_ms=quote.ts_ms, price=quote.price, bid=quote.bid, ask=quote.ask)
+            t = self.strategy.triggers(run.settings, run.state)
+            due = (
+                (t.low is not None and quote.price <= t.low)
+                or (t.high is not None and quote.price >= t.high)
+                or (t.wake_ms is not None and quote.ts_ms >= t.wake_ms)
+            )
+            rounds = 0
+            while due and rounds <= MAX_FOLLOW_UPS:
+                due = await self._act(run, quote, market)
+                rounds += 1
+        self.persist()
+        self.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if len(self.latencies_ms) > 10_000:
+            del self.latencies_ms[:5_000]
