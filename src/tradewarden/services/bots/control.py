@@ -24,7 +24,7 @@ from tradewarden.services.vault_session import VaultSession
 
 async def _executor(
     app: App, hub: MarketHub, vault: VaultSession | None, name: str
-) -> tuple[GuardedExecutor, list[str]]:
+) -> tuple[GuardedExecutor, list[str], str]:
     with app.store.session() as session:
         row = service._find(session, name)
         connection = session.get(Connection, row.connection_id)
