@@ -1,11 +1,13 @@
-"""Jobs that run for the server's lifetime: the health monitor and the audit-event feed."""
+"""Jobs that run for the server's lifetime: health monitor, audit-event feed, market hub, bot runner."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 
 from tradewarden.api.state import ServerState
 from tradewarden.services import events, vault_session
+from tradewarden.services.bots.runner import BotRunner, RunnerConfig
 from tradewarden.services.connections.health import HealthMonitor
 
 
@@ -39,3 +41,15 @@ async def market_hub(state: ServerState, stop: asyncio.Event) -> None:
             await stop.wait()
         finally:
             state.market = None
+
+
+async def bot_runner(state: ServerState, stop: asyncio.Event) -> None:
+    """Drive the bots this process holds a lease on (services/bots/runner.py), on the server's hub."""
+    while state.market is None and not stop.is_set():  # the hub job starts alongside this one
+        await asyncio.sleep(0.05)
+    if stop.is_set():
+        return
+    interval = float(os.environ.get("TRADEWARDEN_BOT_INTERVAL_S", "2"))
+    runner = BotRunner(state.app, state.market, state.vault, RunnerConfig(interval_s=interval))
+    state.runner = runner
+    await runner.run(stop)

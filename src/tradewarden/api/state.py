@@ -184,6 +184,7 @@ class ServerState:
     monitor: Any = None  # the HealthMonitor, once its job runs
     vault: Any = None  # the VaultSession (services/vault_session.py): the data key held, Argon2id run once
     market: Any = None  # the MarketHub (adapters/market), while its job runs
+    runner: Any = None  # the BotRunner (services/bots/runner.py), while its job runs
     listing_cache: tuple[int, bytes] | None = None  # (store data version, rendered connection list)
 
     def __post_init__(self) -> None:

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from tradewarden import __version__
-from tradewarden.cli import backtest, connections, data, exchanges, serve, tokens, trade, vault
+from tradewarden.cli import backtest, bots, connections, data, exchanges, serve, tokens, trade, vault
 from tradewarden.cli.common import PASSPHRASE_FILE_OPTION, app_context, err, out, read_passphrase
 from tradewarden.cli.sim import sim_app
 from tradewarden.logs import write_crash_log
@@ -34,6 +34,8 @@ app.add_typer(sim_app, name="sim")
 app.add_typer(backtest.app, name="backtest")
 app.add_typer(data.app, name="data")
 app.add_typer(trade.app, name="trade")
+app.add_typer(bots.app, name="bots")
+app.command("runner")(bots.runner_command)
 
 
 def _version(value: bool) -> None:

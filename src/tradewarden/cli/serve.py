@@ -56,7 +56,7 @@ def _serve(ctx: App, passphrase: Secret, options: object) -> None:
     )
     state = server.build_state(ctx, passphrase, options)
     state.vault = vault
-    state.background_jobs.append(background.market_hub)
+    state.background_jobs += [background.market_hub, background.bot_runner]
     server.run(state, options)
 
 
