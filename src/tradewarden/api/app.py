@@ -20,10 +20,12 @@ from tradewarden.api.auth import ReadPrincipal
 from tradewarden.api.routes import (
     audit,
     backtests,
+    bots,
     connections,
     exchanges,
     health,
     metrics,
+    notifications,
     portfolio,
     session,
     stream,
@@ -114,7 +116,20 @@ def create_app(state: ServerState, background: bool = True) -> FastAPI:
     app.add_exception_handler(RequestValidationError, errors.validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, errors.http_error_handler)
     # trading before connections: its NAME/orders routes would otherwise match /connections/{connection:path}
-    routers = (health, exchanges, trading, connections, audit, tokens, session, portfolio, stream, backtests)
+    routers = (
+        health,
+        exchanges,
+        trading,
+        connections,
+        audit,
+        tokens,
+        session,
+        portfolio,
+        stream,
+        backtests,
+        notifications,
+        bots,
+    )
     for module in (*routers, *state.extra_routers):
         app.include_router(module.router, prefix=API_PREFIX)
     # Inside the metrics middleware, so refused bodies are counted; outside every route.

@@ -53,3 +53,10 @@ async def bot_runner(state: ServerState, stop: asyncio.Event) -> None:
     runner = BotRunner(state.app, state.market, state.vault, RunnerConfig(interval_s=interval))
     state.runner = runner
     await runner.run(stop)
+
+
+async def notifications(state: ServerState, stop: asyncio.Event) -> None:
+    """Send webhook and Telegram notifications (services/notifications) for the server's lifetime."""
+    from tradewarden.services.notifications import run_until
+
+    await run_until(state.app, state.passphrase, stop, vault=state.vault)

@@ -77,7 +77,7 @@ def build_state(app: App, passphrase: Secret, options: ServeOptions) -> ServerSt
         secure_cookies=bool(options.ssl_keyfile and options.ssl_certfile),
         monitor_interval_s=options.monitor_interval_s,
     )
-    state.background_jobs += [background.health_monitor, background.audit_feed]
+    state.background_jobs += [background.health_monitor, background.audit_feed, background.notifications]
     return state
 
 

@@ -11,7 +11,18 @@ import typer
 from rich.markup import escape
 
 from tradewarden import __version__
-from tradewarden.cli import backtest, bots, connections, data, exchanges, serve, tokens, trade, vault
+from tradewarden.cli import (
+    backtest,
+    bots,
+    connections,
+    data,
+    exchanges,
+    notifications,
+    serve,
+    tokens,
+    trade,
+    vault,
+)
 from tradewarden.cli.common import PASSPHRASE_FILE_OPTION, app_context, err, out, read_passphrase
 from tradewarden.cli.sim import sim_app
 from tradewarden.logs import write_crash_log
@@ -36,6 +47,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(trade.app, name="trade")
 app.add_typer(bots.app, name="bots")
 app.command("runner")(bots.runner_command)
+app.add_typer(notifications.app, name="notifications")
 
 
 def _version(value: bool) -> None:
