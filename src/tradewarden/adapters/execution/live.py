@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -39,6 +39,22 @@ from tradewarden.adapters.execution.ledger import OrderLedger, dec, dec0
 from tradewarden.adapters.store.db import Store
 
 NEVER_PLACED = "never reached the exchange: it has no order with this client id"
+UNREADABLE = "the exchange's answer about the order could not be read"
+
+
+def readable(answer: Any) -> dict[str, Any]:
+    """A ccxt order answer that says something about the order, else ccxt.BadResponse (outcome unknown).
+
+    ccxt turns a body it cannot parse (a truncated 200) into an "order" with no id and the raw text as
+    `info`; applied, it would mark an order that never reached the venue open, or zero a real fill.
+    """
+    import ccxt
+
+    if not isinstance(answer, Mapping) or not answer.get("id") or isinstance(answer.get("info"), str):
+        raise ccxt.BadResponse(UNREADABLE)
+    return dict(answer)
+
+
 DEFAULT_SETTLE_S = 11.0
 
 
@@ -109,7 +125,7 @@ class LiveExecutor:
                 found = await venues.find_by_client_id(
                     self.client, self.exchange_id, view.symbol, view.client_order_id
                 )
-                return True, found
+                return True, None if found is None else readable(found)
             except Exception as exc:
                 self._count(f"lookup:{classify_order_error(self.exchange_id, exc).outcome}")
                 await self._pause(attempt)
@@ -135,7 +151,7 @@ class LiveExecutor:
         order = await self.client.create_order(
             view.symbol, view.type, view.side, float(amount), None if price is None else float(price), params
         )
-        return dict(order)
+        return readable(order)
 
     async def _drive(self, view: OrderView) -> OrderView:
         cid = view.client_order_id
@@ -184,7 +200,7 @@ class LiveExecutor:
                 full = await self.client.fetch_order(
                     view.exchange_order_id, view.symbol, venues.fetch_params(self.exchange_id)
                 )
-                view = self.ledger.apply_exchange(cid, dict(full), reconciled)
+                view = self.ledger.apply_exchange(cid, readable(full), reconciled)
             except Exception as exc:
                 self._count(f"fetch:{classify_order_error(self.exchange_id, exc).outcome}")
         self._record_trades(cid, answer, reconciled)
@@ -225,7 +241,7 @@ class LiveExecutor:
             )
             if answer is None:
                 return view
-        return self._changed(self.ledger.apply_exchange(client_order_id, dict(answer), False))
+        return self._changed(self.ledger.apply_exchange(client_order_id, readable(answer), False))
 
     async def cancel_order(self, client_order_id: str) -> OrderView:
         """Cancel on the venue; an order the venue no longer has open is refreshed instead."""

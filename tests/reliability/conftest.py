@@ -1,0 +1,42 @@
+"""The reliability plugin: a `reliability` fixture that counts, a summary table, and a verdict.
+
+Like the attack table of tests/conftest.py, the table is printed by `pytest_terminal_summary`; unlike it,
+the counts judge the run: any duplicate order, lost order, leaked secret, 5xx answer or half-written row
+counted by any test makes the session fail (exit code 1), even when every test passed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.reliability.counters import COUNTERS, Counters
+from tests.reliability.settings import MODE
+
+
+@pytest.fixture
+def reliability() -> Counters:
+    """The run's counters: `reliability.count(category, field, n)`."""
+    return COUNTERS
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session when a must-be-zero counter is not zero."""
+    if COUNTERS.failures() and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the reliability table (and why the run failed, when it did)."""
+    if not COUNTERS.counts:
+        return
+    tr = terminalreporter
+    tr.section(f"reliability: {MODE} configuration (TW_RELIABILITY=short|long)")
+    for line in COUNTERS.table():
+        tr.write_line(line)
+    failures = COUNTERS.failures()
+    if failures:
+        tr.write_line("FAILED: these must be zero:", red=True, bold=True)
+        for line in failures + COUNTERS.evidence:
+            tr.write_line(f"  {line}", red=True)
+    else:
+        tr.write_line("held: no duplicate, no lost order, no leak, no 5xx, no half-written row", green=True)
