@@ -21,6 +21,7 @@ from tradewarden.adapters.vault.secret import Secret
 from tradewarden.api.auth import CSRF_HEADER, SESSION_COOKIE
 from tradewarden.api.state import LOGIN_MAX_FAILURES, LOGIN_WINDOW_S, LoginLimiter
 from tradewarden.services import tokens
+from tradewarden.services.bots import service as bots
 from tradewarden.services.connections import service
 from tradewarden.sim import ThreadedSim
 
@@ -94,6 +95,10 @@ def matrix(api_server: ApiServer, threaded_sim: ThreadedSim, sim_admin: SimAdmin
     tokens.revoke_token(api_server.app, "revoked-admin")
     values = {"connection": view.id, "token": "victim", "exchange_id": "binance", "exchange": "binance"}
     values.update(finished_job_ids(api_server))  # a backtest and a sweep for their read routes
+    # A paper bot for the /bots/{name} routes (DELETE runs last and removes it).
+    spec = bots.BotSpec("Matrix Bot", "Matrix Main", "dca", ("BTC/USDT",), settings={"base_order": "20"})
+    bots.create(api_server.app, spec)
+    values["name"] = "Matrix Bot"
     return Matrix(api_server, values, revoked.reveal())
 
 
@@ -112,6 +117,12 @@ def test_the_route_list_is_complete(matrix: Matrix) -> None:
         "POST /api/v1/tokens",
         "DELETE /api/v1/tokens/{token:path}",
         "GET /api/v1/auth/me",
+        "GET /api/v1/bots",
+        "POST /api/v1/bots",
+        "GET /api/v1/bots/{name:path}",
+        "GET /api/v1/bots/{name:path}/candles",
+        "POST /api/v1/bots/{name:path}/stop",
+        "DELETE /api/v1/bots/{name:path}",
     ):
         assert expected in labels
     # FastAPI's default public docs routes are gone.
