@@ -57,6 +57,7 @@ class _Lane:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     stats: ChannelStats = field(default_factory=ChannelStats)
+    drop_logged_at: float = -float("inf")
 
     def put(self, message: Message) -> bool:
         """Queue `message`; False when the oldest waiting one had to make room."""
@@ -140,8 +141,9 @@ class Notifier:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=STOP_TIMEOUT_S)
         waiting = sum(len(lane.queue) for lane in self._lanes.values())
-        if waiting:
-            log.warning("notifier stopped with messages unsent", unsent=waiting)
+        dropped = sum(lane.stats.dropped for lane in self._lanes.values())
+        if waiting or dropped:
+            log.warning("notifier stopped", unsent=waiting, dropped_when_full=dropped)
         self._task = None
         self._lanes.clear()
         if self._subscription is not None:
@@ -172,7 +174,7 @@ class Notifier:
                 except (DecryptionError, KeyError):
                     # Altered or incomplete sealed fields: this channel is skipped, never sent in clear.
                     log.warning("notification channel secrets do not open; skipped", channel=row.name)
-            names = dict(session.execute(select(Connection.id, Connection.name)).tuples().all())
+            names = {row.id: row.name for row in session.execute(select(Connection.id, Connection.name))}
         return loaded, names
 
     async def _refresh(self, force: bool = False) -> None:
@@ -212,10 +214,12 @@ class Notifier:
             except Exception as exc:  # the store is unavailable: keep the channels we know
                 log.warning("notification channels could not be re-read", error=type(exc).__name__)
             message = message_for(event, kind, self._names)
+            now = time.monotonic()
             for lane in self._lanes.values():
-                if kind in lane.channel.events and not lane.put(message):
+                if kind in lane.channel.events and not lane.put(message) and now - lane.drop_logged_at >= 1.0:
+                    lane.drop_logged_at = now  # a burst logs once a second, with the running count
                     log.warning(
-                        "notification queue full; oldest message dropped",
+                        "notification queue full; oldest messages dropped",
                         channel=lane.channel.name,
                         dropped=lane.stats.dropped,
                     )
