@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -41,6 +42,10 @@ SIGNATURE_VERSION = "v1"
 MAX_ERROR_TEXT = 200
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 USER_AGENT = f"TradeWarden/{__version__} (notifications)"
+
+# httpx logs every request's full URL at INFO: a webhook's capability path or Telegram's bot token. The
+# redaction filter would mask them; not logging them at all is one defence less to rely on.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
