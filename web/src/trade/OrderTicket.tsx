@@ -1,7 +1,7 @@
 // The order ticket: pair, side, type, amount (base or quote), price, paper or live. The market's rules
 // and the order's value and fee are shown before sending; a live order needs an explicit confirmation.
 // The server's guard decides: a refusal comes back with its reason and is shown in plain words.
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { ApiError } from "../api/client";
 import { api } from "../api/endpoints";
 import type { OrderBody, OrderSide, OrderType, TicketInfo } from "../api/types";
@@ -63,8 +63,12 @@ export function OrderTicket(props: OrderTicketProps) {
   const base = current?.base ?? wanted.split("/")[0] ?? "";
   const quote = current?.quote ?? (wanted.split("/")[1] ?? "").split(":")[0] ?? "";
 
+  // The pair last asked for: leaving the field after Enter must not ask again (nor repeat a refusal).
+  const asked = useRef("");
   const loadPair = () => {
-    if (wanted && wanted !== ticket?.pair) void loadTicket(wanted);
+    if (!wanted || wanted === ticket?.pair || wanted === asked.current) return;
+    asked.current = wanted;
+    void loadTicket(wanted);
   };
 
   const problemText = (problem: string | null | undefined) =>
@@ -193,7 +197,7 @@ export function OrderTicket(props: OrderTicketProps) {
         </div>
         <div>
           {current ? (
-            <TicketRules ticket={current} busy={ticketBusy} onRefresh={() => void loadTicket(current.pair)} />
+            <TicketRules ticket={current} exchange={exchange} busy={ticketBusy} onRefresh={() => void loadTicket(current.pair)} />
           ) : ticketBusy ? (
             <p role="status">{t("trade.loadingTicket")}</p>
           ) : null}

@@ -41,7 +41,7 @@ export function TicketOutcome({ outcome, exchange, testnet, ticket }: TicketOutc
         <p>
           <strong>{t("trade.refused.title")}</strong>
         </p>
-        <p data-testid="trade-refusal-reason">{refusalText(t, outcome.reason, outcome.pair, exchange, ticket)}</p>
+        <p data-testid="trade-refusal-reason">{refusalText(t, outcome.reason, outcome.pair, exchange, ticket, (v) => formatDecimal(v, locale, 12))}</p>
         <p className="refusal-detail" data-testid="trade-refusal-detail">
           {t("trade.refused.detail", { message: outcome.message })}
         </p>

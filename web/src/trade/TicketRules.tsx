@@ -6,7 +6,15 @@ import { formatDecimal } from "../lib/decimal";
 import { plain } from "./decimal";
 import { percent } from "./preview";
 
-export function TicketRules({ ticket, busy, onRefresh }: { ticket: TicketInfo; busy: boolean; onRefresh: () => void }) {
+export interface TicketRulesProps {
+  ticket: TicketInfo;
+  /** The exchange's display name (the ticket carries its id). */
+  exchange: string;
+  busy: boolean;
+  onRefresh: () => void;
+}
+
+export function TicketRules({ ticket, exchange, busy, onRefresh }: TicketRulesProps) {
   const { t, locale } = useI18n();
   const num = (value: string | null, unit: string) =>
     value === null ? t("trade.rules.none") : `${formatDecimal(plain(value), locale, 12)} ${unit}`;
@@ -53,7 +61,7 @@ export function TicketRules({ ticket, busy, onRefresh }: { ticket: TicketInfo; b
       </dl>
       <p className="field-hint" data-testid="trade-rules-explained">
         {t("trade.rules.explained", {
-          exchange: ticket.exchange,
+          exchange,
           minNotional: num(ticket.min_notional, ticket.quote),
           amountStep: num(ticket.amount_step, ticket.base),
           priceStep: num(ticket.price_step, ticket.quote),

@@ -47,7 +47,7 @@ export function TradePanel({ connection, exchangeName, id }: { connection: Conne
         {t("trade.title", { name: connection.name })}
         {testnet ? <TestnetMark testId="trade-testnet-mark" /> : null}
       </h3>
-      <p className="field-hint">{t(testnet ? "trade.intro.testnet" : "trade.intro")}</p>
+      <p className="field-hint trade-intro">{t(testnet ? "trade.intro.testnet" : "trade.intro")}</p>
       {connection.status !== "online" ? (
         <p className="note" data-testid="trade-not-online">
           {t("trade.notOnline")}

@@ -30,15 +30,16 @@ export function refusalReason(error: unknown): RefusalReason | "other" | null {
   return (REFUSAL_REASONS as readonly string[]).includes(reason) ? (reason as RefusalReason) : "other";
 }
 
-/** The refusal as a sentence in the user's language, with the ticket's figures where it has them. */
+/** The refusal as a sentence in the user's language, with the ticket's figures (shown by `number`) where it has them. */
 export function refusalText(
   t: Translate,
   reason: RefusalReason | "other",
   pair: string,
   exchange: string,
   ticket: TicketInfo | null,
+  number: (value: string) => string = plain,
 ): string {
-  const shown = (value: string | null | undefined) => (value ? plain(value) : "—");
+  const shown = (value: string | null | undefined) => (value ? number(plain(value)) : "—");
   const ofPair = ticket && ticket.pair === pair ? ticket : null;
   return t(`trade.refused.${reason}` as MessageKey, {
     pair,
