@@ -14,6 +14,7 @@ from starlette.routing import compile_path
 from tradewarden.services.connections.validation import CREDENTIAL_FIELDS
 from tradewarden.services.errors import (
     ConflictError,
+    ExchangeUnavailableError,
     InputError,
     NotFoundError,
     PassphraseError,
@@ -67,6 +68,7 @@ USER_ERROR_STATUS: list[tuple[type[UserError], int, str]] = [
     (ConflictError, 409, "conflict"),
     (PassphraseError, 503, "vault_locked"),
     (VaultStateError, 503, "vault_missing"),
+    (ExchangeUnavailableError, 503, "exchange_unavailable"),
 ]
 
 # Documented for every route, so generated clients and schemathesis know the error shape.

@@ -43,3 +43,7 @@ class VaultStateError(UserError):
 
 class StorageError(UserError):
     """The data directory or database cannot be used (unwritable, damaged, truncated)."""
+
+
+class ExchangeUnavailableError(UserError):
+    """The exchange did not answer a request made before any order was sent (down, timing out, erroring)."""

@@ -33,7 +33,7 @@ from tradewarden.adapters.market import HubConfig, MarketHub
 from tradewarden.adapters.store.models import Connection, OrderRow, PaperBalance
 from tradewarden.services.app import App
 from tradewarden.services.connections.service import find
-from tradewarden.services.errors import InputError, NotFoundError
+from tradewarden.services.errors import ExchangeUnavailableError, InputError, NotFoundError
 from tradewarden.services.orders import GuardedExecutor, connection_state
 from tradewarden.services.vault_session import VaultSession
 
@@ -404,7 +404,19 @@ class Trader:
         return request, info, mid
 
     async def place(self, ticket: OrderTicket) -> tuple[OrderView, str]:
-        """Guard and place one manual order; OrderRefused (audited) when the guard or a filter refuses."""
+        """Guard and place one manual order; OrderRefused (audited) when the guard or a filter refuses,
+        ExchangeUnavailableError when reading the market failed (the executor never lets one out)."""
+        import ccxt
+
+        try:
+            return await self._place(ticket)
+        except ccxt.BaseError as exc:
+            raise ExchangeUnavailableError(
+                f"{self.spec.exchange} did not answer ({type(exc).__name__}); no order was sent",
+                "try again shortly; `tradewarden connections test` says whether the exchange is up",
+            ) from None
+
+    async def _place(self, ticket: OrderTicket) -> tuple[OrderView, str]:
         request, info, mid = await self._request(ticket)
         guarded = await self.executor(ticket.paper)
         if info is not None:

@@ -113,7 +113,13 @@ def check_sqlite_file(path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     page_count = int.from_bytes(head[28:32], "big")
     header_count_valid = head[24:28] == head[92:96]  # SQLite's own rule for trusting the page count
-    if page_size < 512 or (header_count_valid and size < page_count * page_size):
+    # A checkpoint cut short (disk full, a kill) can leave page 1 written and the file not yet grown;
+    # the WAL still holds the missing pages and SQLite reads them from there: not a truncation.
+    wal = Path(f"{path}-wal")
+    wal_pages = (wal.stat().st_size - 32) // (24 + page_size) if page_size >= 512 and wal.exists() else 0
+    if page_size < 512 or (
+        header_count_valid and size + max(wal_pages, 0) * page_size < page_count * page_size
+    ):
         raise DatabaseFileError(
             f"the database {path} is shorter than its header says: it was truncated",
             corrupt_database_fix(path),
