@@ -7,8 +7,10 @@ reaches the simulator's order log; so are an unknown pair and any order on a wit
 Binance testnet connection is marked "testnet" on its card, its ticket and the portfolio, trades by hand
 on the testnet, and its balance is left out of the portfolio total.
 
-Every test runs at 1280×800 and 390×844 (screenshots in test-artifacts/screenshots/) and fails on any
-browser console error but the 422s of the refusals it provokes, which it expects one by one.
+The ticket is shown in English, Italian, Turkish and French with no English sentence left. Every test
+runs at 1280×800 and 390×844 (screenshots in test-artifacts/screenshots/), fails on anything wider than
+the viewport, and on any browser console error but the 422s of the refusals it provokes, which it
+expects one by one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from playwright.sync_api import Locator, expect
 
 from tests.e2e.conftest import RESULT_TIMEOUT_MS, Dashboard
 from tests.e2e.test_dashboard import HEALTHY, SERVER_IP, WITH_WITHDRAW, api_client, card, go, log_in
+from tests.e2e.test_issue10 import LANGUAGES, _no_english
 from tests.integration.simtools import SimAdmin
 from tests.integration.trading.conftest import PRICE, order_requests, pin_price, sim_orders
 from tradewarden.sim import ThreadedSim
@@ -315,3 +318,50 @@ def test_binance_testnet_is_marked_trades_by_hand_and_stays_out_of_the_total(
     left_out = page.locator('[data-testid="portfolio-excluded-item"][data-connection-name="Binance Play"]')
     expect(left_out).to_contain_text("Testnet account")
     dashboard.shoot("portfolio-testnet")
+
+
+# -- languages -----------------------------------------------------------------------------------------
+
+
+def test_ticket_in_every_language(dashboard: Dashboard, sim: ThreadedSim, sim_admin: SimAdmin) -> None:
+    """The ticket with an open order, a flagged amount and the live confirmation, in en/it/tr/fr: a
+    screenshot each, nothing wider than the viewport, no English catalogue sentence outside English."""
+    add_connection(dashboard, sim, sim_admin, "MEXC Main", "mexc")
+    add_connection(dashboard, sim, sim_admin, "Binance Play", "binance", testnet=True)
+    pin_price(sim_admin, "mexc")
+    with api_client(dashboard.server) as client:
+        order = {
+            "pair": "BTC/USDT",
+            "side": "buy",
+            "amount": "0.001",
+            "type": "limit",
+            "price": LOW,
+            "paper": True,
+        }
+        made = client.post("/connections/MEXC Main/orders", json=order)
+        assert made.status_code == 201 and made.json()["status"] == "open", made.text
+    log_in(dashboard, shoot=False)
+    page = dashboard.page
+    panel = open_ticket(dashboard, "MEXC Main")
+    expect(panel.get_by_test_id("trade-open-orders")).to_have_attribute("data-count", "1")
+    fill_ticket(panel, "sell", "limit", "0,0000001", LOW)  # a decimal comma, below every minimum
+    problems = panel.get_by_test_id("trade-problem")
+    expect(problems).to_have_count(3)  # amount step, minimum amount, minimum notional
+    for locale in LANGUAGES:
+        page.get_by_test_id("language-select").select_option(locale)
+        expect(page.locator("html")).to_have_attribute("lang", locale)
+        expect(card(dashboard, "Binance Play").get_by_test_id("testnet-mark")).to_be_visible()
+        dashboard.shoot(f"ticket-{locale}")
+        _no_english(dashboard, locale, "order ticket")
+        panel.get_by_test_id("trade-mode-live").click()
+        panel.get_by_test_id("trade-submit").click()
+        dialog = page.get_by_test_id("confirm-dialog")
+        expect(dialog).to_be_visible()
+        dashboard.shoot(f"confirm-{locale}")
+        _no_english(dashboard, locale, "live confirmation")
+        dialog.get_by_test_id("confirm-cancel").click()
+        expect(dialog).to_have_count(0)
+        panel.get_by_test_id("trade-mode-paper").click()
+    # Nothing was sent: Cancel in the confirmation sends no order.
+    expect(panel.get_by_test_id("trade-placed")).to_have_count(0)
+    expect(panel.get_by_test_id("trade-refusal")).to_have_count(0)

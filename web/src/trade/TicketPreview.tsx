@@ -33,7 +33,7 @@ export function TicketPreview({ preview, input, ticket }: { preview: Preview; in
       {preview.notional !== null && preview.valuePrice !== null ? (
         <p data-testid="trade-preview-value" data-value={preview.notional}>
           {t(input.type === "limit" ? "trade.preview.valueLimit" : "trade.preview.valueMarket", {
-            value: num(preview.notional, 2),
+            value: num(preview.notional, 8),
             quote: ticket.quote,
             price: num(preview.valuePrice, 8),
           })}
@@ -44,7 +44,7 @@ export function TicketPreview({ preview, input, ticket }: { preview: Preview; in
           {t(preview.taker ? "trade.preview.feeTaker" : "trade.preview.feeMaker", {
             fee: num(preview.fee, 8),
             quote: ticket.quote,
-            rate: percent(preview.feeRate),
+            rate: num(percent(preview.feeRate), 8),
           })}
         </p>
       ) : null}

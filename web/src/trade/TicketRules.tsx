@@ -18,6 +18,7 @@ export function TicketRules({ ticket, exchange, busy, onRefresh }: TicketRulesPr
   const { t, locale } = useI18n();
   const num = (value: string | null, unit: string) =>
     value === null ? t("trade.rules.none") : `${formatDecimal(plain(value), locale, 12)} ${unit}`;
+  const rate = (fee: string) => formatDecimal(percent(fee), locale, 8);
   return (
     <section className="rules" aria-label={t("trade.rules.title", { pair: ticket.pair })} data-testid="trade-rules">
       <dl className="facts">
@@ -36,7 +37,7 @@ export function TicketRules({ ticket, exchange, busy, onRefresh }: TicketRulesPr
         <div>
           <dt>{t("trade.fees")}</dt>
           <dd data-testid="trade-fees">
-            {t("trade.fees.value", { maker: percent(ticket.maker_fee), taker: percent(ticket.taker_fee) })}
+            {t("trade.fees.value", { maker: rate(ticket.maker_fee), taker: rate(ticket.taker_fee) })}
           </dd>
         </div>
         <div>
