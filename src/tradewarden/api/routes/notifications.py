@@ -104,7 +104,12 @@ def list_notifications(_: ReadPrincipal, state: StateDep) -> list[NotificationOu
     return [NotificationOut.model_validate(v.to_json()) for v in channels.list_channels(state.app)]
 
 
-@router.get("/deliveries", response_model=list[DeliveryItemOut], summary="Recent notification deliveries")
+@router.get(
+    "/deliveries",
+    response_model=list[DeliveryItemOut],
+    summary="Recent notification deliveries",
+    responses=NOT_FOUND,
+)
 def list_deliveries(
     _: ReadPrincipal,
     state: StateDep,
