@@ -48,6 +48,7 @@ __all__ = [
     "trader",
 ]
 
+MAX_NUMBER = Decimal(10) ** 15  # no market trades or prices a quadrillion units in one order
 UNLIMITED = Decimal("Infinity")  # a manual order has no bot cap: the exchange's filters and the key limit it
 
 
@@ -383,6 +384,13 @@ class Trader:
             )
         if ticket.amount <= 0 or (ticket.price is not None and ticket.price <= 0):
             raise InputError("amount and price must be above 0", "give positive numbers", field="amount")
+        for what, number in (("amount", ticket.amount), ("price", ticket.price)):
+            # the store keeps 18 decimals in 38 digits; a number past MAX_NUMBER is a typo, and one past
+            # the decimal context's range (1e999) broke the arithmetic below with InvalidOperation
+            if number is not None and (not number.is_finite() or number >= MAX_NUMBER):
+                raise InputError(
+                    f"{what} {number} is too large", f"give {what} below {MAX_NUMBER:,}", field=what
+                )
         mid: Decimal | None = None
         amount = ticket.amount
         if info is not None:
