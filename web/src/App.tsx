@@ -3,6 +3,7 @@ import { AuthProvider, useAuth } from "./auth/AuthContext";
 import { LoginPage } from "./auth/LoginPage";
 import { AuditPage } from "./audit/AuditPage";
 import { BacktestsPage } from "./backtests/BacktestsPage";
+import { BotsPage } from "./bots/BotsPage";
 import { AnnouncerProvider } from "./components/Announcer";
 import { ConnectionsPage } from "./connections/ConnectionsPage";
 import { I18nProvider, useI18n } from "./i18n/I18nContext";
@@ -21,6 +22,8 @@ function Page({ route }: { route: Route }) {
       return <AuditPage />;
     case "backtests":
       return <BacktestsPage />;
+    case "bots":
+      return <BotsPage />;
   }
 }
 

@@ -10,6 +10,7 @@ import { TestnetMark } from "../trade/TestnetMark";
 import { TradePanel } from "../trade/TradePanel";
 import { CheckList, messageText, remedyText } from "./TestResultView";
 import { Warnings } from "./Warnings";
+import { newBotHref } from "../bots/model";
 
 export interface ConnectionCardProps {
   connection: Connection;
@@ -104,6 +105,16 @@ export function ConnectionCard(props: ConnectionCardProps) {
         </p>
       ) : null}
       <div className="button-row card-actions">
+        {connection.status === "online" ? (
+          <a
+            className="button button-primary"
+            href={newBotHref(connection.name)}
+            aria-label={t("bots.create.aria", { name: connection.name })}
+            data-testid="connection-create-bot"
+          >
+            {t("bots.create")}
+          </a>
+        ) : null}
         <button
           type="button"
           className="button"

@@ -1,6 +1,7 @@
 // English: the complete catalogue, and the fallback for every key another language lacks.
 // Placeholders are {name}; keep them identical across languages (a unit test checks).
 import { backtestsEn } from "../backtests/messages";
+import { botsEn } from "../bots/messages";
 
 export const en = {
   "app.name": "TradeWarden",
@@ -527,6 +528,7 @@ export const en = {
   "trade.portfolio.notCounted": "Testnet account: test funds, never counted in the total.",
   // -- end of manual trading --
   ...backtestsEn,
+  ...botsEn,
 } satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

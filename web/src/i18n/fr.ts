@@ -1,5 +1,6 @@
 // Français : tout le tableau de bord (un test unitaire échoue s'il manque une clé du catalogue anglais).
 import { backtestsFr } from "../backtests/messages";
+import { botsFr } from "../bots/messages";
 import type { Catalogue } from "./catalogue";
 
 export const fr: Catalogue = {
@@ -521,4 +522,5 @@ export const fr: Catalogue = {
   "trade.portfolio.notCounted": "Compte du réseau de test : fonds de test, jamais comptés dans le total.",
   // -- end of manual trading --
   ...backtestsFr,
+  ...botsFr,
 };

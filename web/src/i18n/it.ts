@@ -1,5 +1,6 @@
 // Italiano: the whole dashboard (a unit test fails when a key of the English catalogue is missing).
 import { backtestsIt } from "../backtests/messages";
+import { botsIt } from "../bots/messages";
 import type { Catalogue } from "./catalogue";
 
 export const it: Catalogue = {
@@ -521,4 +522,5 @@ export const it: Catalogue = {
   "trade.portfolio.notCounted": "Conto sulla rete di test: fondi di prova, mai conteggiati nel totale.",
   // -- end of manual trading --
   ...backtestsIt,
+  ...botsIt,
 };

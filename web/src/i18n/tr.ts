@@ -1,5 +1,6 @@
 // Türkçe: bağlantı akışı, giriş ve sayfa düzeni. Eksik anahtarlar (portföy, denetim kaydı) İngilizceye düşer.
 import { backtestsTr } from "../backtests/messages";
+import { botsTr } from "../bots/messages";
 import type { Catalogue } from "./catalogue";
 
 export const tr: Catalogue = {
@@ -521,4 +522,5 @@ export const tr: Catalogue = {
   "trade.portfolio.notCounted": "Test ağı hesabı: test fonları, toplama asla eklenmez.",
   // -- end of manual trading --
   ...backtestsTr,
+  ...botsTr,
 };

@@ -10,6 +10,7 @@ import { LiveIndicator } from "./LiveIndicator";
 
 const NAV: readonly { route: Route; label: MessageKey }[] = [
   { route: "connections", label: "nav.connections" },
+  { route: "bots", label: "bots.nav" },
   { route: "portfolio", label: "nav.portfolio" },
   { route: "audit", label: "nav.audit" },
   { route: "backtests", label: "nav.backtests" },

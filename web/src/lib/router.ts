@@ -2,8 +2,8 @@
 // server (which serves static files only), and a reload lands on the same page.
 import { useEffect, useState } from "react";
 
-export type Route = "connections" | "portfolio" | "audit" | "backtests";
-export const ROUTES: readonly Route[] = ["connections", "portfolio", "audit", "backtests"];
+export type Route = "connections" | "portfolio" | "audit" | "backtests" | "bots";
+export const ROUTES: readonly Route[] = ["connections", "portfolio", "audit", "backtests", "bots"];
 export const DEFAULT_ROUTE: Route = "connections";
 
 export function parseRoute(hash: string): Route {
