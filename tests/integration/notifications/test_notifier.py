@@ -21,10 +21,11 @@ from tradewarden.adapters.vault.vault import UnlockedVault
 from tradewarden.services import events
 from tradewarden.services.app import App
 from tradewarden.services.events import AuditRecorded, BotEvent, ConnectionStatus, FillEvent, OrderEvent
-from tradewarden.services.notifications import Notifier, RetryPolicy, notifier_for, verify
+from tradewarden.services.notifications import Notifier, RetryPolicy, notifier_for, run_until, verify
 from tradewarden.services.notifications import channels as store
 from tradewarden.services.notifications.kinds import kind_of
 from tradewarden.services.vault_access import unlocked
+from tradewarden.services.vault_session import VaultSession
 
 FAST = RetryPolicy(attempts=5, base_s=0.05, cap_s=0.2, timeout_s=5.0)
 WAIT_S = 15.0
@@ -85,6 +86,7 @@ async def test_webhook_messages_are_signed_with_the_key_shown_once_and_shaped(
         events.publish(app.store, _fill())
         events.publish(app.store, _bot("event", "take_profit", reason="price reached 50500"))
         got = await receiver.await_for(2)
+        await _until(lambda: _last(app, "hook") is not None, "the outcome to be recorded")
     for request in got:
         header = request.headers["x-tradewarden-signature"]
         timestamp, v1 = _signature_parts(header)
@@ -258,6 +260,7 @@ async def test_telegram_gets_send_message_on_its_bot_path_with_the_chat_id(
     async with notifier_for(app, _opened(app), policy=FAST):
         events.publish(app.store, _bot("paused", "paused", reason="connection went ip_not_allowed"))
         [got] = await receiver.await_for(1, path)
+        await _until(lambda: _last(app, "phone") is not None, "the outcome to be recorded")
     body = got.json()
     assert body["chat_id"] == "-1001234567890"
     assert body["text"] == (
@@ -373,3 +376,18 @@ async def test_sealed_channel_secrets_are_bound_to_their_channel(app: App, recei
         await asyncio.sleep(0.3)  # time for a (wrong) delivery to arrive, were one made
         assert notifier.stats == {}  # neither channel opened: both skipped
     assert receiver.received == []
+
+
+async def test_run_until_with_a_vault_session_sends_until_stopped(app: App, receiver: Receiver) -> None:
+    """What `serve` runs (and the bot runner can): built from an App and the process's VaultSession."""
+    _webhook(app, receiver)
+    bus = events.bus_for(app.store)
+    stop = asyncio.Event()
+    job = asyncio.create_task(run_until(app, Secret(PASSPHRASE), stop, vault=VaultSession(app, _opened(app))))
+    await _until(lambda: bus.subscribers == 1, "the notifier to subscribe")
+    events.publish(app.store, _bot("stopped", "stopped", reason="by the user"))
+    [got] = await receiver.await_for(1)
+    assert got.json()["kind"] == "bot_stopped"
+    stop.set()
+    await asyncio.wait_for(job, timeout=WAIT_S)
+    assert bus.subscribers == 0

@@ -61,7 +61,13 @@ async def run_until(
             await stop.wait()
             return
     notifier = notifier_for(app, vault)
-    await notifier.start()
+    try:
+        await notifier.start()
+    except Exception as exc:  # the server keeps serving without notifications; the log says why
+        log.error("notifications could not start", error=type(exc).__name__)
+        await notifier.stop()
+        await stop.wait()
+        return
     try:
         await stop.wait()
     finally:
