@@ -391,3 +391,14 @@ async def test_run_until_with_a_vault_session_sends_until_stopped(app: App, rece
     stop.set()
     await asyncio.wait_for(job, timeout=WAIT_S)
     assert bus.subscribers == 0
+
+
+async def test_odd_events_do_not_stop_notifications(app: App, receiver: Receiver) -> None:
+    _webhook(app, receiver, events="all")
+    async with notifier_for(app, _opened(app), policy=FAST):
+        events.publish(app.store, BotEvent(bot="dca-1", status="event", detail=["not", "a", "dict"]))  # type: ignore[arg-type]
+        events.publish(app.store, BotEvent(bot="dca-1", status="event", detail={"kind": 7, "pair": None}))
+        events.publish(app.store, _fill())
+        got = await receiver.await_for(3)
+    assert [r.json()["kind"] for r in got] == ["bot_event", "bot_event", "fill"]
+    assert got[0].json()["data"]["detail"] == {}

@@ -213,7 +213,11 @@ class Notifier:
                 await self._refresh()
             except Exception as exc:  # the store is unavailable: keep the channels we know
                 log.warning("notification channels could not be re-read", error=type(exc).__name__)
-            message = message_for(event, kind, self._names)
+            try:
+                message = message_for(event, kind, self._names)
+            except Exception as exc:  # one odd event must not end notifications for the process
+                log.warning("notification message could not be built", kind=kind, error=type(exc).__name__)
+                continue
             now = time.monotonic()
             for lane in self._lanes.values():
                 if kind in lane.channel.events and not lane.put(message) and now - lane.drop_logged_at >= 1.0:
@@ -234,7 +238,10 @@ class Notifier:
                 lane.ready.clear()
                 await lane.ready.wait()
             message = lane.queue.popleft()
-            outcome = await deliver(self._client, lane.channel, message, self.policy)
+            try:
+                outcome = await deliver(self._client, lane.channel, message, self.policy)
+            except Exception as exc:  # a bug or an odd answer: this message fails, the lane goes on
+                outcome = Outcome(False, 1, error=f"internal error ({type(exc).__name__})")
             if outcome.ok:
                 lane.stats.sent += 1
             else:
