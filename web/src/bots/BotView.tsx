@@ -224,6 +224,11 @@ export function BotView({ name }: { name: string }) {
         <Suspense fallback={<p role="status">{t("common.loading")}</p>}>
           <PriceChart bars={bars} markers={markers} lines={lines} lineLabels={lineLabels} label={t("bots.chart.aria", { pair, markers: markers.length })} />
         </Suspense>
+        <p className="bot-attribution">
+          <a href="https://www.tradingview.com/" target="_blank" rel="noopener noreferrer" data-testid="bot-chart-attribution">
+            {t("bots.chart.attribution")}
+          </a>
+        </p>
         <ul className="bot-legend" data-testid="bot-legend">
           <li>
             <span aria-hidden="true" style={{ color: "#1a7f37" }}>▲</span> {t("bots.legend.entry")}

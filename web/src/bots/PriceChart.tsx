@@ -1,7 +1,9 @@
 // The bot's price chart (TradingView's lightweight-charts): candles of its pair, a marker per fill
 // (entry ▲, add-on ●, exit ▼) and price lines for the average entry and the next triggers (take profit,
 // next add-on or grid bounds). The chart is redrawn in place as the figures change; a table beside it
-// (in BotView) says the same in words, since a canvas is not read out.
+// (in BotView) says the same in words, since a canvas is not read out. The library's attribution logo
+// injects a <style> element, which the dashboard's CSP (style-src 'self') refuses: BotView credits
+// TradingView with a plain link under the chart instead, as its licence's NOTICE asks.
 import {
   CandlestickSeries,
   ColorType,
@@ -40,7 +42,7 @@ export function PriceChart({ bars, markers, lines, lineLabels, label }: PriceCha
     if (!box.current) return;
     const made = createChart(box.current, {
       autoSize: true,
-      layout: { background: { type: ColorType.Solid, color: "transparent" }, textColor: "#57606a", attributionLogo: true },
+      layout: { background: { type: ColorType.Solid, color: "transparent" }, textColor: "#57606a", attributionLogo: false },
       grid: { vertLines: { color: "#eaeef2" }, horzLines: { color: "#eaeef2" } },
       timeScale: { timeVisible: true, secondsVisible: false },
       rightPriceScale: { borderVisible: false },
