@@ -19,7 +19,7 @@ export function TicketPreview({ preview, input, ticket }: { preview: Preview; in
     priceStep: ticket.price_step ? num(ticket.price_step, 12) : "—",
   };
   return (
-    <div className="preview" data-testid="trade-preview" aria-live="polite">
+    <div className="preview" data-testid="trade-preview">
       <p className="subheading">
         <strong>{t("trade.preview.title")}</strong>
       </p>
@@ -49,15 +49,18 @@ export function TicketPreview({ preview, input, ticket }: { preview: Preview; in
         </p>
       ) : null}
       {preview.base === null && preview.problems.length === 0 ? <p className="muted">{t("trade.preview.empty")}</p> : null}
-      {preview.problems.length > 0 ? (
-        <ul className="problems">
-          {preview.problems.map((problem) => (
-            <li key={problem} data-testid="trade-problem" data-problem={problem}>
-              {t(`trade.problem.${problem}` as MessageKey, params)}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      {/* Only the rules an order breaks are announced as they change, not every figure at each keystroke. */}
+      <div aria-live="polite">
+        {preview.problems.length > 0 ? (
+          <ul className="problems">
+            {preview.problems.map((problem) => (
+              <li key={problem} data-testid="trade-problem" data-problem={problem}>
+                {t(`trade.problem.${problem}` as MessageKey, params)}
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </div>
     </div>
   );
 }
