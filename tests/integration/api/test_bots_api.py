@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from decimal import Decimal
 from typing import Any
 
 import httpx
+from websockets.sync.client import connect
 
 from tests.integration.api.conftest import ApiServer
 from tests.integration.bots.conftest import DCA_SETTINGS, NO_CACHE
@@ -166,3 +169,38 @@ def test_bad_inputs_are_4xx_in_the_error_shape_and_change_nothing(
     _error(trade.post(f"{BASE}/nope/stop", json={}), 404, "not_found")
     _error(trade.delete(f"{BASE}/nope"), 404, "not_found")
     assert trade.put(f"{BASE}/d1/start", json={}).status_code == 405
+
+
+def _frames(ws: Any, wanted: set[str], timeout_s: float = 10.0) -> list[dict[str, Any]]:
+    """Stream frames until one of each `wanted` type arrived (bounded in time)."""
+    got: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout_s
+    while wanted - {f["type"] for f in got}:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {wanted - {f['type'] for f in got}} frame in {timeout_s}s: {got}"
+        got.append(json.loads(ws.recv(timeout=left)))
+    return got
+
+
+def test_the_live_stream_carries_bot_order_and_fill_events(
+    api_server: ApiServer, threaded_sim: ThreadedSim, sim_admin: SimAdmin
+) -> None:
+    api_connection(api_server, threaded_sim, sim_admin, "Main", "mexc")
+    pin_price(sim_admin, "mexc")
+    trade = api_server.client("trade")
+    url = api_server.url.replace("http://", "ws://") + "/api/v1/stream"
+    headers = {"Authorization": f"Bearer {api_server.tokens['read']}"}
+    with connect(url, additional_headers=headers, open_timeout=10) as ws:
+        assert _frames(ws, {"hello"})[0]["scope"] == "read"
+        bot_id = trade.post(BASE, json=_bot("d1")).json()["id"]
+        assert trade.post(f"{BASE}/d1/start", json={}).status_code == 200
+        assert _rounds(api_server, threaded_sim, sim_admin, [50000]) == {}
+        frames = _frames(ws, {"bot", "order", "fill"})
+    bots = [f for f in frames if f["type"] == "bot"]
+    assert [(f["bot"], f["status"], f["detail"]["kind"]) for f in bots[:2]] == [
+        ("d1", "created", "created"),
+        ("d1", "running", "started"),
+    ]
+    fill = next(f for f in frames if f["type"] == "fill")
+    assert fill["bot"] == f"bot:{bot_id}" and fill["side"] == "buy" and fill["paper"] is True
+    assert Decimal(fill["price"]) > 0
