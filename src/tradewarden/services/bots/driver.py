@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tradewarden.adapters.execution.base import OrderRequest, OrderView
 from tradewarden.adapters.execution.guard import OrderRefused
 from tradewarden.adapters.execution.ledger import TagTaken
+from tradewarden.adapters.execution.live import LiveExecutor
 from tradewarden.adapters.execution.paper import MarketInfo, PaperExecutor
 from tradewarden.adapters.store.models import BotEventRow, BotRow, FillRow, OrderRow, utcnow
 from tradewarden.domain.strategies import STRATEGIES
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 
 # Refusals the bot cannot cure by waiting: the connection must change first.
 CONNECTION_REFUSALS = frozenset({"connection_not_online", "withdraw_enabled", "permissions_unverified"})
+# Refusals of a passing market-data failure (the guard's book read came back empty): decided again on the
+# next step, without the backoff, but counted, so a market that never has a price still pauses the bot.
+TRANSIENT_REFUSALS = frozenset({"no_price"})
 BACKOFF_MS = 60_000  # after a refused order, a pair waits this long (doubling) before deciding again
 BACKOFF_MAX_MS = 3_600_000
 MAX_REFUSALS = 5  # refused orders in a row before the bot pauses and says why
@@ -230,6 +234,47 @@ class BotDriver:
     def _order_by_tag(self, tag: str) -> OrderView | None:
         return self.executor.ledger.find_tag(self.key, tag)
 
+    def _fills_missing(self, view: OrderView) -> bool:
+        """True when the order filled more than its stored fills say (a live venue's trades not read yet)."""
+        if view.filled <= 0:
+            return False
+        with self.app.store.session() as session:
+            stored = session.scalar(
+                select(func.coalesce(func.sum(FillRow.amount), 0))
+                .join(OrderRow, FillRow.order_id == OrderRow.id)
+                .where(
+                    OrderRow.connection_id == self.executor.connection_id,
+                    OrderRow.client_order_id == view.client_order_id,
+                )
+            )
+        return Decimal(str(stored or 0)) < view.filled
+
+    async def _live(self) -> LiveExecutor | None:
+        inner = self.executor.executor
+        if isinstance(inner, LiveExecutor):
+            return inner
+        getter = getattr(inner, "_live", None)
+        return await getter() if getter is not None else None
+
+    async def _sync_fills(self, run: PairRun) -> None:
+        """Live: read the venue's trades of the pair when one of our orders filled more than is stored.
+
+        A live order's answer (create or fetch) says how much it filled, not which trades: those come from
+        the venue's trade list. Until they are stored the order stays watched, so `on_fill` sees them.
+        """
+        if self.mode != "live":
+            return
+        views = [self._order_by_tag(t) for t in run.open_tags]
+        if not any(v is not None and self._fills_missing(v) for v in views):
+            return
+        live = await self._live()
+        if live is None:
+            return
+        try:
+            await live.sync_fills([run.pair])
+        except Exception as exc:  # an unreachable venue: tried again next step
+            log.info("bot %s: reading fills of %s failed: %s", self.name, run.pair, type(exc).__name__)
+
     def _new_fills(self) -> list[tuple[int, FillRow, OrderRow]]:
         with self.app.store.session() as session:
             rows = session.execute(
@@ -268,6 +313,9 @@ class BotDriver:
             still: list[str] = []
             for full_tag in run.open_tags:
                 view = self._order_by_tag(full_tag)
+                if view is not None and view.final and self._fills_missing(view):
+                    still.append(full_tag)  # ended, its trades not read yet: wait for them (_sync_fills)
+                    continue
                 if view is None or view.final:
                     tag = full_tag.partition("|")[2]
                     if view is None or view.filled < view.amount:
@@ -302,12 +350,14 @@ class BotDriver:
                         view.client_order_id,
                         type(exc).__name__,
                     )
+        await self._sync_fills(run)
 
     def _refused(self, run: PairRun, reason: str, message: str, ts_ms: int | None = None) -> None:
         run.refusals += 1
-        wait = min(BACKOFF_MS * 2 ** (run.refusals - 1), BACKOFF_MAX_MS)
-        base = ts_ms if ts_ms is not None else int(time.time() * 1000)
-        run.blocked_until_ms = max(run.blocked_until_ms, base + wait)
+        if reason not in TRANSIENT_REFUSALS:
+            wait = min(BACKOFF_MS * 2 ** (run.refusals - 1), BACKOFF_MAX_MS)
+            base = ts_ms if ts_ms is not None else int(time.time() * 1000)
+            run.blocked_until_ms = max(run.blocked_until_ms, base + wait)
         self._events.append(("refused", run.pair, f"{reason}: {message}", ts_ms))
         if reason in CONNECTION_REFUSALS:
             raise Paused(f"order refused on {run.pair}: {message}")
@@ -316,7 +366,8 @@ class BotDriver:
                 f"{run.refusals} orders in a row refused on {run.pair}, the last: {reason}: {message}"
             )
 
-    async def _place(self, run: PairRun, action: PlaceOrder, quote: Quote) -> None:
+    async def _place(self, run: PairRun, action: PlaceOrder, quote: Quote) -> bool:
+        """Place (or adopt, by its tag) the strategy's order; False when the guard refused it."""
         full_tag = f"{run.pair}|{action.tag}"
         existing = self._order_by_tag(full_tag)
         if existing is None:
@@ -336,11 +387,26 @@ class BotDriver:
             except OrderRefused as refusal:
                 run.state = self.strategy.on_cancel(run.settings, run.state, action.tag)
                 self._refused(run, refusal.reason, refusal.message, quote.ts_ms)
-                return
+                return False
             except TagTaken:
                 pass  # stored a moment ago by this bot (a retried step): adopted below
+            except Exception as exc:
+                # Failed before storing (the guard's book read, the client's markets): an order never
+                # stored was never sent, so the strategy must not wait for it; the step fails and the next
+                # one decides again. One stored before the failure is ours: watched below like any other.
+                if self._order_by_tag(full_tag) is None:
+                    run.state = self.strategy.on_cancel(run.settings, run.state, action.tag)
+                    raise
+                log.info(
+                    "bot %s: placing %s failed after it was stored: %s",
+                    self.name,
+                    full_tag,
+                    type(exc).__name__,
+                )
         run.open_tags.append(full_tag)
+        await self._sync_fills(run)
         self.absorb()
+        return True
 
     async def _cancel(self, run: PairRun, action: CancelOrder) -> None:
         full_tag = f"{run.pair}|{action.tag}"
@@ -356,15 +422,25 @@ class BotDriver:
         decision = self.strategy.decide(run.settings, run.state, market)
         run.state = decision.state
         before = self.fill_cursor
-        for action in decision.actions:
-            if isinstance(action, StrategyEvent):
-                self._events.append((action.kind, run.pair, action.reason, quote.ts_ms))
-                if action.kind == "addon":
-                    run.addons_total += 1
-            elif isinstance(action, PlaceOrder):
-                await self._place(run, action, quote)
-            elif isinstance(action, CancelOrder):
-                await self._cancel(run, action)
+        events: list[StrategyEvent] = []
+        orders = placed = False
+        try:
+            for action in decision.actions:
+                if isinstance(action, StrategyEvent):
+                    events.append(action)
+                elif isinstance(action, PlaceOrder):
+                    orders = True
+                    placed = await self._place(run, action, quote) or placed
+                elif isinstance(action, CancelOrder):
+                    await self._cancel(run, action)
+        finally:
+            # A decision none of whose orders was placed (refused, or failed on the way) is made again
+            # later: its events ("addon", "group_opened") are told then, not twice.
+            if placed or not orders:
+                for event in events:
+                    self._events.append((event.kind, run.pair, event.reason, quote.ts_ms))
+                    if event.kind == "addon":
+                        run.addons_total += 1
         return self.fill_cursor != before
 
     async def step(self, pair: str, quote: Quote) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from tradewarden.adapters.exchanges import registry
 from tradewarden.adapters.execution.guard import GuardPolicy
 from tradewarden.adapters.execution.ledger import OrderLedger
-from tradewarden.adapters.execution.live import LiveExecutor
+from tradewarden.adapters.execution.live import LiveConfig, LiveExecutor
 from tradewarden.adapters.execution.paper import MarketSource, PaperExecutor
 from tradewarden.adapters.market import MarketHub
 from tradewarden.adapters.store.models import Connection
@@ -69,6 +69,7 @@ def guarded_executor(
     policy: GuardPolicy,
     starting: dict[str, Decimal] | None = None,
     leverage: Decimal = Decimal(1),
+    live_config: LiveConfig | None = None,
 ) -> GuardedExecutor:
     """The bot's executor behind the order guard (paper: its own account, seeded once with `starting`)."""
     executor: Any
@@ -84,7 +85,7 @@ def guarded_executor(
         async def make() -> LiveExecutor:
             client = await session.private_client(hub, venue.connection_name)
             await client.load_markets()
-            return LiveExecutor(app.store, venue.connection_id, venue.ccxt_id, client)
+            return LiveExecutor(app.store, venue.connection_id, venue.ccxt_id, client, live_config)
 
         executor = LazyLive(make)
     ledger = OrderLedger(app.store, venue.connection_id, venue.ccxt_id, mode)

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from tradewarden.adapters.execution.guard import GuardPolicy
 from tradewarden.adapters.execution.ledger import dec
-from tradewarden.adapters.execution.live import LiveExecutor
+from tradewarden.adapters.execution.live import LiveConfig, LiveExecutor
 from tradewarden.adapters.execution.paper import MarketInfo, MarketSource, PaperExecutor
 from tradewarden.adapters.market import MarketHub
 from tradewarden.adapters.store.models import BotRow, Connection
@@ -72,6 +72,7 @@ class RunnerConfig:
     concurrency: int = 32
     owner: str | None = None
     quote_ttl_s: float = 0.0
+    live: LiveConfig | None = None  # live executors' retry and settle timing (None: the venue's defaults)
     errors: dict[str, int] = field(default_factory=dict)
 
 
@@ -185,7 +186,17 @@ class BotRunner:
         policy = GuardPolicy(frozenset(spec["pairs"]), limit * Decimal("1.05"), limit * Decimal("1.05"))
         key = bot_key(bot_id)
         executor = guarded_executor(
-            self.app, self.hub, self.vault, venue, source, spec["mode"], key, policy, starting, leverage
+            self.app,
+            self.hub,
+            self.vault,
+            venue,
+            source,
+            spec["mode"],
+            key,
+            policy,
+            starting,
+            leverage,
+            self.config.live,
         )
         driver = BotDriver(
             self.app,
