@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -141,15 +142,25 @@ class Gateway(FaultProxy):
         self.rate = 0.0
         self.left = 0
         self.served = 0
+        self.order_log: list[tuple[float, str]] = []  # (monotonic s, fault kind or "") per order request
         self._rng = random.Random(seed)
 
     def set(self, kind: str, rate: float, count: int = 10**9) -> None:
         """Break `rate` of the order requests with `kind`, `count` times at most."""
         self.kind, self.rate, self.left = kind, rate, count
 
+    def within_retry_after(self, seconds: float = 1.0) -> int:
+        """Order requests sent less than `seconds` (the Retry-After given) after a 429/418 answer."""
+        limited = [t for t, kind in self.order_log if kind in ("http_429", "http_418")]
+        return sum(1 for t, _kind in self.order_log if any(0 < t - r < seconds for r in limited))
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        if not (self.left > 0 and ORDER_PATH in request.path.lower() and self._rng.random() < self.rate):
+        is_order = ORDER_PATH in request.path.lower()
+        if not (self.left > 0 and is_order and self._rng.random() < self.rate):
+            if is_order:
+                self.order_log.append((time.monotonic(), ""))
             return await self._forward(request)
+        self.order_log.append((time.monotonic(), self.kind))
         self.left -= 1
         self.served += 1
         kind = self.kind

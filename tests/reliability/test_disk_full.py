@@ -35,7 +35,7 @@ CATEGORY = "disk full: paper orders (CLI)"
 VENUE = "mexc"
 FREE_BYTES = (0, 4096, 65536, 262144) if LONG else (0,)  # tmpfs room left
 FSIZE = (4096, 16384, 65536, 262144) if LONG else (16384,)  # RLIMIT_FSIZE: the largest file it may write
-ORDERS_PER_RUN = 3 if LONG else 2
+ORDERS_PER_RUN = 3 if LONG else 1
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +169,7 @@ def test_tmpfs_full(free: int, disk_sim: ThreadedSim, tmp_path: Path, reliabilit
         assert verdict["broken"] == []
         if free == 0:
             assert verdict["refused"], "a full disk accepted every order"
+        assert all(code == 1 and "could not be written" in said for code, said in verdict["refused"]), verdict
         _works_again(env)
 
 
@@ -185,4 +186,5 @@ def test_file_size_limit(fsize: int, disk_sim: ThreadedSim, tmp_path: Path, reli
     print(f"\n[RLIMIT_FSIZE {fsize} bytes] {verdict}")
     assert verdict["tracebacks"] == []
     assert verdict["broken"] == []
+    assert all(code == 1 and "could not be written" in said for code, said in verdict["refused"]), verdict
     _works_again(env)

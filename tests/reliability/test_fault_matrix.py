@@ -43,7 +43,7 @@ from tradewarden.sim import ThreadedSim
 
 CATEGORY = "fault matrix: manual live orders"
 ORDERS = scaled(4, 24)  # per fault; 14 faults x 24 = 336 faulted live orders in the long run
-WINDOW_S = float(scaled(3, 20))  # how long a timed fault (down, skew, revoked, IP) lasts
+WINDOW_S = float(scaled(2, 20))  # how long a timed fault (down, skew, revoked, IP) lasts
 PAIR = "BTC/USDT"
 PRICE = Decimal(50000)
 SETTLE_S = 1.0
@@ -147,6 +147,7 @@ def test_manual_live_orders_under_fault(
     name = f"Fault {SCENARIOS.index(scenario):02d}"
     connection_id = add_online(app, name, VENUE, key, sim_env.gateway.url)
     started, gated = now_ms(), sim_env.gateway.served
+    sim_env.gateway.order_log.clear()
     try:
         results, during, counts, outcomes = asyncio.run(_run(app, vault, sim_env, name, scenario))
     finally:
@@ -186,7 +187,8 @@ def test_manual_live_orders_under_fault(
         f"\n[{scenario.name}] {len(results)} orders: {Counter(v.status for v, _m in placed)} placed, "
         f"{Counter(type(e).__name__ for e in errors)} errors; {faulted} requests faulted; send outcomes "
         f"{outcomes}; reconcile {counts}; venue {agreement.venue_orders} orders / {agreement.fills} fills, "
-        f"store {agreement.orders}; status mid-fault {during}, after {after}"
+        f"store {agreement.orders}; status mid-fault {during}, after {after}; order requests sent within "
+        f"Retry-After (1 s) of a 429/418: {sim_env.gateway.within_retry_after()}"
     )
     assert unexpected == [], unexpected
     assert agreement.problems == [], agreement.problems

@@ -105,10 +105,33 @@ def _damaged_database(exc: BaseException) -> bool:
     return isinstance(exc, DatabaseError) and any(sign in text for sign in DAMAGED_DATABASE_SIGNS)
 
 
+DISK_FULL_SIGNS = ("database or disk is full", "disk i/o error")
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """A write refused for room: SQLite's full-disk or I/O error, or ENOSPC / EFBIG / EDQUOT."""
+    import errno
+
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+    text = str(getattr(exc, "orig", exc)).lower()
+    return isinstance(exc, OperationalError) and any(sign in text for sign in DISK_FULL_SIGNS)
+
+
 def _internal_error(exc: Exception) -> int:
     """One line on the terminal; the traceback (redacted) in a log file that is named, since it exists."""
     log = write_crash_log(exc, _home_from_env())
     where = f"the details are in {log}" if log is not None else "no log file could be written"
+    if _disk_full(exc):
+        # SQLite rolled the unfinished transaction back: what was stored before is whole.
+        err.print(
+            "[red]Error:[/] the data directory could not be written (disk full, file size limit or an "
+            "I/O error); the write that failed was rolled back and what was stored before is intact. "
+            f"Free some space and run the command again ({escape(where)})"
+        )
+        return 1
     if _damaged_database(exc):
         from tradewarden.adapters.store.db import corrupt_database_fix
         from tradewarden.config import DEFAULT_DB_NAME

@@ -1,0 +1,68 @@
+"""The reliability plugin itself: the table is printed, and a must-be-zero count fails a passing run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SRC
+from tests.reliability.counters import MUST_BE_ZERO, Counters
+
+ROOT = SRC.parent
+
+
+def _run(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_probe.py").write_text(
+        "from tests.reliability.counters import Counters\n\n\n"
+        f"def test_probe(reliability: Counters) -> None:\n    {body}\n"
+    )
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "tests.reliability.conftest",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            str(tmp_path / "test_probe.py"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PYTHONPATH": f"{ROOT}:{SRC}", "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_a_clean_run_passes_and_prints_the_table(tmp_path: Path) -> None:
+    done = _run(tmp_path, 'reliability.count("probe", "cases", 3)')
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "reliability: short configuration" in done.stdout
+    assert "probe" in done.stdout and "held: no duplicate" in done.stdout
+
+
+def test_any_bad_count_fails_a_passing_run(tmp_path: Path) -> None:
+    planted = "; ".join(f'reliability.count("probe", "{f}", 1, why="planted {f}")' for f in MUST_BE_ZERO)
+    done = _run(tmp_path, planted)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 passed" in done.stdout and "FAILED: these must be zero" in done.stdout
+    for field in MUST_BE_ZERO:
+        assert f"planted {field}" in done.stdout, field
+
+
+def test_counts_refuse_unknown_fields_and_negative_numbers() -> None:
+    counters = Counters()
+    with pytest.raises(ValueError, match="unknown reliability field"):
+        counters.count("x", "orders_found")
+    with pytest.raises(ValueError, match="only grow"):
+        counters.count("x", "cases", -1)
+    counters.count("x", "cases", 2)
+    assert counters.failures() == [] and counters.table()[-1].split()[:2] == ["total", "2"]
