@@ -3,8 +3,9 @@
 From the connection's card: "Create a bot", the form (paper by default, the risk preset in plain words),
 the bot in the Bots list, its page: started, driven by the server's own bot runner (the `serve` jobs:
 market hub and bot runner), its first fill in the fills table and as an entry marker on the candle
-chart with the average-price and trigger lines, then stopped with its orders canceled. Screenshots at
-1280×800 and 390×844; any console error or anything wider than the viewport fails the test.
+chart with the average-price and trigger lines; then stopped with its orders canceled, and its position
+closed at market (an exit marker). Screenshots at 1280×800 and 390×844; any console error or anything
+wider than the viewport fails the test.
 """
 
 from __future__ import annotations
@@ -138,6 +139,19 @@ def test_create_a_paper_bot_see_its_first_fill_on_the_chart_and_stop_it(
     expect(view).to_have_attribute("data-status", "stopped", timeout=RESULT_TIMEOUT_MS)
     expect(page.get_by_test_id("bot-status-reason")).to_contain_text("orders canceled")
     dashboard.shoot("bot-stopped")
+
+    # What it bought is still held: close it at market, after a confirmation; the exit joins the chart.
+    page.get_by_test_id("bot-close-position").click()
+    confirm = page.get_by_test_id("confirm-dialog")
+    expect(confirm).to_contain_text("BTC/USDT")
+    confirm.get_by_test_id("confirm-ok").click()
+    expect(page.get_by_test_id("bot-notice")).to_have_text("Position closed: 1 market orders.")
+    expect(page.locator('[data-testid="bot-fill-row"][data-kind="exit"]')).to_have_count(1)
+    expect(chart).to_have_attribute(
+        "data-marker-kinds", re.compile(r"entry.*exit"), timeout=RESULT_TIMEOUT_MS
+    )
+    expect(page.get_by_test_id("bot-close-position")).to_have_count(0, timeout=RESULT_TIMEOUT_MS)
+    dashboard.shoot("bot-position-closed")
     with api_client(dashboard.server) as client:
         shown = client.get(f"/bots/{BOT}").json()
     assert shown["status"] == "stopped" and shown["groups"] >= 1

@@ -9,10 +9,11 @@ import { errorText } from "../lib/errors";
 import { botsApi, type BotDetail, type BotFill, type BotOrder, type Candles, type MarkerKind } from "./api";
 import { BotStatusBadge, ModeBadge, RecoveryBadge } from "./Badges";
 import { amountDisplay, pnlDisplay, priceDisplay } from "./format";
-import { barsOf, buildMarkers, canStart, priceLines, quoteOf, totalPnl, type PriceLine } from "./model";
+import type { MessageKey } from "../i18n/catalogue";
+import { barsOf, buildMarkers, canStart, eventKey, heldPositions, orderStatusKey, priceLines, quoteOf, totalPnl, type PriceLine } from "./model";
 import { usePoll } from "./usePoll";
 
-type Dialogs = "stop" | "start-live" | "remove" | null;
+type Dialogs = "stop" | "start-live" | "remove" | "close" | null;
 
 // The chart library is loaded with the first bot page only (it is most of this section's weight).
 const PriceChart = lazy(() => import("./PriceChart").then((m) => ({ default: m.PriceChart })));
@@ -29,6 +30,7 @@ export function BotView({ name }: { name: string }) {
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const [notFound, setNotFound] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
   const stopButton = useRef<HTMLButtonElement>(null);
 
   const refresh = usePoll(
@@ -73,6 +75,8 @@ export function BotView({ name }: { name: string }) {
   const markers = useMemo(() => buildMarkers(fills, bars, candles?.timeframe ?? "1m", pair, labels), [fills, bars, candles, pair, labels]);
   const state = bot?.pair_states[pair];
   const lines = useMemo(() => priceLines(state), [state?.average_price, state?.triggers?.high, state?.triggers?.low]);
+
+  const label = (key: string | null, fallback: string) => (key ? t(key as MessageKey) : fallback);
 
   const act = async (action: () => Promise<unknown>, after?: () => void) => {
     setBusy(true);
@@ -122,6 +126,7 @@ export function BotView({ name }: { name: string }) {
   const realized = pnlDisplay(bot.realized_pnl, locale);
   const unrealized = pnlDisplay(bot.unrealized_pnl, locale);
   const running = !canStart(bot);
+  const held = heldPositions(bot.pair_states, fills);
 
   return (
     <>
@@ -130,7 +135,7 @@ export function BotView({ name }: { name: string }) {
           {t("bots.back")}
         </a>
       </PageHeader>
-      <section className="card" aria-label={t("bots.view.figures")} data-testid="bot-view" data-status={bot.status} data-mode={bot.mode}>
+      <section className="card bot-card" aria-label={t("bots.view.figures")} data-testid="bot-view" data-status={bot.status} data-mode={bot.mode}>
         <header className="card-header">
           <ModeBadge mode={bot.mode} />
           <BotStatusBadge status={bot.status} />
@@ -183,6 +188,11 @@ export function BotView({ name }: { name: string }) {
             <dd>{bot.risk ? t(`bots.risk.${bot.risk}` as "bots.risk.balanced") : t("bots.risk.none")}</dd>
           </div>
         </dl>
+        {notice ? (
+          <p role="status" data-testid="bot-notice">
+            {notice}
+          </p>
+        ) : null}
         {actionError && dialog === null ? (
           <p className="error-text" role="alert" data-testid="bot-action-error">
             {actionError}
@@ -204,6 +214,11 @@ export function BotView({ name }: { name: string }) {
               {t("bots.start")}
             </button>
           )}
+          {!running && held.length > 0 ? (
+            <button type="button" className="button" onClick={() => setDialog("close")} data-testid="bot-close-position">
+              {t("bots.close")}
+            </button>
+          ) : null}
           {!running ? (
             <button type="button" className="button button-danger-quiet" onClick={() => setDialog("remove")} data-testid="bot-remove">
               {t("bots.remove")}
@@ -212,7 +227,7 @@ export function BotView({ name }: { name: string }) {
         </div>
       </section>
 
-      <section className="card" aria-labelledby="bot-chart-title">
+      <section className="card bot-card" aria-labelledby="bot-chart-title">
         <h2 id="bot-chart-title" className="card-title">
           {t("bots.chart.title", { pair, timeframe: candles?.timeframe ?? "1m" })}
         </h2>
@@ -247,7 +262,7 @@ export function BotView({ name }: { name: string }) {
         </ul>
       </section>
 
-      <section className="card" aria-labelledby="bot-fills-title">
+      <section className="card bot-card" aria-labelledby="bot-fills-title">
         <h2 id="bot-fills-title" className="card-title">
           {t("bots.fills.title")}
         </h2>
@@ -292,7 +307,7 @@ export function BotView({ name }: { name: string }) {
         )}
       </section>
 
-      <section className="card" aria-labelledby="bot-orders-title">
+      <section className="card bot-card" aria-labelledby="bot-orders-title">
         <h2 id="bot-orders-title" className="card-title">
           {t("bots.orders.title")}
         </h2>
@@ -326,7 +341,7 @@ export function BotView({ name }: { name: string }) {
                     <td className="num" data-label={t("bots.col.amount")}>{priceDisplay(order.amount, locale)}</td>
                     <td className="num" data-label={t("bots.col.filled")}>{priceDisplay(order.filled, locale)}</td>
                     <td className="num" data-label={t("bots.col.average")}>{priceDisplay(order.average, locale)}</td>
-                    <td data-label={t("bots.col.status")}>{order.status}</td>
+                    <td data-label={t("bots.col.status")}>{label(orderStatusKey(order.status), order.status)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -335,14 +350,14 @@ export function BotView({ name }: { name: string }) {
         )}
       </section>
 
-      <section className="card" aria-labelledby="bot-history-title">
+      <section className="card bot-card" aria-labelledby="bot-history-title">
         <h2 id="bot-history-title" className="card-title">
           {t("bots.history.title")}
         </h2>
         <ol className="bot-history" data-testid="bot-history">
           {bot.history.map((entry, i) => (
             <li key={`${entry.ts}-${i}`} data-kind={entry.kind}>
-              <time dateTime={entry.ts}>{dateTime(entry.ts)}</time> <strong>{entry.kind}</strong>
+              <time dateTime={entry.ts}>{dateTime(entry.ts)}</time> <strong>{label(eventKey(entry.kind), entry.kind)}</strong>
               {entry.pair ? ` · ${entry.pair}` : ""} — {entry.reason}
             </li>
           ))}
@@ -379,6 +394,22 @@ export function BotView({ name }: { name: string }) {
           error={actionError}
           onCancel={() => setDialog(null)}
           onConfirm={() => void act(() => botsApi.start(bot.name, true))}
+        />
+      ) : null}
+      {dialog === "close" ? (
+        <ConfirmDialog
+          title={t("bots.close.title", { name: bot.name })}
+          body={held.map((h) => t("bots.close.body", { position: priceDisplay(h.position, locale), pair: h.pair })).join(" ")}
+          confirmLabel={t("bots.close")}
+          busy={busy}
+          error={actionError}
+          onCancel={() => setDialog(null)}
+          onConfirm={() =>
+            void act(async () => {
+              const done = await botsApi.closePosition(bot.name);
+              setNotice(t("bots.close.done", { count: done.orders.length }));
+            })
+          }
         />
       ) : null}
       {dialog === "remove" ? (

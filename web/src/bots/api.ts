@@ -110,6 +110,8 @@ export const botsApi = {
   start: (name: string, confirm = false) => request<Bot>(`/bots/${enc(name)}/start`, { method: "POST", body: { confirm } }),
   stop: (name: string, cancelOrders: boolean) =>
     request<{ bot: Bot; canceled: Order[] }>(`/bots/${enc(name)}/stop`, { method: "POST", body: { cancel_orders: cancelOrders } }),
+  closePosition: (name: string) =>
+    request<{ orders: Order[] }>(`/bots/${enc(name)}/close-position`, { method: "POST", body: { confirm: true } }),
   remove: (name: string) => request<void>(`/bots/${enc(name)}`, { method: "DELETE" }),
   orders: (name: string) => request<BotOrder[]>(`/bots/${enc(name)}/orders`),
   fills: (name: string) => request<BotFill[]>(`/bots/${enc(name)}/fills`),

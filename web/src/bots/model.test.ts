@@ -113,3 +113,32 @@ describe("form and routes", () => {
     expect(parseBotsHash("#/bots/view/%E0%A4%A")).toEqual({ page: "list" });
   });
 });
+
+describe("labels and positions", () => {
+  it("knows the server's history kinds and order statuses, and passes others through", async () => {
+    const { eventKey, orderStatusKey, heldPositions } = await import("./model");
+    expect(eventKey("take_profit")).toBe("bots.event.take_profit");
+    expect(eventKey("something_new")).toBeNull();
+    expect(orderStatusKey("closed")).toBe("bots.orderStatus.closed");
+    expect(orderStatusKey("weird")).toBeNull();
+    expect(heldPositions({ "BTC/USDT": { position: "0.00199" }, "ETH/USDT": { position: "0" }, "X/Y": { position: "-0.000" } })).toEqual([
+      { pair: "BTC/USDT", position: "0.00199" },
+    ]);
+    // Its fills say the position was sold (a close at market after the stop): nothing is held.
+    const state = { "BTC/USDT": { position: "0.00199" } };
+    const bought = { symbol: "BTC/USDT", side: "buy", amount: "0.00199" };
+    expect(heldPositions(state, [bought])).toEqual([{ pair: "BTC/USDT", position: "0.00199" }]);
+    expect(heldPositions(state, [bought, { ...bought, side: "sell" }])).toEqual([]);
+  });
+
+  it("every kind and status it knows has an English message", async () => {
+    const { eventKey, orderStatusKey } = await import("./model");
+    const { botsEn } = await import("./messages");
+    const kinds = ["created", "started", "stopped", "paused", "resumed", "error", "group_opened", "group_closed", "addon", "take_profit",
+      "trailing_armed", "stop_loss", "recovery_entered", "recovery_left", "refused", "grid_placed", "grid_trailed"];
+    for (const kind of kinds) expect(eventKey(kind)! in botsEn, kind).toBe(true);
+    for (const status of ["pending", "open", "closed", "canceled", "rejected", "expired", "unknown"]) {
+      expect(orderStatusKey(status)! in botsEn, status).toBe(true);
+    }
+  });
+});

@@ -243,3 +243,36 @@ export function quoteOf(pair: string): string | null {
   const quote = pair.split("/")[1]?.split(":")[0];
   return quote ? quote : null;
 }
+
+const EVENT_KINDS = new Set([
+  "created", "started", "stopped", "paused", "resumed", "error", "group_opened", "group_closed", "addon", "take_profit",
+  "trailing_armed", "stop_loss", "recovery_entered", "recovery_left", "refused", "grid_placed", "grid_trailed",
+]);
+const ORDER_STATUSES = new Set(["pending", "open", "closed", "canceled", "rejected", "expired", "unknown"]);
+
+/** The message key of a history entry's kind, or null for one this dashboard does not know (shown as is). */
+export function eventKey(kind: string): `bots.event.${string}` | null {
+  return EVENT_KINDS.has(kind) ? `bots.event.${kind}` : null;
+}
+
+/** The message key of an order status, or null for an unknown one. */
+export function orderStatusKey(status: string): `bots.orderStatus.${string}` | null {
+  return ORDER_STATUSES.has(status) ? `bots.orderStatus.${status}` : null;
+}
+
+/** The pairs on which the bot holds something, with that position: the bot's figures say so and its fills
+ *  agree (a stopped bot's figures are not updated by the fills of a close at market, its fills are). */
+export function heldPositions(
+  states: Record<string, { position?: string }>,
+  fills: readonly Pick<BotFill, "symbol" | "side" | "amount">[] = [],
+): { pair: string; position: string }[] {
+  const net = new Map<string, string>();
+  for (const fill of fills) {
+    const signed = fill.side === "sell" ? `-${fill.amount}` : fill.amount;
+    net.set(fill.symbol, addDecimals(net.get(fill.symbol) ?? "0", signed.replace(/^--/, "")));
+  }
+  return Object.entries(states)
+    .filter(([, s]) => typeof s.position === "string" && /[1-9]/.test(s.position))
+    .filter(([pair]) => fills.length === 0 || /[1-9]/.test(net.get(pair) ?? "0"))
+    .map(([pair, s]) => ({ pair, position: s.position as string }));
+}
