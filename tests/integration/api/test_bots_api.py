@@ -117,7 +117,7 @@ def test_create_list_show_start_fill_stop_remove(
     assert "orders canceled" in stopped.json()["bot"]["status_reason"]
 
     refused = trade.post(f"{BASE}/d1/close-position", json={})
-    _error(refused, 422, "confirmation_required", "confirm")
+    _error(refused, 409, "confirmation_required", "confirm")
     closed = trade.post(f"{BASE}/d1/close-position", json={"confirm": True})
     assert closed.status_code == 200, closed.text
     assert [(o["side"], o["status"]) for o in closed.json()["orders"]] == [("sell", "closed")]

@@ -1,9 +1,10 @@
 """Bots: create, start, stop, close position, remove (scope trade); list, show, orders, fills, candles (read).
 
 Thin: the verbs are services/bots (service.py, control.py; views.py for the chart's reads). A live bot is
-created or started only with `"confirm": true`; without it the answer is 409 `confirmation_required`,
-naming what the bot may commit at most. Bots are addressed by name; names may hold "/", so the
-`path` converter takes the rest of the path and the suffixed routes are declared first.
+created or started, and a position closed at market, only with `"confirm": true`; without it the answer
+is 409 `confirmation_required` (for a live bot, naming what it may commit at most). Bots are addressed
+by name; names may hold "/", so the `path` converter takes the rest of the path and the suffixed routes
+are declared first.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ CONFIRM_OR_CONFLICT: dict[int | str, dict[str, Any]] = {
         "model": ErrorResponse,
         "description": "The name is taken, or a live bot was sent without `confirm: true` "
         "(code `confirmation_required`; the message names the maximum commit)",
+    }
+}
+CONFIRMATION: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": ErrorResponse,
+        "description": "Sent without `confirm: true` (code `confirmation_required`)",
     }
 }
 UPSTREAM: dict[int | str, dict[str, Any]] = {
@@ -331,14 +338,14 @@ async def stop_bot(name: str, principal: TradePrincipal, state: StateDep, body: 
     "/{name:path}/close-position",
     response_model=CloseOut,
     summary="Close a stopped bot's position at market",
-    responses=NOT_FOUND,
+    responses={**NOT_FOUND, **CONFIRMATION},
 )
 async def close_position(name: str, principal: TradePrincipal, state: StateDep, body: ConfirmIn) -> Any:
     """Sell (buy back, for a short) what the bot holds at market; needs `confirm` and a stopped bot."""
     view = await asyncio.to_thread(service.get, state.app, name)
     if not body.confirm:
         raise ApiError(
-            422,
+            409,
             "confirmation_required",
             f'closing bot {view.name}\'s position sells at market; send "confirm": true to go ahead',
             "confirm",
