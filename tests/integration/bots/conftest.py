@@ -15,12 +15,14 @@ from tests.conftest import Cli
 from tests.integration.simtools import SimAdmin
 from tests.integration.trading.conftest import add_connection, init_home, pin_price
 from tradewarden.adapters.market import HubConfig, MarketHub
+from tradewarden.adapters.market.budget import BudgetLimits
 from tradewarden.config import Settings
 from tradewarden.services.app import App, open_app
 from tradewarden.services.bots import service
 from tradewarden.services.bots.runner import BotRunner, RunnerConfig
 from tradewarden.sim import ThreadedSim
 
+CCXT_IDS = ("mexc", "kucoin", "kucoinfutures", "binance", "binanceusdm", "okx", "bybit")
 NO_CACHE = {"ticker": 0.0, "order_book": 0.0, "trades": 0.0, "markets": 3600.0}
 DCA_SETTINGS = {
     "base_order": "100",
@@ -55,9 +57,15 @@ class BotWorld:
         """Pin the venue's price of `symbol`."""
         pin_price(self.admin, venue, symbol, Decimal(str(price)))
 
-    def hub(self) -> MarketHub:
-        """A hub on the simulator that caches nothing but markets (every round reads fresh prices)."""
-        return MarketHub(HubConfig(default_endpoint=self.sim.url, ttl_s=NO_CACHE))
+    def hub(self, virtual_clock: bool = False) -> MarketHub:
+        """A hub on the simulator that caches nothing but markets (every round reads fresh prices).
+
+        `virtual_clock`: the test moves the simulator's clock faster than the wall clock, so the
+        exchanges' limits (per simulated second) allow far more calls per wall second than the hub's
+        wall-clock budget would: the budget is lifted.
+        """
+        limits = {v: BudgetLimits(1e9, 1.0) for v in CCXT_IDS} if virtual_clock else {}
+        return MarketHub(HubConfig(default_endpoint=self.sim.url, ttl_s=NO_CACHE, limits=limits))
 
     def bot(self, name: str, connection: str, **extra: Any) -> service.BotView:
         """Create a paper DCA bot on BTC/USDT (override anything with keyword arguments) and start it."""
