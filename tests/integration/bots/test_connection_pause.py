@@ -9,8 +9,8 @@ import asyncio
 from decimal import Decimal
 
 from tests.conftest import PASSPHRASE
-from tests.integration.bots.test_live_faults import LIVE
 from tests.integration.bots.conftest import BotWorld
+from tests.integration.bots.test_live_faults import LIVE
 from tests.integration.trading.conftest import sim_orders
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.bots import service
