@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 from tests.conftest import PASSPHRASE
 from tests.e2e.conftest import ADMIN_TOKEN_NAME, RESULT_TIMEOUT_MS, Dashboard, Server, _require_tools
 from tests.e2e.test_dashboard import HEALTHY, SERVER_IP, api_client, card, expect_badge, go, log_in
+from tests.e2e.test_issue10 import I18N, LANGUAGES, _entries, english_sentences
 from tests.e2e.test_trade_ticket import add_connection
 from tests.integration.simtools import SimAdmin
 from tests.integration.trading.conftest import pin_price
@@ -35,6 +36,7 @@ from tradewarden.services.vault_access import init_vault
 from tradewarden.sim import ThreadedSim
 
 BOT = "BTC DCA paper"
+BOTS_MESSAGES = I18N.parent / "bots" / "messages.ts"  # the Bots pages' keys, spread into each catalogue
 FIRST_FILL_TIMEOUT_MS = 60_000  # the runner's rounds are 0.5 s apart; a loaded machine gets room
 
 
@@ -59,6 +61,20 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
             yield Server(url=url, home=home, app=app, token=token.reveal())
     finally:
         app.close()
+
+
+def english_left(dash: Dashboard, locale: str) -> dict[str, str]:
+    """English sentences (of the catalogue and of the Bots pages' block) the page shows in `locale`."""
+    blocks = re.split(r"^export const bots(\w\w)\b", BOTS_MESSAGES.read_text(encoding="utf-8"), flags=re.M)
+    ours = {name.lower(): _entries(block) for name, block in zip(blocks[1::2], blocks[2::2], strict=True)}
+    pieces = dict(english_sentences(locale))
+    for key, text in ours["en"].items():
+        if ours[locale].get(key) != text:
+            piece = max(re.split(r"\{\w+\}", text), key=len).strip(" .,:;()")
+            if len(piece) >= 12 and piece.count(" ") >= 2:
+                pieces[key] = piece
+    shown = dash.page.locator("body").inner_text()
+    return {key: piece for key, piece in pieces.items() if piece in shown}
 
 
 def test_create_a_paper_bot_see_its_first_fill_on_the_chart_and_stop_it(
@@ -155,3 +171,20 @@ def test_create_a_paper_bot_see_its_first_fill_on_the_chart_and_stop_it(
     with api_client(dashboard.server) as client:
         shown = client.get(f"/bots/{BOT}").json()
     assert shown["status"] == "stopped" and shown["groups"] >= 1
+
+    # The bot's page, the list and the form in every language, with no English sentence left.
+    for locale in LANGUAGES:
+        page.get_by_test_id("language-select").select_option(locale)
+        expect(page.locator("html")).to_have_attribute("lang", locale)
+        dashboard.shoot(f"bot-{locale}")
+        assert english_left(dashboard, locale) == {}, locale
+        page.get_by_test_id("bot-back").click()
+        expect(page.get_by_test_id("bot-row")).to_have_count(1)
+        assert english_left(dashboard, locale) == {}, locale
+        page.get_by_test_id("bots-create").click()
+        expect(page.get_by_test_id("bot-form")).to_be_visible()
+        expect(page.get_by_test_id("bot-risk-explained")).to_have_attribute("data-risk", "balanced")
+        assert english_left(dashboard, locale) == {}, locale
+        dashboard.page.go_back()
+        dashboard.page.go_back()
+        expect(view).to_be_visible()

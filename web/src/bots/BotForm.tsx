@@ -230,6 +230,7 @@ export function BotForm({ connection: preselected }: { connection: string | null
         ) : null}
         <fieldset className="field bot-settings">
           <legend>{t("bots.form.amounts", { quote: quote || "—" })}</legend>
+          {strategy === "grid" ? <p className="field-hint">{t("bots.form.grid.range")}</p> : null}
           {essentials.map((key) => (
             <TextField key={key} label={key} value={values[key] ?? ""} onValue={(v) => setValues({ ...values, [key]: v })} error={fieldErrors[key]} testId={`bot-set-${key}`} />
           ))}
@@ -283,8 +284,13 @@ export function BotForm({ connection: preselected }: { connection: string | null
 function examples(presets: Presets, strategy: string): Record<string, string> {
   const example = presets.strategies[strategy] ?? {};
   const essentials = ESSENTIAL_KEYS[strategy] ?? [];
-  // Only the amounts are filled in: the rest is left to the risk preset unless the user overrides it.
-  return Object.fromEntries(Object.entries(example).filter(([key]) => essentials.includes(key) || strategy !== "dca"));
+  // DCA: only the amounts are filled in, the rest is left to the risk preset unless the user overrides it.
+  // Grid: the example's levels and amounts, never its price range (it must be chosen around the pair's price).
+  return Object.fromEntries(
+    Object.entries(example).filter(([key]) =>
+      strategy === "dca" ? essentials.includes(key) : key !== "lower" && key !== "upper",
+    ),
+  );
 }
 
 function fieldKey(field: string): string {

@@ -256,7 +256,7 @@ export function BotView({ name }: { name: string }) {
           </li>
           {lines.map((line) => (
             <li key={line.kind} data-testid={`bot-line-${line.kind}`}>
-              <span aria-hidden="true">┄</span> {lineLabels[line.kind]}: {priceDisplay(String(line.price), locale)}
+              <span aria-hidden="true">┄</span> {t("bots.line.value", { label: lineLabels[line.kind], price: priceDisplay(String(line.price), locale) })}
             </li>
           ))}
         </ul>
