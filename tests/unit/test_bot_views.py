@@ -18,7 +18,8 @@ from tradewarden.services.bots.views import kind_of
         ("ETH/USDT|grid-init-1", "buy", "entry"),
         ("ETH/USDT|grid-b3-7", "buy", "entry"),
         ("ETH/USDT|grid-s4-8", "sell", "exit"),
-X
+        ("BTC/USDT|close-5", "sell", "exit"),  # control.close_position's market close
+        ("BTC/USDT:USDT|close-2", "buy", "exit"),  # ... buying a short back
         (None, "buy", "entry"),
         ("", "sell", "exit"),
     ],
