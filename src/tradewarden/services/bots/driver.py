@@ -205,6 +205,8 @@ class BotDriver:
                 raise LeaseLost(f"bot {self.name} is no longer running here")
             if self.owner is not None and row.lease_owner != self.owner:
                 raise LeaseLost(f"bot {self.name} is held by another runner")
+            # who drove this step, under the bot's row lock (the lease tests read it back from the log)
+            log.debug("step bot=%s owner=%s t=%.6f", self.bot_id, self.owner, time.time())
             self.margin_used_max = max(self.margin_used_max, row.margin_used_max, margin)
             row.state_json = self.state_json()
             row.margin_used = margin
@@ -382,6 +384,7 @@ class BotDriver:
                 bot=self.key,
                 tag=full_tag,
             )
+            log.debug("order bot=%s owner=%s tag=%s t=%.6f", self.bot_id, self.owner, full_tag, time.time())
             try:
                 await self.executor.create_order(request)
             except OrderRefused as refusal:

@@ -15,9 +15,10 @@ import math
 import os
 import socket
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from tradewarden.adapters.store.db import Store
 from tradewarden.adapters.store.models import BotRow, BotRunnerRow, utcnow
@@ -30,23 +31,31 @@ def new_owner() -> str:
     return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _renew(session: Session, owner: str, until: datetime) -> None:
+    session.execute(
+        update(BotRow).where(BotRow.lease_owner == owner, BotRow.status.in_(ACTIVE)).values(lease_until=until)
+    )
+    me = session.get(BotRunnerRow, owner)
+    if me is None:
+        session.add(BotRunnerRow(owner=owner, seen_until=until))
+    else:
+        me.seen_until = until
+    session.flush()
+
+
+def renew(store: Store, owner: str, lease_s: float) -> None:
+    """Extend this owner's leases and presence (the runner's heartbeat, between and during rounds)."""
+    with store.session() as session:
+        _renew(session, owner, utcnow() + timedelta(seconds=lease_s))
+
+
 def claim(store: Store, owner: str, lease_s: float) -> list[str]:
     """Renew this owner's leases, take free or expired ones up to a fair share; the ids it now holds."""
     now = utcnow()
     until = now + timedelta(seconds=lease_s)
     with store.session() as session:
         postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
-        session.execute(
-            update(BotRow)
-            .where(BotRow.lease_owner == owner, BotRow.status.in_(ACTIVE))
-            .values(lease_until=until)
-        )
-        me = session.get(BotRunnerRow, owner)
-        if me is None:
-            session.add(BotRunnerRow(owner=owner, seen_until=until))
-        else:
-            me.seen_until = until
-        session.flush()
+        _renew(session, owner, until)
         active = (
             session.scalar(select(func.count()).select_from(BotRow).where(BotRow.status.in_(ACTIVE))) or 0
         )

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -366,8 +367,24 @@ class BotRunner:
         got = await asyncio.gather(*(one(k, v, s) for k, (v, s) in wanted.items()))
         return {k: q for k, q in got if q is not None}
 
+    def _heartbeat(self, stop: threading.Event) -> None:
+        """Renew the leases every third of their time, from a thread of its own: a round that outlasts
+        the lease (a first round loading hundreds of bots, with the event loop busy all along) must not
+        let another runner take bots this one is still stepping. Leases then lapse only when the process
+        is gone or cannot reach the store."""
+        while not stop.wait(self.config.lease_s / 3):
+            try:
+                leases.renew(self.app.store, self.owner, self.config.lease_s)
+            except Exception as exc:  # the store is unreachable: the next round's claim tries again
+                self._count("renew", exc)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Rounds every `interval_s` until `stop` is set; leases are given back on the way out."""
+        beating = threading.Event()
+        heartbeat = threading.Thread(
+            target=self._heartbeat, args=(beating,), name="lease-heartbeat", daemon=True
+        )
+        heartbeat.start()
         try:
             while not stop.is_set():
                 try:
@@ -377,6 +394,8 @@ class BotRunner:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.config.interval_s)
         finally:
+            beating.set()
+            await asyncio.to_thread(heartbeat.join, 30)
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(leases.release, self.app.store, self.owner)
 
