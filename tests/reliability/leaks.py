@@ -79,12 +79,16 @@ def scan(evidence: Evidence, secrets: Iterable[str], public: Iterable[str] = ())
     """Every (source, piece) where a piece of a secret occurs, also as UTF-16 (SQLite may store text so).
 
     `public`: parts of secrets shown on purpose (an API token's 10-character prefix, by which people
-    tell tokens apart); a piece lying wholly inside one is not a leak.
+    tell tokens apart). They are blanked in each haystack before the search, so a prefix stored next to
+    other text (a timestamp) is no hit, while any further character of the secret still is.
     """
-    shown = list(public)
-    pieces = {p for p in needles(secrets) if not any(p in s for s in shown)}
+    pieces = needles(secrets)
+    shown = [p for p in public if p]
     hits: list[Hit] = []
     for source, blob in evidence.blobs.items():
+        for prefix in shown:
+            for raw in (prefix.encode(), prefix.encode("utf-16-le")):
+                blob = blob.replace(raw, b"\0" * len(raw))
         for piece in pieces:
             if piece.encode() in blob or piece.encode("utf-16-le") in blob:
                 hits.append(Hit(source, piece))

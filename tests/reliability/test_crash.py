@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -32,7 +33,6 @@ from tests.reliability.crash_child import PAIR, run_child
 from tests.reliability.env import add_online, sim_key, sim_orders
 from tests.reliability.integrity import half_written
 from tests.reliability.settings import scaled
-from tradewarden.adapters.execution.live import LiveExecutor
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.config import Settings
 from tradewarden.services import trading
@@ -76,7 +76,7 @@ async def _restart(app: App, vault: VaultSession, name: str) -> tuple[int, dict[
         views = await trader.orders(open_only=True)
         stuck = sum(1 for view, mode in views if mode == "live" and view.status in ("pending", "unknown"))
         guarded = await trader.executor(paper=False)
-        live: LiveExecutor = await guarded.executor._live()
+        live = await cast(trading.LazyLive, guarded.executor)._live()
         counts = await live.reconcile([PAIR], bot=trader.bot)
         return stuck, counts
 

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import ccxt
 import pytest
@@ -55,7 +55,8 @@ EXPECTED_ERRORS = (ccxt.BaseError, trading.OrderRefused, UserError)
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, App, VaultSession]]:
     sim = ThreadedSim(host="127.0.0.1", port=0, seed=1717).start()
-    gateway = Gateway(sim.url).start()
+    gateway = Gateway(sim.url)
+    gateway.start()
     admin = SimAdmin(sim.url)
     admin.call("POST", "/_sim/market", {"venue": VENUE, "symbol": PAIR, "price": float(PRICE)})
     try:
@@ -70,7 +71,8 @@ def _quick_settle(monkeypatch: pytest.MonkeyPatch) -> None:
     """The Trader's LiveExecutor with SETTLE_S (see the module doc); everything else as in production."""
 
     def make(*args: Any, **kwargs: Any) -> LiveExecutor:
-        return LiveExecutor(*args, config=LiveConfig(settle_s=SETTLE_S), **kwargs)
+        kwargs["config"] = LiveConfig(settle_s=SETTLE_S)
+        return LiveExecutor(*args, **kwargs)
 
     monkeypatch.setattr(trading, "LiveExecutor", make)
 
@@ -95,7 +97,8 @@ async def _run(
         client = await vault.private_client(trader.hub, name)
         client.timeout = CLIENT_TIMEOUT_MS
         guarded = await trader.executor(paper=False)
-        live: LiveExecutor = await guarded.executor._live()  # made before the fault, as a warm server has it
+        # made before the fault, as a warm server has it
+        live = await cast(trading.LazyLive, guarded.executor)._live()
         spacing = WINDOW_S / (ORDERS + 1) if scenario.timed else 0.05
 
         async def one(i: int) -> Any:

@@ -10,6 +10,7 @@ give Secrets or an InputError whose message quotes none of the input's secret-lo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -29,6 +30,12 @@ FUZZ = settings(
 )
 
 
+def inner(test: Callable[..., Any]) -> Callable[..., Any]:
+    """The body of a @given test, without its hypothesis driver."""
+    body: Callable[..., Any] = getattr(test, "hypothesis").inner_test  # noqa: B009 - set by @given
+    return body
+
+
 def _counted() -> None:
     COUNTERS.count(CATEGORY, "fuzzed")
 
@@ -37,30 +44,28 @@ def _counted() -> None:
 @given(exchange_id=st.sampled_from(sorted(PARSERS)), reply=shapes.replies)
 def test_permission_parsers(exchange_id: str, reply: Any) -> None:
     _counted()
-    shapes.test_permission_parsers_are_total.hypothesis.inner_test(exchange_id=exchange_id, reply=reply)
+    inner(shapes.test_permission_parsers_are_total)(exchange_id=exchange_id, reply=reply)
 
 
 @FUZZ
 @given(ccxt_id=st.sampled_from(sorted(probes.PROBES)), reply=shapes.replies)
 def test_server_time_probes(ccxt_id: str, reply: Any) -> None:
     _counted()
-    shapes.test_server_time_is_a_positive_int_or_unreadable.hypothesis.inner_test(
-        ccxt_id=ccxt_id, reply=reply
-    )
+    inner(shapes.test_server_time_is_a_positive_int_or_unreadable)(ccxt_id=ccxt_id, reply=reply)
 
 
 @FUZZ
 @given(balance=shapes.replies, tickers=shapes.replies)
 def test_portfolio_parsers(balance: Any, tickers: Any) -> None:
     _counted()
-    shapes.test_portfolio_parsers_are_total.hypothesis.inner_test(balance=balance, tickers=tickers)
+    inner(shapes.test_portfolio_parsers_are_total)(balance=balance, tickers=tickers)
 
 
 @FUZZ
 @given(value=shapes.json_values)
 def test_shape_helpers(value: Any) -> None:
     _counted()
-    shapes.test_shape_and_number_helpers_are_total.hypothesis.inner_test(value=value)
+    inner(shapes.test_shape_and_number_helpers_are_total)(value=value)
 
 
 SECRETISH = st.text(

@@ -4,6 +4,8 @@ reused), with each generated request and each 5xx answer counted in the reliabil
 
 from __future__ import annotations
 
+from typing import Any
+
 import schemathesis
 from hypothesis import HealthCheck, reject, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -23,7 +25,7 @@ PROBED = schema if LONG else schema.include(method="POST")
 
 @PROBED.parametrize()
 @settings(max_examples=scaled(3, 80), deadline=None, database=None, suppress_health_check=list(HealthCheck))
-def test_api_counted(case: schemathesis.Case, st_server: ApiServer) -> None:  # noqa: F811
+def test_api_counted(case: schemathesis.Case[Any], st_server: ApiServer) -> None:  # noqa: F811
     if case.method.upper() == "DELETE" and case.operation.path == "/api/v1/tokens/{token}":
         ours = {v.name.lower() for v in tokens.list_tokens(st_server.app)} | {
             v.id for v in tokens.list_tokens(st_server.app)
