@@ -52,16 +52,20 @@ update's price as the point, and orders filling when the exchange (or the paper 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import decimal
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import Generic, Literal, ParamSpec, Protocol, TypeVar
 
 from tradewarden.domain.fills import Fees, MarketRules
 
 OrderSide = Literal["buy", "sell"]
 OrderKind = Literal["market", "limit"]
 MarketType = Literal["spot", "futures"]
+P = ParamSpec("P")
+R = TypeVar("R")
 EventKind = Literal[
     "group_opened",
     "group_closed",
@@ -77,6 +81,23 @@ EventKind = Literal[
 ]
 
 MAX_FOLLOW_UPS = 8
+# Every strategy call computes in this context, whatever the process's current one: libraries that
+# share the process (ccxt sets ROUND_HALF_UP globally when it formats numbers) must not change how a
+# bot rounds, or paper, live and backtest would disagree in the last digit.
+MONEY_CONTEXT = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN)
+
+
+def in_money_context(method: Callable[P, R]) -> Callable[P, R]:
+    """Run `method` in MONEY_CONTEXT (the strategy objects' public methods use this)."""
+
+    @functools.wraps(method)
+    def pinned(*args: P.args, **kwargs: P.kwargs) -> R:
+        with decimal.localcontext(MONEY_CONTEXT):
+            return method(*args, **kwargs)
+
+    return pinned
+
+
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)

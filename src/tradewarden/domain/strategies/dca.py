@@ -60,6 +60,7 @@ from tradewarden.domain.strategies.base import (
     Snapshot,
     StrategyEvent,
     Triggers,
+    in_money_context,
     indicator_key,
 )
 from tradewarden.domain.strategies.values import (
@@ -889,30 +890,37 @@ class DcaStrategy:
     name: str = "dca"
     keys: tuple[str, ...] = KEYS
 
+    @in_money_context
     def parse(self, values: SettingsValues, context: Context) -> DcaSettings:
         """See `parse`."""
         return parse(values, context)
 
+    @in_money_context
     def initial_state(self, settings: DcaSettings) -> DcaState:
         """See `initial_state`."""
         return initial_state(settings)
 
+    @in_money_context
     def decide(self, settings: DcaSettings, state: DcaState, market: MarketView) -> Decision[DcaState]:
         """See `decide`."""
         return decide(settings, state, market)
 
+    @in_money_context
     def on_fill(self, settings: DcaSettings, state: DcaState, fill: Fill) -> DcaState:
         """See `on_fill`."""
         return on_fill(settings, state, fill)
 
+    @in_money_context
     def on_cancel(self, settings: DcaSettings, state: DcaState, tag: str) -> DcaState:
         """See `on_cancel`."""
         return on_cancel(settings, state, tag)
 
+    @in_money_context
     def triggers(self, settings: DcaSettings, state: DcaState) -> Triggers:
         """See `triggers`."""
         return triggers(settings, state)
 
+    @in_money_context
     def snapshot(self, settings: DcaSettings, state: DcaState, price: Decimal | None) -> Snapshot:
         """See `snapshot`."""
         return snapshot(settings, state, price)

@@ -49,6 +49,7 @@ from tradewarden.domain.strategies.base import (
     Snapshot,
     StrategyEvent,
     Triggers,
+    in_money_context,
 )
 from tradewarden.domain.strategies.values import check_keys, choice, int_in, required_decimal
 
@@ -395,30 +396,37 @@ class GridStrategy:
     name: str = "grid"
     keys: tuple[str, ...] = KEYS
 
+    @in_money_context
     def parse(self, values: SettingsValues, context: Context) -> GridSettings:
         """See `parse`."""
         return parse(values, context)
 
+    @in_money_context
     def initial_state(self, settings: GridSettings) -> GridState:
         """See `initial_state`."""
         return initial_state(settings)
 
+    @in_money_context
     def decide(self, settings: GridSettings, state: GridState, market: MarketView) -> Decision[GridState]:
         """See `decide`."""
         return decide(settings, state, market)
 
+    @in_money_context
     def on_fill(self, settings: GridSettings, state: GridState, fill: Fill) -> GridState:
         """See `on_fill`."""
         return on_fill(settings, state, fill)
 
+    @in_money_context
     def on_cancel(self, settings: GridSettings, state: GridState, tag: str) -> GridState:
         """See `on_cancel`."""
         return on_cancel(settings, state, tag)
 
+    @in_money_context
     def triggers(self, settings: GridSettings, state: GridState) -> Triggers:
         """See `triggers`."""
         return triggers(settings, state)
 
+    @in_money_context
     def snapshot(self, settings: GridSettings, state: GridState, price: Decimal | None) -> Snapshot:
         """See `snapshot`."""
         return snapshot(settings, state, price)
