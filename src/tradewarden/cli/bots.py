@@ -17,6 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from tradewarden.adapters.vault.secret import Secret
 from tradewarden.cli.common import (
     JSON_OPTION,
     PASSPHRASE_FILE_OPTION,
@@ -27,6 +28,7 @@ from tradewarden.cli.common import (
     read_passphrase,
 )
 from tradewarden.domain.strategies.base import SettingsError, parse_set_args
+from tradewarden.services import notifications
 from tradewarden.services.app import App
 from tradewarden.services.bots import control, service
 from tradewarden.services.bots.runner import BotRunner, RunnerConfig
@@ -347,15 +349,21 @@ def runner_command(
     Example: TRADEWARDEN_DATABASE_URL=postgresql+psycopg://tw@db/tw tradewarden runner --lease 15
     """
     with app_context() as ctx:
-        vault = VaultSession.open(ctx, read_passphrase(passphrase_file))
+        passphrase = read_passphrase(passphrase_file)
+        vault = VaultSession.open(ctx, passphrase)
         err.print(f"Bot runner started (round every {interval}s, leases {lease}s). Ctrl-C stops.")
-        asyncio.run(_run_forever(ctx, vault, RunnerConfig(interval_s=interval, lease_s=lease)))
+        asyncio.run(_run_forever(ctx, vault, passphrase, RunnerConfig(interval_s=interval, lease_s=lease)))
 
 
-async def _run_forever(ctx: App, vault: VaultSession, config: RunnerConfig) -> None:
+async def _run_forever(ctx: App, vault: VaultSession, passphrase: Secret, config: RunnerConfig) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with market_for(vault) as hub:
-        await BotRunner(ctx, hub, vault, config).run(stop)
+        # this process's bots publish their events here: its own notifier sends them (one driver per bot,
+        # so no event is sent twice by two processes)
+        await asyncio.gather(
+            BotRunner(ctx, hub, vault, config).run(stop),
+            notifications.run_until(ctx, passphrase, stop, vault),
+        )
