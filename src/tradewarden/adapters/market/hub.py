@@ -283,6 +283,12 @@ class MarketHub:
 
         async def fetch() -> tuple[Any, float]:
             loaded = await self._call(exchange_id, "markets", lambda c: c.load_markets())
+            if not loaded:
+                # ccxt reads an unreadable answer (a truncated body) as no markets at all; cached for the
+                # markets' TTL it hid every pair of the exchange for an hour. A failure is retried instead.
+                import ccxt
+
+                raise ccxt.BadResponse(f"{exchange_id} answered its markets request with no markets")
             return loaded, self._clock() + self.config.ttl_s.get("markets", DEFAULT_TTL_S["markets"])
 
         if client.markets:

@@ -133,7 +133,7 @@ class BotRunner:
                 "max_used": row.margin_used_max,
             }
         source = await market_source(self.hub, venue, self.vault)
-        markets = await source.markets(venue.ccxt_id)
+        markets = await self._markets(venue, source, spec["pairs"])
         strategy = STRATEGIES[spec["strategy"]]
         runs: dict[str, PairRun] = {}
         stored = spec["state"].get("pairs", {})
@@ -214,6 +214,16 @@ class BotRunner:
         driver.margin_used_max = spec["max_used"]
         await self._reconcile(driver)
         return _Loaded(driver, venue, source, spec["status"], spec["reason"].startswith(CONNECTION_PAUSE))
+
+    async def _markets(self, venue: Venue, source: MarketSource, pairs: list[str]) -> dict[str, Any]:
+        """The venue's markets, read again once when one of the bot's pairs is missing: ccxt builds them
+        from several requests (KuCoin: currencies, spot symbols, contracts) and reads an unreadable answer
+        to one as empty, so a partial set (kept by the hub for an hour) must not mark the bot failed."""
+        markets = await source.markets(venue.ccxt_id)
+        if venue.testnet or all(pair in markets for pair in pairs):
+            return markets
+        await self.hub.client(venue.ccxt_id).load_markets(True)
+        return await source.markets(venue.ccxt_id)
 
     async def _reconcile(self, driver: BotDriver) -> None:
         """Before a restarted bot acts: the exchange's word on its orders and fills, then apply them."""
