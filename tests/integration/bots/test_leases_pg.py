@@ -59,23 +59,18 @@ class PgWorld:
     url: str
     app: App
 
-    def run(self, *args: str) -> None:
-        """One CLI command on this database (must succeed)."""
-        got = self.cli(*args, env={"TRADEWARDEN_DATABASE_URL": self.url})
-        assert got.code == 0, got.stderr
-
 
 @pytest.fixture
 def pg_world(cli: Cli, home: Path) -> Iterator[PgWorld]:
     """An initialised home whose store is a fresh PostgreSQL schema."""
     with pg_schema_url() as url:
-        world = PgWorld(cli, url, None)  # type: ignore[arg-type]
-        world.run("init")
-        world.app = open_app(Settings(home=home, database_url=url))
+        made = cli("init", env={"TRADEWARDEN_DATABASE_URL": url})
+        assert made.code == 0, made.stderr
+        app = open_app(Settings(home=home, database_url=url))
         try:
-            yield world
+            yield PgWorld(cli, url, app)
         finally:
-            world.app.close()
+            app.close()
 
 
 def make_bots(world: PgWorld, sim: ThreadedSim, admin: SimAdmin, count: int) -> list[str]:
