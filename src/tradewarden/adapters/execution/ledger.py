@@ -6,6 +6,7 @@ Every write is its own short transaction, so what is stored survives a crash the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Any
@@ -111,10 +112,14 @@ class OrderLedger:
             )
             return None if row is None else OrderView.of(row)
 
-    def get(self, client_order_id: str) -> OrderView:
+    def _session(self, session: Any) -> AbstractContextManager[Any]:
+        """The caller's session (its transaction), or a new one of our own."""
+        return nullcontext(session) if session is not None else self.store.session()
+
+    def get(self, client_order_id: str, session: Any = None) -> OrderView:
         """The stored order (KeyError when there is none)."""
-        with self.store.session() as session:
-            row = self._row(session, client_order_id)
+        with self._session(session) as s:
+            row = self._row(s, client_order_id)
             return OrderView.of(row)
 
     def find(self, client_order_id: str) -> OrderView | None:
@@ -135,9 +140,15 @@ class OrderLedger:
         return row  # type: ignore[no-any-return]
 
     def orders(self, symbol: str | None = None, statuses: frozenset[str] | None = None) -> list[OrderView]:
-        """Stored orders of this connection, oldest first."""
+        """Stored orders of this connection in this ledger's mode, oldest first.
+
+        Paper and live orders of one connection never mix: a live reconciliation must not judge a paper
+        order "never placed", nor a paper sweep fill a live one.
+        """
         with self.store.session() as session:
-            query = select(OrderRow).where(OrderRow.connection_id == self.connection_id)
+            query = select(OrderRow).where(
+                OrderRow.connection_id == self.connection_id, OrderRow.mode == self.mode
+            )
             if symbol is not None:
                 query = query.where(OrderRow.symbol == symbol)
             if statuses is not None:
@@ -145,14 +156,14 @@ class OrderLedger:
             rows = session.scalars(query.order_by(OrderRow.created_at, OrderRow.seq)).all()
             return [OrderView.of(r) for r in rows]
 
-    def update(self, client_order_id: str, **fields: Any) -> OrderView:
-        """Set fields of a stored order."""
-        with self.store.session() as session:
-            row = self._row(session, client_order_id)
+    def update(self, client_order_id: str, session: Any = None, **fields: Any) -> OrderView:
+        """Set fields of a stored order (in the caller's transaction when `session` is given)."""
+        with self._session(session) as s:
+            row = self._row(s, client_order_id)
             for name, value in fields.items():
                 setattr(row, name, value)
             row.updated_at = utcnow()
-            session.flush()
+            s.flush()
             return OrderView.of(row)
 
     def bump_attempts(self, client_order_id: str) -> None:
@@ -210,40 +221,84 @@ class OrderLedger:
         liquidity: str | None,
         reconciled: bool,
         ts: datetime | None = None,
+        session: Any = None,
     ) -> bool:
-        """Store one execution once (a repeat of the same trade id is ignored); True when new."""
+        """Store one execution once (a repeat of the same trade id is ignored); True when new.
+
+        In the caller's transaction when `session` is given (an IntegrityError then fails it whole).
+        """
+        if session is not None:
+            return self._add_fill(
+                session,
+                client_order_id,
+                trade_id,
+                price,
+                amount,
+                fee,
+                fee_currency,
+                liquidity,
+                reconciled,
+                ts,
+            )
         try:
-            with self.store.session() as session:
-                row = self._row(session, client_order_id)
-                known = session.scalar(
-                    select(FillRow.id).where(FillRow.order_id == row.id, FillRow.trade_id == trade_id)
+            with self.store.session() as own:
+                return self._add_fill(
+                    own,
+                    client_order_id,
+                    trade_id,
+                    price,
+                    amount,
+                    fee,
+                    fee_currency,
+                    liquidity,
+                    reconciled,
+                    ts,
                 )
-                if known is not None:
-                    return False
-                session.add(
-                    FillRow(
-                        order_id=row.id,
-                        trade_id=trade_id,
-                        price=price,
-                        amount=amount,
-                        fee=fee,
-                        fee_currency=fee_currency,
-                        liquidity=liquidity,
-                        reconciled=reconciled,
-                        ts=ts or datetime.now(UTC),
-                    )
-                )
-            return True
         except IntegrityError:
             return False
 
+    def _add_fill(
+        self,
+        session: Any,
+        client_order_id: str,
+        trade_id: str,
+        price: Decimal,
+        amount: Decimal,
+        fee: Decimal,
+        fee_currency: str | None,
+        liquidity: str | None,
+        reconciled: bool,
+        ts: datetime | None,
+    ) -> bool:
+        row = self._row(session, client_order_id)
+        known = session.scalar(
+            select(FillRow.id).where(FillRow.order_id == row.id, FillRow.trade_id == trade_id)
+        )
+        if known is not None:
+            return False
+        session.add(
+            FillRow(
+                order_id=row.id,
+                trade_id=trade_id,
+                price=price,
+                amount=amount,
+                fee=fee,
+                fee_currency=fee_currency,
+                liquidity=liquidity,
+                reconciled=reconciled,
+                ts=ts or datetime.now(UTC),
+            )
+        )
+        session.flush()
+        return True
+
     def fills(self, symbol: str | None = None) -> list[tuple[FillRow, OrderRow]]:
-        """Stored fills of this connection's orders, oldest first."""
+        """Stored fills of this connection's orders in this ledger's mode, oldest first."""
         with self.store.session() as session:
             query = (
                 select(FillRow, OrderRow)
                 .join(OrderRow, FillRow.order_id == OrderRow.id)
-                .where(OrderRow.connection_id == self.connection_id)
+                .where(OrderRow.connection_id == self.connection_id, OrderRow.mode == self.mode)
             )
             if symbol is not None:
                 query = query.where(OrderRow.symbol == symbol)

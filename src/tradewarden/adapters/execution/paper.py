@@ -11,16 +11,17 @@ same outcomes the live venues give (order_errors.Outcome).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tradewarden.adapters.execution.base import Balance, FillView, OrderRequest, OrderView, Position
 from tradewarden.adapters.execution.ledger import OrderLedger, dec, dec0
 from tradewarden.adapters.store.db import Store
-from tradewarden.adapters.store.models import PaperBalance, PaperPosition, utcnow
+from tradewarden.adapters.store.models import FillRow, PaperBalance, PaperPosition, utcnow
 from tradewarden.domain import fills as fm
 
 ZERO = Decimal(0)
@@ -240,14 +241,27 @@ class PaperExecutor:
         if refusal is not None:
             outcome, message = refusal
             return self.ledger.update(cid, status="rejected", outcome=outcome, error=message, remaining=ZERO)
-        self._apply(view, info, result, rests, check_only=False)
-        return self._record(view, info, result, rests)
+        # Balances, executions and the order's new status in one transaction: a process killed here
+        # leaves the order pending with nothing moved (the bot runner ends it on restart), never half done.
+        with self.store.session() as session:
+            self._apply(view, info, result, rests, check_only=False, session=session)
+            return self._record(view, info, result, rests, session)
+
+    def _tx(self, session: Any) -> AbstractContextManager[Any]:
+        """The caller's session (its transaction), or a new one."""
+        return nullcontext(session) if session is not None else self.store.session()
 
     def _apply(
-        self, view: OrderView, info: MarketInfo, result: fm.FillResult, rests: bool, check_only: bool
+        self,
+        view: OrderView,
+        info: MarketInfo,
+        result: fm.FillResult,
+        rests: bool,
+        check_only: bool,
+        session: Any = None,
     ) -> tuple[str, str] | None:
         """Move balances (and the position) for `result`; with check_only, only say whether it may."""
-        with self.store.session() as session:
+        with self._tx(session) as session:
             if info.contract:
                 return self._apply_contract(session, view, info, result, rests, check_only)
             rows = self._balance_rows(session, info.base, info.quote)
@@ -331,21 +345,24 @@ class PaperExecutor:
         pos.updated_at = settle.updated_at = utcnow()
         return None
 
-    def _record(self, view: OrderView, info: MarketInfo, result: fm.FillResult, rests: bool) -> OrderView:
+    def _record(
+        self, view: OrderView, info: MarketInfo, result: fm.FillResult, rests: bool, session: Any
+    ) -> OrderView:
         cs = info.contract_size
         for execution in result.executions:
             self._trade_seq += 1
             self.ledger.add_fill(
                 view.client_order_id,
-                f"{view.client_order_id}-{len(self.ledger.fills()) + 1}",
+                f"{view.client_order_id}-{self._fill_count(view.id, session) + 1}",
                 dec0(execution.price),
                 dec0(execution.amount / cs),
                 dec0(execution.fee),
                 info.settle if info.contract else info.quote,
                 execution.liquidity,
                 reconciled=False,
+                session=session,
             )
-        current = self.ledger.get(view.client_order_id)
+        current = self.ledger.get(view.client_order_id, session)
         filled = current.filled + result.filled / cs
         cost = current.cost + result.notional
         fee = current.fee + result.fee
@@ -355,6 +372,7 @@ class PaperExecutor:
             status = "closed" if filled > 0 else "expired"  # what the book lacked is not filled later
         return self.ledger.update(
             view.client_order_id,
+            session,
             status=status,
             exchange_order_id=view.client_order_id,
             filled=dec0(filled),
@@ -370,33 +388,55 @@ class PaperExecutor:
     async def sweep(self, symbol: str | None = None) -> int:
         """Fill resting orders the current books cross (maker, at their price); returns fills made."""
         made = 0
+        books: dict[str, tuple[MarketInfo, fm.OrderBook]] = {}  # one book per market per sweep
         for view in self.ledger.orders(symbol, frozenset({"open"})):
             if self.bot is not None and view.bot != self.bot:
                 continue  # another bot's order: its fills belong to that bot's paper account
-            info = await self._info(view.symbol)
-            book = await self._book(info)
+            if view.symbol not in books:
+                info = await self._info(view.symbol)
+                books[view.symbol] = (info, await self._book(info))
+            info, book = books[view.symbol]
             remaining = (view.remaining or ZERO) * info.contract_size
             price = view.price or ZERO
             # Only levels the market moved through count, less what this order already took there: the
             # book paper trading reads never shows our own takings removed from it.
+            reached = moved_through(book, price, {})
+            if not (reached.asks if view.side == "buy" else reached.bids):
+                continue  # the market has not reached the order: nothing to work out, nothing to read
             taken: dict[Decimal, Decimal] = {}
-            for fill, _order in self.ledger.fills(view.symbol):
-                if fill.order_id == view.id:
-                    taken[fill.price] = taken.get(fill.price, ZERO) + fill.amount * info.contract_size
+            for fill_price, fill_amount in self._order_fills(view.id):
+                taken[fill_price] = taken.get(fill_price, ZERO) + fill_amount * info.contract_size
             through = moved_through(book, price, taken)
             result = fm.resting_fill_on_book(view.side, remaining, price, through, info.fees)  # type: ignore[arg-type]
             if not result.filled:
                 continue
-            self._release(view, info, result.filled)
             rest_left = remaining - result.filled
-            self._apply(view, info, result, rests=rest_left > 0, check_only=False)
-            self._record(view, info, result, rests=rest_left > 0)
+            with self.store.session() as session:  # one transaction, as in create_order
+                self._release(view, info, result.filled, session)
+                self._apply(view, info, result, rests=rest_left > 0, check_only=False, session=session)
+                self._record(view, info, result, rest_left > 0, session)
             made += len(result.executions)
         return made
 
-    def _release(self, view: OrderView, info: MarketInfo, base_amount: Decimal) -> None:
-        """Give back what an open order held, before its fill (and any new hold for its rest) applies."""
+    def _order_fills(self, order_id: str) -> list[tuple[Decimal, Decimal]]:
+        """(price, amount) of one order's stored fills (not every fill of the market: sweeps run often)."""
         with self.store.session() as session:
+            rows = session.execute(
+                select(FillRow.price, FillRow.amount).where(FillRow.order_id == order_id)
+            ).all()
+            return [(price, amount) for price, amount in rows]
+
+    def _fill_count(self, order_id: str, session: Any = None) -> int:
+        """How many fills the order has stored (its next trade id follows)."""
+        with self._tx(session) as session:
+            count = session.scalar(
+                select(func.count()).select_from(FillRow).where(FillRow.order_id == order_id)
+            )
+            return int(count or 0)
+
+    def _release(self, view: OrderView, info: MarketInfo, base_amount: Decimal, session: Any = None) -> None:
+        """Give back what an open order held, before its fill (and any new hold for its rest) applies."""
+        with self._tx(session) as session:
             whole = (view.remaining or ZERO) * info.contract_size
             price = view.price or ZERO
             if info.contract:
@@ -423,8 +463,9 @@ class PaperExecutor:
         if view.status != "open":
             return view
         info = await self._info(view.symbol)
-        self._release(view, info, ZERO)
-        return self.ledger.update(client_order_id, status="canceled")
+        with self.store.session() as session:  # the hold given back with the cancel, or neither
+            self._release(view, info, ZERO, session)
+            return self.ledger.update(client_order_id, session, status="canceled")
 
     async def open_orders(self, symbol: str | None = None) -> list[OrderView]:
         """Open paper orders after a sweep."""
