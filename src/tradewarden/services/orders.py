@@ -14,6 +14,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal
 
+from sqlalchemy import func, select
+
 from tradewarden.adapters import audit
 from tradewarden.adapters.execution.base import Executor, FillView, OrderRequest, OrderView
 from tradewarden.adapters.execution.guard import (
@@ -28,7 +30,7 @@ from tradewarden.adapters.execution.live import LiveConfig, LiveExecutor
 from tradewarden.adapters.execution.paper import MarketInfo, MarketSource
 from tradewarden.adapters.market import MarketHub
 from tradewarden.adapters.store.db import Store
-from tradewarden.adapters.store.models import Connection
+from tradewarden.adapters.store.models import Connection, FillRow, OrderRow
 from tradewarden.services import events
 from tradewarden.services.connections.checks import permissions_verified
 
@@ -68,15 +70,30 @@ def connection_state(store: Store, connection_id: str) -> ConnectionState:
         return ConnectionState(row.status, permissions_verified(session, row))
 
 
-def exposure_of(ledger: OrderLedger, bot: str | None, contract_size: Decimal = Decimal(1)) -> Decimal:
-    """Quote value the bot holds (buys filled minus sells filled) plus what its open orders may take."""
+def exposure_of(
+    ledger: OrderLedger, bot: str | None, contract_size: Decimal = Decimal(1), contract: bool = True
+) -> Decimal:
+    """Quote value the bot holds (buys filled minus sells filled) plus what its open orders may take.
+
+    On spot an open sell takes nothing more: the base it offers is already counted as held (counting it
+    again refused a grid's own sells, whose base its first market buy paid for). Only the bot's own rows
+    are read, not every order of the connection.
+    """
     held = Decimal(0)
     on_order = Decimal(0)
-    for order in ledger.orders():
-        if order.status == "rejected" or (bot is not None and order.bot != bot):
-            continue
+    with ledger.store.session() as session:
+        query = select(OrderRow).where(
+            OrderRow.connection_id == ledger.connection_id,
+            OrderRow.mode == ledger.mode,
+            OrderRow.status != "rejected",
+        )
+        if bot is not None:
+            query = query.where(OrderRow.bot == bot)
+        orders = [OrderView.of(r) for r in session.scalars(query)]
+    for order in orders:
         held += order.cost if order.side == "buy" else -order.cost
-        if order.status in ("open", "pending", "unknown") and not order.reduce_only:
+        adds = contract or order.side == "buy"
+        if order.status in ("open", "pending", "unknown") and not order.reduce_only and adds:
             price = order.price or order.average or Decimal(0)
             on_order += (order.remaining or Decimal(0)) * price * contract_size
     return max(held, Decimal(0)) + on_order
@@ -188,7 +205,7 @@ class GuardedExecutor:
                 request,
                 state,
                 mid,
-                exposure_of(self.ledger, request.bot, info.contract_size),
+                exposure_of(self.ledger, request.bot, info.contract_size, info.contract),
                 terms,
                 live=self.mode == "live",
             )
@@ -201,14 +218,35 @@ class GuardedExecutor:
         self._publish_new_fills(request.symbol, request.bot, before)
         return view
 
-    def _stored_fills(self, symbol: str) -> set[tuple[str, str]]:
-        # from the store, not the executor: a live executor's fills() asks the venue
-        return {(o.client_order_id, f.trade_id) for f, o in self.ledger.fills(symbol)}
+    def _stored_fills(self, symbol: str) -> int:
+        # The newest stored fill id of the connection (from the store, not the executor: a live
+        # executor's fills() asks the venue); fills after it are this order's. One scalar, not a scan.
+        with self.store.session() as session:
+            last = session.scalar(
+                select(func.max(FillRow.id))
+                .join(OrderRow, FillRow.order_id == OrderRow.id)
+                .where(
+                    OrderRow.connection_id == self.connection_id,
+                    OrderRow.mode == self.ledger.mode,
+                    OrderRow.symbol == symbol,
+                )
+            )
+            return int(last or 0)
 
-    def _publish_new_fills(self, symbol: str, bot: str | None, before: set[tuple[str, str]]) -> None:
-        for fill, order in self.ledger.fills(symbol):
-            if (order.client_order_id, fill.trade_id) in before:
-                continue
+    def _publish_new_fills(self, symbol: str, bot: str | None, before: int) -> None:
+        with self.store.session() as session:
+            rows = session.execute(
+                select(FillRow, OrderRow)
+                .join(OrderRow, FillRow.order_id == OrderRow.id)
+                .where(
+                    OrderRow.connection_id == self.connection_id,
+                    OrderRow.mode == self.ledger.mode,
+                    OrderRow.symbol == symbol,
+                    FillRow.id > before,
+                )
+                .order_by(FillRow.id)
+            ).all()
+        for fill, order in rows:
             view = FillView.of(fill, order)
             events.publish(self.store, _fill_event(self.connection_id, bot, view, self.mode == "paper"))
 
