@@ -17,17 +17,17 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from sqlalchemy import select
 
 from tradewarden.adapters.execution.guard import GuardPolicy
-from tradewarden.adapters.execution.ledger import dec
+from tradewarden.adapters.execution.ledger import dec, dec0
 from tradewarden.adapters.execution.live import LiveConfig, LiveExecutor
 from tradewarden.adapters.execution.paper import MarketInfo, MarketSource, PaperExecutor
 from tradewarden.adapters.market import MarketHub
-from tradewarden.adapters.store.models import BotRow, Connection
+from tradewarden.adapters.store.models import BotRow, Connection, FillRow
 from tradewarden.domain.strategies import STRATEGIES
 from tradewarden.domain.strategies.base import Context
 from tradewarden.services.app import App
@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 STOPPING_STATUSES = frozenset({"invalid_key", "expired", "withdraw_enabled", "integrity_error", "removed"})
 CONNECTION_PAUSE = "connection"  # status_reason prefix of a pause the runner lifts by itself
 PAPER_FLOOR = Decimal(100)
+PAPER_QUANTUM = Decimal("1e-8")
+INTERRUPTED = "interrupted: the process stopped before its paper fill was worked out"
 
 
 @dataclass
@@ -75,6 +77,46 @@ class RunnerConfig:
     quote_ttl_s: float = 0.0
     live: LiveConfig | None = None  # live executors' retry and settle timing (None: the venue's defaults)
     errors: dict[str, int] = field(default_factory=dict)
+
+
+def _end_interrupted_paper(driver: BotDriver) -> None:
+    """Finish the bot's paper orders a stopped process left `pending` (paper orders go nowhere: the fill
+    model runs in this process, and nobody else will ever finish them).
+
+    The fill model stores an order's executions, then its new status: cut off in between, the order has
+    fills and still says pending. It is finished from its stored fills (filled, cost, fees; a limit's
+    rest rests, as the fill model had decided and held the funds for). One with no fill ends canceled,
+    unfilled, and the strategy decides again rather than wait for it forever.
+    """
+    ledger = driver.executor.ledger
+    for view in ledger.orders(statuses=frozenset({"pending"})):
+        if view.bot != driver.key:
+            continue
+        run = driver.pairs.get(view.symbol)
+        size = run.info.contract_size if run is not None else Decimal(1)
+        with driver.app.store.session() as session:
+            fills = session.execute(
+                select(FillRow.price, FillRow.amount, FillRow.fee, FillRow.fee_currency).where(
+                    FillRow.order_id == view.id
+                )
+            ).all()
+        filled = sum((f.amount for f in fills), Decimal(0))
+        if not filled:
+            ledger.update(view.client_order_id, status="canceled", remaining=Decimal(0), error=INTERRUPTED)
+            continue
+        cost = sum((f.price * f.amount * size for f in fills), Decimal(0))
+        rests = view.type == "limit" and filled < view.amount
+        ledger.update(
+            view.client_order_id,
+            status="open" if rests else "closed",
+            exchange_order_id=view.client_order_id,
+            filled=dec0(filled),
+            remaining=dec0(view.amount - filled) if rests else Decimal(0),
+            cost=dec0(cost),
+            fee=dec0(sum((f.fee for f in fills), Decimal(0))),
+            fee_currency=fills[0].fee_currency,
+            average=dec(cost / (filled * size)),
+        )
 
 
 def quote_of(ticker: dict[str, Any]) -> Quote | None:
@@ -171,7 +213,11 @@ class BotRunner:
             else:
                 run = PairRun(pair, info, settings, strategy.initial_state(settings))
             runs[pair] = run
-            funds = Decimal(settings.worst_case_margin) * Decimal("1.1")
+            # Rounded up to the store's scale: a grid's worst case (a ratio of level prices) has more
+            # decimals than a balance may hold, and the seed write would fail the whole load.
+            funds = (Decimal(settings.worst_case_margin) * Decimal("1.1")).quantize(
+                PAPER_QUANTUM, rounding=ROUND_CEILING
+            )
             currency = info.settle if info.contract else info.quote
             starting[currency] = starting.get(currency, Decimal(0)) + max(funds, PAPER_FLOOR)
         commit = max_commit(
@@ -227,6 +273,8 @@ class BotRunner:
 
     async def _reconcile(self, driver: BotDriver) -> None:
         """Before a restarted bot acts: the exchange's word on its orders and fills, then apply them."""
+        if driver.mode == "paper":
+            _end_interrupted_paper(driver)
         if driver.mode == "live":
             inner = driver.executor.executor
             live = await inner._live() if hasattr(inner, "_live") else inner
