@@ -428,7 +428,7 @@ class NotificationChannel(Base):
 
 
 class NotificationSecret(Base):
-    """One secret field of a notification channel, sealed with the vault's data key (bound to channel+field)."""
+    """One secret field of a notification channel, sealed with the data key (bound to channel and field)."""
 
     __tablename__ = "notification_secrets"
     __table_args__ = (UniqueConstraint("channel_id", "field", name="uq_notification_secrets_channel_field"),)
