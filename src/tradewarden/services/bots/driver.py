@@ -26,8 +26,8 @@ from sqlalchemy import func, select
 
 from tradewarden.adapters.execution.base import OrderRequest, OrderView
 from tradewarden.adapters.execution.guard import OrderRefused
-from tradewarden.adapters.execution.ledger import TagTaken
-from tradewarden.adapters.execution.live import LiveExecutor
+from tradewarden.adapters.execution.ledger import TagTaken, dec0
+from tradewarden.adapters.execution.live import NEVER_PLACED, LiveExecutor
 from tradewarden.adapters.execution.paper import MarketInfo, PaperExecutor
 from tradewarden.adapters.store.models import BotEventRow, BotRow, FillRow, OrderRow, utcnow
 from tradewarden.domain.strategies import STRATEGIES
@@ -54,6 +54,7 @@ TRANSIENT_REFUSALS = frozenset({"no_price"})
 BACKOFF_MS = 60_000  # after a refused order, a pair waits this long (doubling) before deciding again
 BACKOFF_MAX_MS = 3_600_000
 MAX_REFUSALS = 5  # refused orders in a row before the bot pauses and says why
+PERSIST_IDLE_S = 30.0  # a step that changed nothing but the price is saved at most this often
 NOTIFY_KINDS = frozenset(
     {"take_profit", "stop_loss", "recovery_entered", "recovery_left", "group_opened", "addon"}
 )
@@ -126,6 +127,9 @@ class BotDriver:
         self.margin_used_max = Decimal(0)
         self._events: list[tuple[str, str, str, int | None]] = []  # kind, pair, reason, market ts
         self.latencies_ms: list[float] = []
+        self._sending: set[str] = set()  # tags of the decision being carried out (saved, not all sent yet)
+        self._saved_key = ""  # the state (figures aside) as last saved by a step, and when
+        self._saved_at = 0.0
 
     # ---- state in the store -------------------------------------------------------------------------
 
@@ -153,6 +157,14 @@ class BotDriver:
             },
             sort_keys=True,
         )
+
+    def _state_key(self) -> str:
+        """The state a step would save, figures aside: a step that leaves it unchanged need not write."""
+        pairs = {
+            p: (codec.dump(r.state), r.open_tags, r.blocked_until_ms, r.refusals)
+            for p, r in self.pairs.items()
+        }
+        return json.dumps([pairs, self.fill_cursor], sort_keys=True)
 
     def figures(self) -> dict[str, dict[str, Any]]:
         """Per pair: the strategy's snapshot at the last price, plus groups and add-ons over the run."""
@@ -192,10 +204,12 @@ class BotDriver:
             "wake_ms": t.wake_ms,
         }
 
-    def persist(self) -> None:
+    def persist(self, count_step: bool = True) -> None:
         """Write state, figures and new history in one transaction (LeaseLost when the bot is not ours)."""
         figures = self.figures()
-        margin = sum((Decimal(f["margin_used"]) for f in figures.values()), Decimal(0))
+        # The store keeps 18 decimals; a strategy's figures (an average cost, a ratio of level prices) may
+        # carry more, and writing them unrounded failed the whole step, again at every step.
+        margin = dec0(sum((Decimal(f["margin_used"]) for f in figures.values()), Decimal(0)))
         with self.app.store.session() as session:
             query = select(BotRow).where(BotRow.id == self.bot_id)
             if session.bind is not None and session.bind.dialect.name == "postgresql":
@@ -212,10 +226,12 @@ class BotDriver:
             row.margin_used = margin
             row.margin_used_max = self.margin_used_max
             row.addons_used = sum(int(f["addons_used"]) for f in figures.values())
-            row.realized_pnl = sum((Decimal(f["realized_pnl"]) for f in figures.values()), Decimal(0))
-            row.unrealized_pnl = sum((Decimal(f["unrealized_pnl"]) for f in figures.values()), Decimal(0))
-            row.fees = sum((Decimal(f["fees"]) for f in figures.values()), Decimal(0))
-            row.steps = (row.steps or 0) + 1
+            row.realized_pnl = dec0(sum((Decimal(f["realized_pnl"]) for f in figures.values()), Decimal(0)))
+            row.unrealized_pnl = dec0(
+                sum((Decimal(f["unrealized_pnl"]) for f in figures.values()), Decimal(0))
+            )
+            row.fees = dec0(sum((Decimal(f["fees"]) for f in figures.values()), Decimal(0)))
+            row.steps = (row.steps or 0) + (1 if count_step else 0)
             row.updated_at = utcnow()
             for kind, pair, reason, ts_ms in self._events:
                 session.add(
@@ -235,6 +251,20 @@ class BotDriver:
 
     def _order_by_tag(self, tag: str) -> OrderView | None:
         return self.executor.ledger.find_tag(self.key, tag)
+
+    def _orders_by_tag(self, tags: list[str]) -> dict[str, OrderView]:
+        """The bot's stored orders under these tags, in one read (a grid watches a dozen every step)."""
+        if not tags:
+            return {}
+        with self.app.store.session() as session:
+            rows = session.scalars(
+                select(OrderRow).where(
+                    OrderRow.connection_id == self.executor.connection_id,
+                    OrderRow.bot == self.key,
+                    OrderRow.tag.in_(tags),
+                )
+            )
+            return {str(r.tag): OrderView.of(r) for r in rows}
 
     def _fills_missing(self, view: OrderView) -> bool:
         """True when the order filled more than its stored fills say (a live venue's trades not read yet)."""
@@ -313,8 +343,13 @@ class BotDriver:
             filled = True
         for run in self.pairs.values():
             still: list[str] = []
-            for full_tag in run.open_tags:
-                view = self._order_by_tag(full_tag)
+            watched = list(dict.fromkeys(run.open_tags))
+            views = self._orders_by_tag(watched)
+            for full_tag in watched:
+                view = views.get(full_tag)
+                if view is None and full_tag in self._sending:
+                    still.append(full_tag)  # saved with its decision, not sent yet (see _write_ahead)
+                    continue
                 if view is not None and view.final and self._fills_missing(view):
                     still.append(full_tag)  # ended, its trades not read yet: wait for them (_sync_fills)
                     continue
@@ -322,7 +357,7 @@ class BotDriver:
                     tag = full_tag.partition("|")[2]
                     if view is None or view.filled < view.amount:
                         run.state = self.strategy.on_cancel(run.settings, run.state, tag)
-                    if view is not None and view.status == "rejected":
+                    if view is not None and view.status == "rejected" and view.error != NEVER_PLACED:
                         self._refused(
                             run, view.outcome or "rejected", view.error or "the exchange refused it"
                         )
@@ -406,7 +441,8 @@ class BotDriver:
                     full_tag,
                     type(exc).__name__,
                 )
-        run.open_tags.append(full_tag)
+        if full_tag not in run.open_tags:
+            run.open_tags.append(full_tag)
         await self._sync_fills(run)
         self.absorb()
         return True
@@ -421,10 +457,37 @@ class BotDriver:
             await self.executor.cancel_order(view.client_order_id)
         self.absorb()
 
+    def _write_ahead(self, run: PairRun, actions: Any) -> list[str]:
+        """Save the decision, with the tags of the orders it is about to send, before sending any.
+
+        A process killed half-way through a decision restarts from this state: its orders that reached
+        the store are watched by their tags (their fills land on a state that asked for them), and the
+        others are ended (`absorb`: no order under the tag, so `on_cancel`) and decided again. Without it
+        the restarted bot decided from the state before, with a new price: a grid chose other levels and
+        left the orders already sent orphaned, and a DCA fill was read before its order was known and
+        lost (the group was never counted).
+        """
+        tags = [f"{run.pair}|{a.tag}" for a in actions if isinstance(a, PlaceOrder)]
+        if tags:
+            run.open_tags.extend(t for t in tags if t not in run.open_tags)
+            self._sending.update(tags)
+            self.persist(count_step=False)
+        return tags
+
+    def _sent(self, run: PairRun, tags: list[str]) -> None:
+        """The decision is carried out: its tags that never reached the store are not waited for."""
+        self._sending.difference_update(tags)
+        stored = self._orders_by_tag(tags)
+        for full_tag in tags:
+            if full_tag in run.open_tags and full_tag not in stored:
+                run.open_tags.remove(full_tag)
+                run.state = self.strategy.on_cancel(run.settings, run.state, full_tag.partition("|")[2])
+
     async def _act(self, run: PairRun, quote: Quote, market: MarketView) -> bool:
         decision = self.strategy.decide(run.settings, run.state, market)
         run.state = decision.state
         before = self.fill_cursor
+        sending = self._write_ahead(run, decision.actions)
         events: list[StrategyEvent] = []
         orders = placed = False
         try:
@@ -437,6 +500,7 @@ class BotDriver:
                 elif isinstance(action, CancelOrder):
                     await self._cancel(run, action)
         finally:
+            self._sent(run, sending)
             # A decision none of whose orders was placed (refused, or failed on the way) is made again
             # later: its events ("addon", "group_opened") are told then, not twice.
             if placed or not orders:
@@ -465,7 +529,12 @@ class BotDriver:
             while due and rounds <= MAX_FOLLOW_UPS:
                 due = await self._act(run, quote, market)
                 rounds += 1
-        self.persist()
+        # Saved when the step changed the state or has history to tell, else at most every PERSIST_IDLE_S
+        # (the figures' price and unrealized P&L): a thousand idle bots wrote a thousand rows a round.
+        key = self._state_key()
+        if self._events or key != self._saved_key or time.monotonic() - self._saved_at >= PERSIST_IDLE_S:
+            self.persist()
+            self._saved_key, self._saved_at = key, time.monotonic()
         self.latencies_ms.append((time.perf_counter() - started) * 1000)
         if len(self.latencies_ms) > 10_000:
             del self.latencies_ms[:5_000]
