@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tradewarden.api.auth import ReadPrincipal, StateDep, TradePrincipal
-from tradewarden.api.errors import ERROR_RESPONSES, NOT_FOUND, ApiError
+from tradewarden.api.errors import ERROR_RESPONSES, NOT_FOUND, ApiError, ErrorResponse
 from tradewarden.api.state import ServerState
 from tradewarden.services import trading
 from tradewarden.services.vault_session import VaultSession
@@ -99,6 +99,15 @@ async def _trader(state: ServerState, actor: str, connection: str) -> AsyncItera
                 await trader.hub.private.close(trader.spec.id)
 
 
+EXCHANGE_DOWN: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": ErrorResponse,
+        "description": "The exchange did not answer the market read before the order "
+        "(`exchange_unavailable`); no order was sent",
+    }
+}
+
+
 def _refused(refusal: trading.OrderRefused) -> ApiError:
     return ApiError(422, f"order_refused.{refusal.reason}", refusal.message)
 
@@ -108,7 +117,7 @@ def _refused(refusal: trading.OrderRefused) -> ApiError:
     response_model=OrderOut,
     status_code=201,
     summary="Place a manual order",
-    responses=NOT_FOUND,
+    responses={**NOT_FOUND, **EXCHANGE_DOWN},
 )
 async def place_order(connection: str, body: OrderIn, principal: TradePrincipal, state: StateDep) -> Any:
     """Guarded like a bot's order; a refusal is 422 with code `order_refused.<reason>` (nothing is sent)."""
