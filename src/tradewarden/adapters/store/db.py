@@ -87,12 +87,31 @@ def corrupt_database_fix(path: Path) -> str:
     )
 
 
+_OPEN_FILES: dict[str, int] = {}  # SQLite files this process holds Stores on (real path -> how many)
+
+
+def _real(path: Path | str) -> str:
+    return os.path.realpath(path)
+
+
+def _sqlite_file(engine: Engine) -> str | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return _real(database)
+
+
 def check_sqlite_file(path: Path) -> None:
     """Refuse an existing SQLite file that is empty, not SQLite, or shorter than its header says.
 
     SQLite treats a zero-length file as a new database; for a file we created and migrated earlier that
     means it was truncated, and carrying on would silently start a new, empty vault.
     """
+    if _OPEN_FILES.get(_real(path)):
+        # This process has the file open in a Store (checked when it opened). Reading the header would
+        # open and close a descriptor of the file, and closing any descriptor drops every POSIX lock
+        # the process holds on it, SQLite's included: another process could then remove the WAL.
+        return
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
@@ -161,6 +180,9 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._version_conn: sqlite3.Connection | None = None
         self._version_lock = threading.Lock()
+        self._file = _sqlite_file(self.engine)
+        if self._file is not None:
+            _OPEN_FILES[self._file] = _OPEN_FILES.get(self._file, 0) + 1
 
     def data_version(self) -> int | None:
         """A number that changes whenever anyone (any process) commits to the database; None if unknown.
@@ -190,3 +212,8 @@ class Store:
                 self._version_conn.close()
                 self._version_conn = None
         self.engine.dispose()
+        if self._file is not None and _OPEN_FILES.get(self._file, 0) > 0:
+            _OPEN_FILES[self._file] -= 1
+            if not _OPEN_FILES[self._file]:
+                del _OPEN_FILES[self._file]
+            self._file = None
