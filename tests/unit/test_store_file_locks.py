@@ -21,7 +21,7 @@ def _opens_of(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     def spying_open(self: Path, *args: object, **kwargs: object) -> object:
         if os.path.realpath(self) == os.path.realpath(path):
             seen.append(str(self))
-        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(Path, "open", spying_open)
     return seen
