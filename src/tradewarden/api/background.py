@@ -50,7 +50,12 @@ async def bot_runner(state: ServerState, stop: asyncio.Event) -> None:
     if stop.is_set():
         return
     interval = float(os.environ.get("TRADEWARDEN_BOT_INTERVAL_S", "2"))
-    runner = BotRunner(state.app, state.market, state.vault, RunnerConfig(interval_s=interval))
+
+    def report(name: str) -> None:
+        if state.monitor is not None:
+            state.monitor.report_auth_error(name)
+
+    runner = BotRunner(state.app, state.market, state.vault, RunnerConfig(interval_s=interval), report)
     state.runner = runner
     await runner.run(stop)
 

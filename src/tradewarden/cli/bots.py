@@ -32,6 +32,7 @@ from tradewarden.services import notifications
 from tradewarden.services.app import App
 from tradewarden.services.bots import control, service
 from tradewarden.services.bots.runner import BotRunner, RunnerConfig
+from tradewarden.services.connections.health import HealthMonitor
 from tradewarden.services.errors import InputError
 from tradewarden.services.trading import order_json
 from tradewarden.services.vault_session import VaultSession, market_for
@@ -342,6 +343,9 @@ def runner_command(
     lease: float = typer.Option(
         15.0, "--lease", min=1.0, help="Seconds a bot's lease lasts without renewal."
     ),
+    monitor_interval: float = typer.Option(
+        300.0, "--monitor-interval", min=5.0, help="Seconds between re-tests of the bots' connections."
+    ),
     passphrase_file: Path | None = PASSPHRASE_FILE_OPTION,
 ) -> None:
     """Run bots without the API: share them with other runners through leases (PostgreSQL), until Ctrl-C.
@@ -352,7 +356,14 @@ def runner_command(
         passphrase = read_passphrase(passphrase_file)
         vault = VaultSession.open(ctx, passphrase)
         err.print(f"Bot runner started (round every {interval}s, leases {lease}s). Ctrl-C stops.")
-        asyncio.run(_run_forever(ctx, vault, passphrase, RunnerConfig(interval_s=interval, lease_s=lease)))
+        asyncio.run(
+            _run_forever(
+                ctx,
+                vault,
+                passphrase,
+                RunnerConfig(interval_s=interval, lease_s=lease, monitor_interval_s=monitor_interval),
+            )
+        )
 
 
 async def _run_forever(ctx: App, vault: VaultSession, passphrase: Secret, config: RunnerConfig) -> None:
@@ -363,7 +374,9 @@ async def _run_forever(ctx: App, vault: VaultSession, passphrase: Secret, config
     async with market_for(vault) as hub:
         # this process's bots publish their events here: its own notifier sends them (one driver per bot,
         # so no event is sent twice by two processes)
+        # A runner process watches its bots' connections too (a deployment may run no server at all).
+        monitor = HealthMonitor(ctx, passphrase, interval_s=config.monitor_interval_s)
+        runner = BotRunner(ctx, hub, vault, config, monitor.report_auth_error)
         await asyncio.gather(
-            BotRunner(ctx, hub, vault, config).run(stop),
-            notifications.run_until(ctx, passphrase, stop, vault),
+            runner.run(stop), monitor.run(stop), notifications.run_until(ctx, passphrase, stop, vault)
         )

@@ -125,6 +125,9 @@ class BotDriver:
         self.fill_cursor = fill_cursor
         self.owner = owner
         self.margin_used_max = Decimal(0)
+        # A live order refused for no reason of its own (not filters, not balance): perhaps the key was
+        # revoked or its IP list changed. The runner asks for the connection to be re-tested at once.
+        self.key_suspect = False
         self._events: list[tuple[str, str, str, int | None]] = []  # kind, pair, reason, market ts
         self.latencies_ms: list[float] = []
         self._sending: set[str] = set()  # tags of the decision being carried out (saved, not all sent yet)
@@ -358,6 +361,8 @@ class BotDriver:
                     if view is None or view.filled < view.amount:
                         run.state = self.strategy.on_cancel(run.settings, run.state, tag)
                     if view is not None and view.status == "rejected" and view.error != NEVER_PLACED:
+                        if self.mode == "live" and view.outcome == "rejected":
+                            self.key_suspect = True  # a refusal that is not about the order itself
                         self._refused(
                             run, view.outcome or "rejected", view.error or "the exchange refused it"
                         )

@@ -75,6 +75,7 @@ class RunnerConfig:
     concurrency: int = 32
     owner: str | None = None
     quote_ttl_s: float = 0.0
+    monitor_interval_s: float = 300.0  # `tradewarden runner`'s own health monitor
     live: LiveConfig | None = None  # live executors' retry and settle timing (None: the venue's defaults)
     errors: dict[str, int] = field(default_factory=dict)
 
@@ -136,9 +137,17 @@ class BotRunner:
     """Drives the bots this process holds; `round()` once, or `run(stop)` until told to stop."""
 
     def __init__(
-        self, app: App, hub: MarketHub, vault: VaultSession | None = None, config: RunnerConfig | None = None
+        self,
+        app: App,
+        hub: MarketHub,
+        vault: VaultSession | None = None,
+        config: RunnerConfig | None = None,
+        report_auth_error: Callable[[str], None] | None = None,
     ) -> None:
         self.app = app
+        # The health monitor's early re-test (HealthMonitor.report_auth_error): a revoked key then turns
+        # the connection invalid_key within a round or two, and its bots stop, instead of failing orders.
+        self.report_auth_error = report_auth_error
         self.hub = hub
         self.vault = vault
         self.config = config or RunnerConfig()
@@ -352,10 +361,22 @@ class BotRunner:
         await asyncio.gather(
             *(drive(bot_id, item) for bot_id, item in list(self.loaded.items()) if item.status == "running")
         )
+        self._report_suspect_keys()
         self.rounds += 1
         stats.seconds = time.perf_counter() - started
         self.last = stats
         return stats
+
+    def _report_suspect_keys(self) -> None:
+        suspects = set()
+        for item in self.loaded.values():
+            if item.driver.key_suspect:
+                item.driver.key_suspect = False
+                suspects.add(item.venue.connection_name)
+        for name in sorted(suspects):
+            log.info("bot runner: a live order was refused on %s; asking for a re-test", name)
+            if self.report_auth_error is not None:
+                self.report_auth_error(name)
 
     def _count(self, where: str, exc: BaseException) -> None:
         key = f"{where}:{type(exc).__name__}"
@@ -371,11 +392,8 @@ class BotRunner:
         with self.app.store.session() as session:
             rows = session.scalars(select(Connection).where(Connection.id.in_(ids))).all()
             statuses = {r.id: (r.name, r.status) for r in rows}
-            bot_status = dict(
-                session.execute(select(BotRow.id, BotRow.status).where(BotRow.id.in_(list(self.loaded))))
-                .tuples()
-                .all()
-            )
+            found = session.execute(select(BotRow.id, BotRow.status).where(BotRow.id.in_(list(self.loaded))))
+            bot_status = {bot_id: status for bot_id, status in found}
         for bot_id, item in list(self.loaded.items()):
             name, status = statuses.get(item.venue.connection_id, (item.venue.connection_name, "removed"))
             stored = bot_status.get(bot_id, "stopped")
