@@ -54,6 +54,7 @@ TRANSIENT_REFUSALS = frozenset({"no_price"})
 BACKOFF_MS = 60_000  # after a refused order, a pair waits this long (doubling) before deciding again
 BACKOFF_MAX_MS = 3_600_000
 MAX_REFUSALS = 5  # refused orders in a row before the bot pauses and says why
+LATE_FILL_WINDOW = 10_000  # fill ids a live bot looks behind its cursor (see BotDriver.recent_fills)
 PERSIST_IDLE_S = 30.0  # a step that changed nothing but the price is saved at most this often
 NOTIFY_KINDS = frozenset(
     {"take_profit", "stop_loss", "recovery_entered", "recovery_left", "group_opened", "addon"}
@@ -123,6 +124,11 @@ class BotDriver:
         self.executor = executor
         self.pairs = pairs
         self.fill_cursor = fill_cursor
+        # Live fills may be stored by another runner process (a venue's trades are read per symbol), and
+        # on PostgreSQL a smaller id can commit after a larger one: a live bot reads LATE_FILL_WINDOW ids
+        # behind its cursor and skips the ones it applied (kept while inside the window).
+        self.recent_fills: set[int] = set()
+        self.fills_applied = 0
         self.owner = owner
         self.margin_used_max = Decimal(0)
         # A live order refused for no reason of its own (not filters, not balance): perhaps the key was
@@ -156,6 +162,7 @@ class BotDriver:
                     for p, run in self.pairs.items()
                 },
                 "fill_cursor": self.fill_cursor,
+                "recent_fills": sorted(self.recent_fills),
                 "figures": self.figures(),
             },
             sort_keys=True,
@@ -167,7 +174,7 @@ class BotDriver:
             p: (codec.dump(r.state), r.open_tags, r.blocked_until_ms, r.refusals)
             for p, r in self.pairs.items()
         }
-        return json.dumps([pairs, self.fill_cursor], sort_keys=True)
+        return json.dumps([pairs, self.fill_cursor, sorted(self.recent_fills)], sort_keys=True)
 
     def figures(self) -> dict[str, dict[str, Any]]:
         """Per pair: the strategy's snapshot at the last price, plus groups and add-ons over the run."""
@@ -318,17 +325,20 @@ class BotDriver:
                 .where(
                     OrderRow.connection_id == self.executor.connection_id,
                     OrderRow.bot == self.key,
-                    FillRow.id > self.fill_cursor,
+                    FillRow.id > self.fill_cursor - (LATE_FILL_WINDOW if self.mode == "live" else 0),
                 )
                 .order_by(FillRow.id)
             ).all()
-            return [(f.id, f, o) for f, o in rows]
+            return [(f.id, f, o) for f, o in rows if f.id not in self.recent_fills]
 
     def absorb(self) -> bool:
         """Apply new fills and ended orders to the strategy states; True when any fill was applied."""
         filled = False
         for fill_id, fill, order in self._new_fills():
             self.fill_cursor = max(self.fill_cursor, fill_id)
+            if self.mode == "live":
+                self.recent_fills.add(fill_id)
+            self.fills_applied += 1
             pair, _, tag = (order.tag or "").partition("|")
             run = self.pairs.get(pair)
             if run is None or not tag:
@@ -344,6 +354,8 @@ class BotDriver:
                 Fill(tag, order.side, fill.price, amount, fee, ts_ms),  # type: ignore[arg-type]
             )
             filled = True
+        floor = self.fill_cursor - LATE_FILL_WINDOW
+        self.recent_fills = {i for i in self.recent_fills if i > floor}
         for run in self.pairs.values():
             still: list[str] = []
             watched = list(dict.fromkeys(run.open_tags))
@@ -491,7 +503,7 @@ class BotDriver:
     async def _act(self, run: PairRun, quote: Quote, market: MarketView) -> bool:
         decision = self.strategy.decide(run.settings, run.state, market)
         run.state = decision.state
-        before = self.fill_cursor
+        before = self.fills_applied
         sending = self._write_ahead(run, decision.actions)
         events: list[StrategyEvent] = []
         orders = placed = False
@@ -513,7 +525,7 @@ class BotDriver:
                     self._events.append((event.kind, run.pair, event.reason, quote.ts_ms))
                     if event.kind == "addon":
                         run.addons_total += 1
-        return self.fill_cursor != before
+        return self.fills_applied != before
 
     async def step(self, pair: str, quote: Quote) -> None:
         """One market update of `pair`: refresh orders, apply fills, decide and act, persist."""

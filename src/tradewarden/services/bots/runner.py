@@ -267,6 +267,7 @@ class BotRunner:
             self.owner,
         )
         driver.margin_used_max = spec["max_used"]
+        driver.recent_fills = {int(i) for i in spec["state"].get("recent_fills", [])}
         await self._reconcile(driver)
         return _Loaded(driver, venue, source, spec["status"], spec["reason"].startswith(CONNECTION_PAUSE))
 
