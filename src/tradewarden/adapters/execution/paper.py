@@ -192,9 +192,14 @@ class PaperExecutor:
         return info
 
     async def _book(self, info: MarketInfo) -> fm.OrderBook:
-        return domain_book(
-            await self.source.order_book(self.exchange_id, info.symbol, self.book_depth), info.contract_size
-        )
+        raw = await self.source.order_book(self.exchange_id, info.symbol, self.book_depth)
+        if not raw.get("bids") and not raw.get("asks"):
+            # ccxt reads an unreadable answer (truncated JSON) as a book with no levels; taken as the
+            # market's, it rejected the order no_liquidity and a bot backed off a minute for nothing
+            import ccxt
+
+            raise ccxt.ExchangeNotAvailable(f"{self.exchange_id} answered an empty {info.symbol} book")
+        return domain_book(raw, info.contract_size)
 
     @staticmethod
     def _base_rules(info: MarketInfo) -> fm.MarketRules:
@@ -211,10 +216,13 @@ class PaperExecutor:
 
     async def create_order(self, request: OrderRequest) -> OrderView:
         """Fill what the book allows now; a limit order's rest rests (holding its funds)."""
-        view = self.ledger.new_pending(request)
-        cid = view.client_order_id
+        # The market and its book are read before the order is stored: a read that fails (the venue
+        # answering 502, a timeout) must leave no pending paper order behind, which nothing in a running
+        # process would ever finish (a bot waited on one for good).
         info = await self._info(request.symbol)
         book = await self._book(info)
+        view = self.ledger.new_pending(request)
+        cid = view.client_order_id
         cs = info.contract_size
         base_amount = request.amount * cs
         try:

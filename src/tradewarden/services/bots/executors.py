@@ -84,7 +84,19 @@ def guarded_executor(
 
         async def make() -> LiveExecutor:
             client = await session.private_client(hub, venue.connection_name)
-            await client.load_markets()
+            markets = await client.load_markets()
+            if not policy.pairs <= set(markets):
+                # ccxt reads an unreadable markets answer as an empty list and keeps it on the client:
+                # every later call then failed BadSymbol and the live bot never loaded. Read again once;
+                # still missing, this load fails and the next round tries again.
+                markets = await client.load_markets(True)
+                missing = sorted(policy.pairs - set(markets))
+                if missing:
+                    import ccxt
+
+                    raise ccxt.ExchangeNotAvailable(
+                        f"{venue.ccxt_id} listed no market {missing[0]} this time"
+                    )
             return LiveExecutor(app.store, venue.connection_id, venue.ccxt_id, client, live_config)
 
         executor = LazyLive(make)
