@@ -52,6 +52,19 @@ class Agreement:
         )
 
 
+def same_id(venue_number: object, stored: str | None) -> bool:
+    """The venue's order number (the admin view's) and the id the store kept are one order: equal, or
+    KuCoin's 24 hex digits (creation second, then the number in the last 16)."""
+    if stored is None:
+        return False
+    if str(venue_number) == stored:
+        return True
+    try:
+        return len(stored) == 24 and int(stored[8:], 16) == int(str(venue_number))
+    except ValueError:
+        return False
+
+
 def stored(store: Store, connection_id: str) -> tuple[list[OrderRow], dict[str, set[str]]]:
     """The connection's live orders and, per client id, the trade ids of their stored fills."""
     with store.session() as session:
@@ -93,7 +106,7 @@ def compare(store: Store, connection_id: str, venue_orders: list[dict[str, Any]]
             continue
         if row.status == "rejected" or row.status != want:
             result.lost.append(f"{cid} stored {row.status}, venue {v['status']}")
-        elif str(v["orderId"]) != row.exchange_order_id or Decimal(v["executedQty"]) != row.filled:
+        elif not same_id(v["orderId"], row.exchange_order_id) or Decimal(v["executedQty"]) != row.filled:
             result.lost.append(
                 f"{cid}: venue {v['orderId']}/{v['executedQty']}, store {row.exchange_order_id}/{row.filled}"
             )
