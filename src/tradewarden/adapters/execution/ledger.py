@@ -139,7 +139,9 @@ class OrderLedger:
             raise KeyError(f"no order {client_order_id!r} on this connection")
         return row  # type: ignore[no-any-return]
 
-    def orders(self, symbol: str | None = None, statuses: frozenset[str] | None = None) -> list[OrderView]:
+    def orders(
+        self, symbol: str | None = None, statuses: frozenset[str] | None = None, bot: str | None = None
+    ) -> list[OrderView]:
         """Stored orders of this connection in this ledger's mode, oldest first.
 
         Paper and live orders of one connection never mix: a live reconciliation must not judge a paper
@@ -153,6 +155,8 @@ class OrderLedger:
                 query = query.where(OrderRow.symbol == symbol)
             if statuses is not None:
                 query = query.where(OrderRow.status.in_(sorted(statuses)))
+            if bot is not None:  # one bot's orders (a sweep of a thousand bots' market reads only its own)
+                query = query.where(OrderRow.bot == bot)
             rows = session.scalars(query.order_by(OrderRow.created_at, OrderRow.seq)).all()
             return [OrderView.of(r) for r in rows]
 

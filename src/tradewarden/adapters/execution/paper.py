@@ -397,9 +397,9 @@ class PaperExecutor:
         """Fill resting orders the current books cross (maker, at their price); returns fills made."""
         made = 0
         books: dict[str, tuple[MarketInfo, fm.OrderBook]] = {}  # one book per market per sweep
-        for view in self.ledger.orders(symbol, frozenset({"open"})):
-            if self.bot is not None and view.bot != self.bot:
-                continue  # another bot's order: its fills belong to that bot's paper account
+        # Only this executor's bot's orders (when it has one): another bot's fills belong to that bot's
+        # paper account.
+        for view in self.ledger.orders(symbol, frozenset({"open"}), bot=self.bot):
             if view.symbol not in books:
                 info = await self._info(view.symbol)
                 books[view.symbol] = (info, await self._book(info))
