@@ -82,8 +82,12 @@ test: $(STAMP) lint web web-test chromium postgres
 # The long reliability configuration (issue 17): hundreds of faulted live orders, dozens of SIGKILLs and
 # hostile inputs, in under 30 minutes; it ends with the reliability table and fails on any duplicate,
 # lost order, leaked secret, 5xx or half-written row. `make test` runs the short configuration.
+# The bot tests run with their long knobs: a month replayed (TW_REPLAY_DAYS), the live DCA bot under
+# ~20 % venue faults for TW_BOT_FAULT_CYCLES cycles, 100 paper bots for TW_BOT_HOURS simulated hours,
+# TW_BOT_KILLS SIGKILLs of `tradewarden runner`; their passed tests are counted in the table too.
 reliability: $(STAMP) postgres
-	TW_RELIABILITY=long $(BIN)/python -m pytest -q tests/reliability
+	TW_RELIABILITY=long TW_REPLAY_DAYS=31 TW_BOT_FAULT_CYCLES=8 TW_BOT_HOURS=5 TW_BOT_KILLS=10 \
+	  $(BIN)/python -m pytest -q tests/reliability tests/integration/bots
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -7,10 +7,41 @@ counted by any test makes the session fail (exit code 1), even when every test p
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.reliability.counters import COUNTERS, Counters
 from tests.reliability.settings import MODE
+
+BOT_TESTS = "tests/integration/bots/"
+BOT_CATEGORY = "bot tests (tests/integration/bots)"
+
+
+class BotTestsCounter:
+    """Counts the bot tests run in the same session (`make reliability` runs them with their long knobs)
+    into the table: each passed test a case, and the SIGKILLs and faulted order sends they print. A
+    registered plugin, not a conftest hook: those only see the tests of their own directory."""
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Count one finished bot test."""
+        if report.when != "call" or not report.nodeid.startswith(BOT_TESTS):
+            return
+        if report.passed:
+            COUNTERS.count(BOT_CATEGORY, "cases")
+        out = report.capstdout
+        kills = sum(int(n) for n in re.findall(r"\[restart\] (\d+) SIGKILLs", out))
+        kills += len(re.findall(r"\[leases\] \d+ bots; split before the kill", out))
+        COUNTERS.count(BOT_CATEGORY, "kills", kills)
+        COUNTERS.count(
+            BOT_CATEGORY, "faults", sum(int(n) for n in re.findall(r"order sends \d+, faulted (\d+)", out))
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the bot tests' counter for the whole session."""
+    if not config.pluginmanager.has_plugin("reliability-bot-tests"):
+        config.pluginmanager.register(BotTestsCounter(), "reliability-bot-tests")
 
 
 @pytest.fixture
