@@ -77,7 +77,7 @@ postgres:
 
 # CI runs `make test`: the lint (ruff, mypy) comes first, so an unformatted or mistyped tree fails CI too.
 test: $(STAMP) lint web web-test chromium postgres
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 # The long reliability configuration (issue 17): hundreds of faulted live orders, dozens of SIGKILLs and
 # hostile inputs, in under 30 minutes; it ends with the reliability table and fails on any duplicate,
