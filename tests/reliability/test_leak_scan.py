@@ -2,7 +2,10 @@
 (paper and live) through the API and the CLI, and provokes errors and a crash, no 8-character piece of
 any secret, the vault passphrase or an API token is anywhere: the data dir (SQLite file, WAL, SHM, logs),
 the audit log, every API response and stream frame captured, /metrics, CLI output, crash logs and other
-temporary files. Bots and notifications will add their steps and sources to `scenario` (see leaks.py).
+temporary files. The server also runs the bot runner: paper and live bots are made through the API and
+the CLI, trade, pause and resume, and notifications go to a webhook receiver and a Telegram fake whose
+delivered bodies and headers are scanned too (leak_bots.py); the webhook signing key and the Telegram
+token join the secrets.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.conftest import PASSPHRASE, Cli
-from tests.integration.api.conftest import ApiServer, running_server
+from tests.integration.api.conftest import ApiServer
+from tests.integration.notifications.conftest import Receiver, receiver  # noqa: F401 - the fixture
 from tests.integration.simtools import SimAdmin
 from tests.reliability.counters import Counters
 from tests.reliability.env import fund
+from tests.reliability.leak_bots import bot_server, bot_steps, deliveries
 from tests.reliability.leaks import Evidence, scan
 from tradewarden.sim import ThreadedSim
 
@@ -174,23 +179,32 @@ def shown_codes(done: list[str]) -> list[tuple[int, str]]:
 
 @pytest.mark.timeout(600)
 def test_no_secret_anywhere_after_a_full_scenario(
-    leak_sim: ThreadedSim, tmp_path: Path, cli: Cli, reliability: Counters
+    leak_sim: ThreadedSim,
+    tmp_path: Path,
+    cli: Cli,
+    reliability: Counters,
+    receiver: Receiver,  # noqa: F811
 ) -> None:
     started = time.time()
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     evidence = Evidence()
-    with running_server(tmp_path / "twhome") as server:
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    with bot_server(tmp_path / "twhome") as server:
         cli.home = server.home
         cli.env["TRADEWARDEN_HOME"] = str(server.home)
         with StreamTap(server) as tap:
             secrets, done = scenario(server, cli, leak_sim, tmp)
+            more, bot_done = bot_steps(server, cli, SimAdmin(leak_sim.url), receiver, inputs, PRICE)
+            secrets, done = secrets + more, done + bot_done
             time.sleep(1.0)  # the audit feed polls every 0.5 s: the last events reach the stream
         evidence.add_tree(server.home)  # the database's WAL and SHM as the running server has them
         evidence.add_many("API responses", [x.blob() for x in server.transcript])
         evidence.add_many("stream frames", tap.frames)
     files = evidence.add_tree(server.home)  # and after the server closed the store
     evidence.add_many("CLI output", cli.transcript)
+    evidence.add_many("notification deliveries", deliveries(receiver))
     temp = evidence.add_tree(tmp) + evidence.add_temp_files(started)
     prefixes = [token[:10] for token in server.tokens.values()]  # services/tokens.py shows these
     hits = scan(evidence, secrets, public=prefixes)
@@ -215,4 +229,11 @@ def test_no_secret_anywhere_after_a_full_scenario(
     assert "API order venue down: 503" in done
     assert all(r[0] == 0 for r in shown_codes(done)), done  # the store opens after the crash
     # what the scenario claims happened did happen (a scan of nothing would pass)
+    # the bots ran in both modes and the notifications were delivered, Telegram's too
+    assert "API create paper bot: 201" in done and "API start paper bot: 200" in done, done
+    assert any(d.startswith("CLI create live bot: 0") for d in done), done
+    assert "CLI bots/notifications views: [0, 0, 0, 0]" in done, done
+    assert all(d.endswith(": 200") for d in done if d.startswith("GET /api/v1/bots")), done
+    assert len(receiver.on("/hook")) >= 4
+    assert any(r.path.startswith("/tg/bot") for r in receiver.received)
     assert "API add Bin Main: 201" in done and "CLI add Ku Main: 0" in done and "API rotate: 200" in done
