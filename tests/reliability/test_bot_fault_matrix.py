@@ -59,7 +59,6 @@ PAIR = "BTC/USDT"
 SHORT = {
     "http 502 burst",
     "429 + Retry-After",
-    "answered after timeout",
     "malformed JSON",
     "venue down",
     "key revoked mid-run",
