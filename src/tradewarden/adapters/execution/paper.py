@@ -399,7 +399,15 @@ class PaperExecutor:
         books: dict[str, tuple[MarketInfo, fm.OrderBook]] = {}  # one book per market per sweep
         # Only this executor's bot's orders (when it has one): another bot's fills belong to that bot's
         # paper account.
-        for view in self.ledger.orders(symbol, frozenset({"open"}), bot=self.bot):
+        resting = self.ledger.orders(symbol, frozenset({"open"}), bot=self.bot)
+        # In the order the market reaches them (buys from the highest price down, sells from the lowest
+        # up), not the order they were placed in: a grid reads its fills in this order, and a fall through
+        # five buys filled oldest first left it believing the price stood at a middle level (it then
+        # bought those levels again, past its own worst case).
+        resting.sort(
+            key=lambda v: (v.side != "buy", -(v.price or ZERO) if v.side == "buy" else v.price or ZERO)
+        )
+        for view in resting:
             if view.symbol not in books:
                 info = await self._info(view.symbol)
                 books[view.symbol] = (info, await self._book(info))
