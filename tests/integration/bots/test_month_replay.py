@@ -21,7 +21,7 @@ groups over the run to differ by at most GROUP_SLACK, and the worst margin in us
 MARGIN_TOLERANCE; and, when the backtest shows Recovery Mode using less margin at its worst (it does
 over the month: 1,234 against 2,078), the paper bots must show it too.
 
-`TW_REPLAY_DAYS`: 14 inside `make test`; `make reliability` runs the whole month (31).
+`TW_REPLAY_DAYS`: 7 inside `make test`; `make reliability` runs the whole month (31).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from tradewarden.services.backtest.engine import replay
 from tradewarden.services.bots import service
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "candles" / "btc-perp-1m-2022-01.csv"
-DAYS = int(os.environ.get("TW_REPLAY_DAYS", "14"))
+DAYS = int(os.environ.get("TW_REPLAY_DAYS", "7"))
 BAND = Decimal("0.004")  # a minute is stepped when its range comes within 0.4 % of a trigger
 PRICE_TOLERANCE = Decimal("0.005")  # a fill against the backtest's, while the groups coincide
 MATCHED_GROUPS = 5  # at least the first five groups coincide exactly (roles) and within the tolerance
