@@ -82,6 +82,7 @@ def test_create_start_show_stop_remove(world: BotWorld) -> None:
         (["--set", "warp_speed=9"], "warp_speed"),
         (["--set", "take_profit_pct=-1"], "take_profit_pct"),
         (["--pair", "BTCUSDT"], "not a market symbol"),
+        (["--set", "entry=rsi:1h:14:30"], "backtests only"),
         (["--pair", "BTC/\x1b[31mUSDT"], "not a market symbol"),
     ],
 )

@@ -169,6 +169,13 @@ def validate(spec: BotSpec) -> BotSpec:
             "margin_limit",
         )
     settings = dict(spec.settings or {})
+    if str(settings.get("entry", "")).strip().lower().startswith("rsi"):
+        # The runner feeds no indicator values yet: such a bot would wait for an entry forever.
+        raise InputError(
+            "entry=rsi:... is for backtests only: running bots do not compute indicators yet",
+            "use entry=now or entry=below:PRICE",
+            "--set",
+        )
     for pair in pairs:
         parse_settings(
             spec.strategy, settings, context_for(pair, spec.risk, spec.margin_limit, spec.recovery)
