@@ -85,9 +85,10 @@ test: $(STAMP) lint web web-test chromium postgres
 # The bot tests run with their long knobs: a month replayed (TW_REPLAY_DAYS), the live DCA bot under
 # ~20 % venue faults for TW_BOT_FAULT_CYCLES cycles, 100 paper bots for TW_BOT_HOURS simulated hours,
 # TW_BOT_KILLS SIGKILLs of `tradewarden runner`; their passed tests are counted in the table too.
+# --timeout 900: a test without its own limit (the month replay) gets 15 minutes, not the default 2.
 reliability: $(STAMP) postgres
 	TW_RELIABILITY=long TW_REPLAY_DAYS=31 TW_BOT_FAULT_CYCLES=8 TW_BOT_HOURS=5 TW_BOT_KILLS=10 \
-	  $(BIN)/python -m pytest -q tests/reliability tests/integration/bots
+	  $(BIN)/python -m pytest -q --timeout 900 tests/reliability tests/integration/bots
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
