@@ -93,10 +93,6 @@ class BotView:
         return out
 
 
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def context_for(pair: str, risk: str | None, margin_limit: Decimal | None, recovery: bool | None) -> Context:
     """The strategy context of one pair before its market is known (spot, or futures for `A/B:C`)."""
     market: Literal["spot", "futures"] = "futures" if ":" in pair else "spot"
@@ -200,10 +196,6 @@ def _find(session: Session, name: str) -> BotRow:
     return row
 
 
-def _recovery_enabled(row: BotRow) -> bool:
-    return bool(row.recovery)
-
-
 def view_of(session: Session, row: BotRow) -> BotView:
     """The view of a stored bot."""
     connection = session.get(Connection, row.connection_id)
@@ -233,7 +225,7 @@ def view_of(session: Session, row: BotRow) -> BotView:
         row.margin_used,
         row.margin_used_max,
         row.addons_used,
-        _recovery_enabled(row),
+        bool(row.recovery),
         any(bool(f.get("recovery")) for f in pair_states.values()),
         row.realized_pnl,
         row.unrealized_pnl,
@@ -439,8 +431,3 @@ def history(app: App, name: str, limit: int = 200) -> list[dict[str, Any]]:
             }
             for e in found
         ]
-
-
-def amount_text(value: Decimal | None) -> str | None:
-    """Decimal as text for JSON (None stays None)."""
-    return _text(value)
