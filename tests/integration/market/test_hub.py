@@ -170,3 +170,28 @@ async def test_shared_clients_evict_finished_calls(sim: SimServer) -> None:
     assert all(o.error is None for o in [*together, later])
     assert len(await requests_of(sim, path_part="/api/v3/time")) == 2  # one for the ten, one for the later
     assert later.result is not together[0].result
+
+
+async def test_no_book_older_than_the_last_ticker_handed_out(sim: SimServer) -> None:
+    """A bot decides on the ticker and its paper order fills on the book: after a price jump the book must
+    not come from the cache of before it (a take profit then filled at the old price, a loss)."""
+    from tests.integration.sim.conftest import admin
+
+    clock = FakeWallClock(1_000.0)
+    config = HubConfig(default_endpoint=sim.url, ttl_s={"ticker": 1.0, "order_book": 60.0})
+    hub = MarketHub(config, clock=clock)
+    try:
+        async with asyncio.timeout(STEP_S):
+            before = await hub.order_book("binance", SYMBOL, 20)
+            assert await hub.order_book("binance", SYMBOL, 20) is before  # within its TTL: cached
+            await admin(
+                sim.url, "POST", "/_sim/market", {"venue": "binance", "symbol": SYMBOL, "price": 90000}
+            )
+            clock.now += 1.5  # the book's TTL (60 s) still runs; a ticker read now sees the new price
+            ticker = await hub.ticker("binance", SYMBOL)
+            book = await hub.order_book("binance", SYMBOL, 20)
+        assert abs(float(ticker["last"]) - 90000) < 90 and abs(float(book["bids"][0][0]) - 90000) < 90
+        assert book is not before and float(before["bids"][0][0]) != float(book["bids"][0][0])
+        assert len(await requests_of(sim, path_part="depth")) == 2
+    finally:
+        await hub.close()

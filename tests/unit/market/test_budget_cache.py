@@ -163,3 +163,42 @@ def _value(key: int) -> Any:
         return key, time.time() + 60
 
     return fetch
+
+
+async def test_a_value_born_before_not_before_is_fetched_again() -> None:
+    now = [10.0]
+    cache = SingleFlightCache(lambda: now[0])
+    calls: list[float] = []
+
+    async def fetch() -> tuple[Any, float]:
+        calls.append(now[0])
+        return f"read at {now[0]}", now[0] + 60
+
+    async with asyncio.timeout(STEP_S):
+        assert await cache.get("book", "l", fetch) == "read at 10.0"
+        now[0] = 11.0
+        assert await cache.get("book", "l", fetch, not_before=10.0) == "read at 10.0"  # born at 10: fine
+        assert await cache.get("book", "l", fetch, not_before=10.5) == "read at 11.0"  # born too early
+    assert calls == [10.0, 11.0] and cache.born("book") == 11.0
+
+
+async def test_a_flight_started_before_not_before_is_not_joined_and_cannot_overwrite() -> None:
+    now = [10.0]
+    cache = SingleFlightCache(lambda: now[0])
+    release_old = asyncio.Event()
+
+    async def old() -> tuple[Any, float]:
+        await release_old.wait()
+        return "old", now[0] + 60
+
+    async def new() -> tuple[Any, float]:
+        return "new", now[0] + 60
+
+    async with asyncio.timeout(STEP_S):
+        stale = asyncio.ensure_future(cache.get("book", "l", old))
+        await asyncio.sleep(0)
+        now[0] = 12.0
+        assert await cache.get("book", "l", new, not_before=11.0) == "new"
+        release_old.set()
+        assert await stale == "old"  # its own asker still gets it ...
+    assert cache.peek("book") == "new" and cache.born("book") == 12.0  # ... but the cache keeps the newer

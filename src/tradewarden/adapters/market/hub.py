@@ -173,6 +173,7 @@ class MarketHub:
         self._stats: dict[str, ExchangeStats] = {}
         self._closed = False
         self._endpoint_overrides: dict[str, str | None] = {}
+        self._price_read_at: dict[tuple[str, str], float] = {}  # see saw_price
         from tradewarden.adapters.market.feeds import Feeds
         from tradewarden.adapters.market.private import PrivateClients
 
@@ -303,6 +304,7 @@ class MarketHub:
         key: tuple[Any, ...],
         call: Callable[[Any], Awaitable[Any]],
         expiry: Callable[[Any], float] | None = None,
+        not_before: float | None = None,
     ) -> Any:
         if not self.client(exchange_id).markets:
             await self.markets(exchange_id)  # once, shared: ccxt would otherwise load them per call site
@@ -312,7 +314,9 @@ class MarketHub:
             value = await self._call(exchange_id, kind, call)
             return value, (expiry(value) if expiry is not None else self._clock() + ttl)
 
-        return await self._cache.get((exchange_id, kind, *key), f"{exchange_id}\x00{kind}", fetch)
+        return await self._cache.get(
+            (exchange_id, kind, *key), f"{exchange_id}\x00{kind}", fetch, not_before=not_before
+        )
 
     # ---- the public interface ------------------------------------------------------------------
 
@@ -321,12 +325,28 @@ class MarketHub:
         result: dict[str, Any] = await self._get(
             exchange_id, "ticker", (symbol,), lambda c: c.fetch_ticker(symbol)
         )
+        born = self._cache.born((exchange_id, "ticker", symbol))
+        if born is not None:
+            self.saw_price(exchange_id, symbol, born)
         return result
 
+    def saw_price(self, exchange_id: str, symbol: str, read_at: float) -> None:
+        """Record that a price read at `read_at` (wall seconds) was handed out: no book older than it is
+        served afterwards. A bot decides on the ticker and its paper order fills on the book; a book
+        cached from before a price jump filled a take profit at the old price (a loss)."""
+        key = (exchange_id, symbol)
+        if read_at > self._price_read_at.get(key, float("-inf")):
+            self._price_read_at[key] = read_at
+
     async def order_book(self, exchange_id: str, symbol: str, limit: int | None = None) -> dict[str, Any]:
-        """The symbol's order book, `limit` levels a side (ccxt's unified shape)."""
+        """The symbol's order book, `limit` levels a side (ccxt's unified shape), never read before the
+        last price handed out for the symbol (see `saw_price`)."""
         result: dict[str, Any] = await self._get(
-            exchange_id, "order_book", (symbol, limit), lambda c: c.fetch_order_book(symbol, limit)
+            exchange_id,
+            "order_book",
+            (symbol, limit),
+            lambda c: c.fetch_order_book(symbol, limit),
+            not_before=self._price_read_at.get((exchange_id, symbol)),
         )
         return result
 
