@@ -5,60 +5,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import aiohttp
-import ccxt.pro as ccxt_pro
 
-from tradewarden.adapters.exchanges.endpoint import apply_endpoint_override
+from tradewarden.adapters.exchanges import pro
+from tradewarden.adapters.vault.secret import Secret
 
 T = TypeVar("T")
-_WS = re.compile(r"^wss?://(?P<rest>.+)$")
 WAIT_S = 10.0  # every wait in these tests is bounded by this (or less)
 
 
 def ws_url(sim_url: str, url: str) -> str:
     """`wss://HOST/PATH` -> `ws://SIM/HOST/PATH`: the endpoint override's E/HOST/PATH, ws scheme."""
-    m = _WS.match(url)
-    if m is None:
-        raise ValueError(f"not a ws url: {url}")
-    return "ws://" + sim_url.split("://", 1)[1].rstrip("/") + "/" + m.group("rest")
-
-
-def _rewrite_ws(node: Any, sim_url: str) -> Any:
-    if isinstance(node, str):
-        return ws_url(sim_url, node) if _WS.match(node) else node
-    if isinstance(node, dict):
-        return {k: _rewrite_ws(v, sim_url) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_rewrite_ws(v, sim_url) for v in node]
-    return node
+    return pro.ws_url(sim_url, url)
 
 
 def pro_client(exchange_id: str, sim_url: str, key: dict[str, Any] | None = None, **config: Any) -> Any:
-    """A real ccxt.pro client: REST through the product's endpoint override, ws URLs the same way."""
-    cfg: dict[str, Any] = {"enableRateLimit": False, "timeout": 10_000, **config}
-    if key is not None:
-        cfg["apiKey"] = key["apiKey"]
-        cfg["secret"] = key.get("secret")
-        if "password" in key:
-            cfg["password"] = key["password"]
-    ex = getattr(ccxt_pro, exchange_id)(cfg)
-    ws_tree = _rewrite_ws(ex.urls["api"], sim_url)  # before the REST rewrite turns wss into http
-    apply_endpoint_override(ex, sim_url)
-    ex.urls["api"] = _merge_ws(ex.urls["api"], ws_tree)
-    return ex
-
-
-def _merge_ws(rest: Any, ws: Any) -> Any:
-    """Take the ws-scheme rewrite wherever the original was a ws URL, the REST rewrite elsewhere."""
-    if isinstance(rest, dict) and isinstance(ws, dict):
-        return {k: _merge_ws(rest[k], ws[k]) for k in rest}
-    if isinstance(ws, str) and ws.startswith("ws://"):
-        return ws
-    return rest
+    """A real ccxt.pro client from the product's builder: REST and ws URLs through the endpoint override."""
+    creds = (
+        None
+        if key is None
+        else {f: Secret(str(key[f])) for f in ("apiKey", "secret", "password") if key.get(f)}
+    )
+    return pro.build_pro_client(
+        exchange_id, creds, sim_url, timeout_ms=10_000, **{"enableRateLimit": False, **config}
+    )
 
 
 async def bounded(aw: Awaitable[T], seconds: float = WAIT_S) -> T:
