@@ -22,7 +22,8 @@ every asker: treat it as read-only.
 - The endpoint override (DESIGN.md) per exchange or for all (`endpoints`, `default_endpoint`), so tests and
   the simulator use the production code path.
 - Private clients per connection: `private` (private.py), each key on its own budget.
-- Live updates: `feed` (feeds.py) polls through the hub; a WebSocket source can take its place later.
+- Live updates: `feeds` (feeds.py) poll through the hub, or stream tickers over ccxt.pro (streams.py);
+  `ticker()` answers from a stream frame younger than `stream_fresh_s`, else from REST.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ class HubConfig:
     timeout_ms: int = DEFAULT_TIMEOUT_MS
     max_rate_limit_retries: int = 2
     error_ttl_s: float = 1.0  # a failed call's error is given to askers for this long, without a new call
+    streams: bool = True  # ticker feeds asked for source="stream" use ccxt.pro where it has the exchange
+    stream_fresh_s: float = 3.0  # ticker() answers from a stream frame at most this old, else from REST
+    stream_stall_s: float = 10.0  # a watch with no frame for this long is a stalled connection: reconnect
+    stream_retry_s: float = 1.0  # backoff base of a failed stream (doubling, jittered, capped at 60 s)
 
 
 @dataclass
@@ -74,6 +79,10 @@ class ExchangeStats:
     upstream: dict[str, int] = field(default_factory=dict)
     rate_limited: int = 0
     stream_reconnects: int = 0
+    stream_frames: int = 0  # ticker frames received from streams
+    stream_hits: int = 0  # ticker() answered from a fresh stream frame
+    stream_fallbacks: int = 0  # ticker() answered by REST while a stream was subscribed (stale or down)
+    user_stream_reconnects: int = 0  # private (order) streams watched again after a drop or an expiry
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,8 @@ class HubSnapshot:
     budgets: tuple[BudgetSnapshot, ...]
     rate_limited: Mapping[str, int]
     stream_reconnects: Mapping[str, int]
+    # per exchange: {"frames", "hits", "fallbacks", "user_reconnects"} (see ExchangeStats)
+    streams: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
 def retry_after_s(headers: Mapping[str, Any] | None, status: int) -> float:
@@ -176,9 +187,11 @@ class MarketHub:
         self._price_read_at: dict[tuple[str, str], float] = {}  # see saw_price
         from tradewarden.adapters.market.feeds import Feeds
         from tradewarden.adapters.market.private import PrivateClients
+        from tradewarden.adapters.market.streams import StreamClients
 
         self.feeds = Feeds(self)
         self.private = PrivateClients(self)
+        self.streams = StreamClients(self)
 
     # ---- configuration -------------------------------------------------------------------------
 
@@ -195,6 +208,7 @@ class MarketHub:
         self._cache.clear()
         if client is not None:
             await client.close()
+        await self.streams.close(exchange_id)
 
     def stats_of(self, exchange_id: str) -> ExchangeStats:
         """The counters of one exchange (made on first use)."""
@@ -321,7 +335,11 @@ class MarketHub:
     # ---- the public interface ------------------------------------------------------------------
 
     async def ticker(self, exchange_id: str, symbol: str) -> dict[str, Any]:
-        """The symbol's ticker (ccxt's unified shape)."""
+        """The symbol's ticker (ccxt's unified shape): a fresh stream frame when one is subscribed."""
+        streamed = self.streams.fresh(exchange_id, symbol)
+        if streamed is not None:
+            self.saw_price(exchange_id, symbol, streamed.received_at)
+            return streamed.ticker
         result: dict[str, Any] = await self._get(
             exchange_id, "ticker", (symbol,), lambda c: c.fetch_ticker(symbol)
         )
@@ -417,12 +435,22 @@ class MarketHub:
             tuple(budgets),
             {k: s.rate_limited for k, s in sorted(self._stats.items())},
             {k: s.stream_reconnects for k, s in sorted(self._stats.items())},
+            {
+                k: {
+                    "frames": s.stream_frames,
+                    "hits": s.stream_hits,
+                    "fallbacks": s.stream_fallbacks,
+                    "user_reconnects": s.user_stream_reconnects,
+                }
+                for k, s in sorted(self._stats.items())
+            },
         )
 
     async def close(self) -> None:
         """Stop the feeds, close every private and public client, and the session the hub made."""
         self._closed = True
         await self.feeds.close()
+        await self.streams.close()
         await self.private.close_all()
         clients = list(self._clients.values())
         self._clients.clear()
