@@ -1,10 +1,9 @@
 """Live updates for many consumers: one source per (exchange, kind, symbol), fanned out to subscribers.
 
-Today every source is REST polling through the hub (so it shares the hub's cache, single-flight and
-rate budget), at the asked interval with jitter, backing off exponentially (with jitter) while the
-exchange fails; each recovery counts as a stream reconnect. The seam for WebSocket streams is
-`FeedSource`: a ccxt.pro `watch_*` source has the same `next()` and takes the polling source's place
-where the exchange (and the simulator) offers streams.
+A source is REST polling through the hub (so it shares the hub's cache, single-flight and rate budget),
+at the asked interval with jitter, or, for tickers with `source="stream"` where ccxt.pro has the
+exchange and the hub's config enables streams, a WebSocket `watch_ticker` (streams.py). Either backs off
+exponentially (with jitter) while the exchange fails; each recovery counts as a stream reconnect.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ FEED_KINDS = ("ticker", "order_book", "trades", "ohlcv")
 
 
 class FeedSource(Protocol):
-    """Where a feed's next value comes from (REST polling now; a WebSocket `watch_*` later)."""
+    """Where a feed's next value comes from (REST polling, or a WebSocket `watch_ticker`)."""
 
     async def next(self) -> Any:
         """The next value; raises when the exchange fails (the feed backs off and retries)."""
@@ -114,6 +113,9 @@ class Feed:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        stopped = getattr(self.source, "stopped", None)
+        if stopped is not None:
+            stopped()
 
     async def _run(self) -> None:
         from tradewarden.adapters.market.hub import jittered
@@ -135,20 +137,39 @@ class Feed:
 
 
 class Feeds:
-    """The hub's feeds, one per (exchange, kind, arguments, interval)."""
+    """The hub's feeds, one per (exchange, kind, arguments, interval or "stream")."""
 
     def __init__(self, hub: MarketHub) -> None:
         self.hub = hub
         self._feeds: dict[Hashable, Feed] = {}
 
-    def subscribe(self, exchange_id: str, kind: str, *args: Any, interval_s: float = 1.0) -> FeedSubscription:
-        """Subscribe to e.g. `("binance", "ticker", "BTC/USDT")`; a feed's consumers share one source."""
-        key = (exchange_id, kind, args, interval_s)
+    def subscribe(
+        self, exchange_id: str, kind: str, *args: Any, interval_s: float = 1.0, source: str = "poll"
+    ) -> FeedSubscription:
+        """Subscribe to e.g. `("binance", "ticker", "BTC/USDT")`; a feed's consumers share one source.
+
+        `source="stream"` asks for a WebSocket ticker stream; it falls back to polling where the
+        exchange has none (or the hub's config turns streams off).
+        """
+        from tradewarden.adapters.market.streams import StreamSource
+
+        if source not in ("poll", "stream"):
+            raise ValueError(f"unknown feed source {source!r}: use poll or stream")
+        streamed = source == "stream" and kind == "ticker" and self.hub.streams.available(exchange_id)
+        key = (exchange_id, kind, args, "stream" if streamed else interval_s)
         feed = self._feeds.get(key)
         if feed is None:
-            source = PollingSource(self.hub, exchange_id, kind, args, interval_s)
-            feed = self._feeds[key] = Feed(self, key, source, exchange_id)
+            made: FeedSource = (
+                StreamSource(self.hub, exchange_id, args[0])
+                if streamed
+                else PollingSource(self.hub, exchange_id, kind, args, interval_s)
+            )
+            feed = self._feeds[key] = Feed(self, key, made, exchange_id)
         return feed.join()
+
+    def streaming(self, exchange_id: str, symbol: str) -> bool:
+        """True when a ticker stream feed of (exchange, symbol) runs."""
+        return (exchange_id, "ticker", (symbol,), "stream") in self._feeds
 
     def forget(self, key: Hashable, feed: Feed) -> None:
         """Drop a stopped feed from the index."""
