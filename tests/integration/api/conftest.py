@@ -293,7 +293,7 @@ class CliProcess:
                 return self.proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait(timeout=10, trust_env=False)
+                self.proc.wait(timeout=10)
                 raise AssertionError(
                     f"did not exit within {timeout_s} s of SIGTERM\n{self.describe()}"
                 ) from None
