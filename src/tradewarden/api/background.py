@@ -8,6 +8,7 @@ import os
 from tradewarden.api.state import ServerState
 from tradewarden.services import events, vault_session
 from tradewarden.services.bots.runner import BotRunner, RunnerConfig
+from tradewarden.services.bots.streams import streams_enabled
 from tradewarden.services.connections.health import HealthMonitor
 
 
@@ -55,7 +56,8 @@ async def bot_runner(state: ServerState, stop: asyncio.Event) -> None:
         if state.monitor is not None:
             state.monitor.report_auth_error(name)
 
-    runner = BotRunner(state.app, state.market, state.vault, RunnerConfig(interval_s=interval), report)
+    config = RunnerConfig(interval_s=interval, streams=streams_enabled())
+    runner = BotRunner(state.app, state.market, state.vault, config, report)
     state.runner = runner
     await runner.run(stop)
 

@@ -32,6 +32,7 @@ from tradewarden.services import notifications
 from tradewarden.services.app import App
 from tradewarden.services.bots import control, service
 from tradewarden.services.bots.runner import BotRunner, RunnerConfig
+from tradewarden.services.bots.streams import streams_enabled
 from tradewarden.services.connections.health import HealthMonitor
 from tradewarden.services.errors import InputError
 from tradewarden.services.trading import order_json
@@ -346,6 +347,12 @@ def runner_command(
     monitor_interval: float = typer.Option(
         300.0, "--monitor-interval", min=5.0, help="Seconds between re-tests of the bots' connections."
     ),
+    streams: bool = typer.Option(
+        True,
+        "--streams/--no-streams",
+        help="Ticker and order streams over WebSocket, REST as the fallback "
+        "(TRADEWARDEN_BOT_STREAMS=0 also turns them off).",
+    ),
     passphrase_file: Path | None = PASSPHRASE_FILE_OPTION,
 ) -> None:
     """Run bots without the API: share them with other runners through leases (PostgreSQL), until Ctrl-C.
@@ -361,7 +368,12 @@ def runner_command(
                 ctx,
                 vault,
                 passphrase,
-                RunnerConfig(interval_s=interval, lease_s=lease, monitor_interval_s=monitor_interval),
+                RunnerConfig(
+                    interval_s=interval,
+                    lease_s=lease,
+                    monitor_interval_s=monitor_interval,
+                    streams=streams and streams_enabled(),
+                ),
             )
         )
 

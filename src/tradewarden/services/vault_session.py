@@ -17,6 +17,7 @@ from typing import Any
 
 from tradewarden.adapters.exchanges import registry
 from tradewarden.adapters.exchanges.client import client_for_connection
+from tradewarden.adapters.exchanges.pro import pro_client_for_connection
 from tradewarden.adapters.market.hub import MarketHub
 from tradewarden.adapters.store.models import Connection
 from tradewarden.adapters.vault.secret import Secret
@@ -65,6 +66,16 @@ class VaultSession:
             return client_for_connection(self._opened, row, ccxt_id, options)
 
         return await hub.private.get(row.id, make)
+
+    async def private_stream_client(self, hub: MarketHub, name: str) -> Any:
+        """The connection's long-lived private ccxt.pro client for user-data streams (secrets opened once)."""
+        row, ccxt_id, options = await asyncio.to_thread(self._client_spec, name)
+
+        def make() -> Any:
+            self.clients_made += 1
+            return pro_client_for_connection(self._opened, row, ccxt_id, options)
+
+        return hub.private.stream(row.id, make)
 
     @contextlib.contextmanager
     def closing_stale_clients(self, hub: MarketHub) -> Iterator[None]:

@@ -24,6 +24,7 @@ class PrivateClients:
     def __init__(self, hub: MarketHub) -> None:
         self._hub = hub
         self._clients: dict[str, Any] = {}
+        self._streams: dict[str, Any] = {}  # ccxt.pro clients for user-data streams, by connection id
         self._locks: dict[str, asyncio.Lock] = {}
         self.created = 0
         self.closed = 0
@@ -52,8 +53,26 @@ class PrivateClients:
                 self.created += 1
         return client
 
+    def stream(self, connection_id: str, make: Callable[[], Any]) -> Any:
+        """The connection's private ccxt.pro client (user-data streams), on the key's own budget too.
+
+        `make()` must be the stream client factory (`adapters/exchanges/pro.pro_client_for_connection`).
+        """
+        client = self._streams.get(connection_id)
+        if client is None:
+            client = make()
+            budget = self._hub.private_budget(client.id, connection_id, float(client.rateLimit))
+            client.throttle = budget.acquire  # its listenKey/token requests spend the key's budget
+            self._streams[connection_id] = client
+            self.created += 1
+        return client
+
     async def close(self, connection_id: str) -> bool:
-        """Close and forget the connection's client and its key's budget (rotated or removed)."""
+        """Close and forget the connection's clients and its key's budget (rotated or removed)."""
+        stream = self._streams.pop(connection_id, None)
+        if stream is not None:
+            self.closed += 1
+            await stream.close()
         client = self._clients.pop(connection_id, None)
         self._locks.pop(connection_id, None)
         self._hub.drop_private_budget(connection_id)
@@ -65,5 +84,5 @@ class PrivateClients:
 
     async def close_all(self) -> None:
         """Close every private client (the hub is stopping)."""
-        for connection_id in list(self._clients):
+        for connection_id in sorted(set(self._clients) | set(self._streams)):
             await self.close(connection_id)
