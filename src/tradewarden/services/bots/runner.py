@@ -35,6 +35,7 @@ from tradewarden.services.bots import codec, leases
 from tradewarden.services.bots.driver import BotDriver, LeaseLost, PairRun, Paused, Quote
 from tradewarden.services.bots.executors import NeedsVault, Venue, guarded_executor, market_source, venue_of
 from tradewarden.services.bots.service import bot_key, max_commit, set_status
+from tradewarden.services.bots.streams import RunnerStreams
 from tradewarden.services.vault_session import VaultSession
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,10 @@ class RunnerConfig:
     quote_ttl_s: float = 0.0
     monitor_interval_s: float = 300.0  # `tradewarden runner`'s own health monitor
     live: LiveConfig | None = None  # live executors' retry and settle timing (None: the venue's defaults)
+    # Ticker and order streams (services/bots/streams.py). Off unless asked: `tradewarden runner` and the
+    # server turn them on; tests that drive the simulator's virtual clock faster than streams tick (month
+    # replay, many bots) build RunnerConfig directly and stay on deterministic REST quotes.
+    streams: bool = False
     errors: dict[str, int] = field(default_factory=dict)
 
 
@@ -156,6 +161,7 @@ class BotRunner:
         self.rounds = 0
         self.last = RoundStats()
         self.quote_source: Callable[[Venue, MarketSource, str], Awaitable[Quote | None]] = self._quote
+        self.streams = RunnerStreams(hub, vault) if self.config.streams else None
 
     # ---- loading ----------------------------------------------------------------------------------
 
@@ -330,6 +336,8 @@ class BotRunner:
                 self.loaded[bot_id] = loaded
         stats.held = len(self.loaded)
         self._check_connections()
+        if self.streams is not None:
+            await self.streams.sync(self.loaded.values())
         quotes = await self._quotes()
         stats.quotes = len(quotes)
         gate = asyncio.Semaphore(self.config.concurrency)
@@ -468,9 +476,12 @@ class BotRunner:
                     await self.round()
                 except Exception as exc:  # the store or the hub failed this round: try again next one
                     self._count("round", exc)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.config.interval_s)
+                with contextlib.suppress(TimeoutError):  # an order update wakes the next round early
+                    woken = self.streams.until_woken(stop) if self.streams else stop.wait()
+                    await asyncio.wait_for(woken, self.config.interval_s)
         finally:
+            if self.streams is not None:
+                await self.streams.close()
             beating.set()
             await asyncio.to_thread(heartbeat.join, 30)
             with contextlib.suppress(Exception):
