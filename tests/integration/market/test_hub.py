@@ -195,3 +195,25 @@ async def test_no_book_older_than_the_last_ticker_handed_out(sim: SimServer) -> 
         assert len(await requests_of(sim, path_part="depth")) == 2
     finally:
         await hub.close()
+
+
+async def test_kucoin_public_calls_spend_its_documented_pool() -> None:
+    """KuCoin meters public calls of spot and futures in one 2000-per-30 s pool (ccxt's rateLimit models
+    the 4000 spot pool): both ids share one budget of that size; a configured limit still wins."""
+    from tradewarden.adapters.market.budget import KUCOIN_PUBLIC
+
+    hub = MarketHub(HubConfig())
+    try:
+        spot, futures = hub.public_budget("kucoin"), hub.public_budget("kucoinfutures")
+        assert spot is futures and spot.limits == KUCOIN_PUBLIC and spot.name == "kucoin-public"
+        assert hub.public_budget("binance") is not spot
+    finally:
+        await hub.close()
+    configured = MarketHub(HubConfig(limits={"kucoin": BudgetLimits(limit=100, window_s=10.0)}))
+    try:
+        own = configured.public_budget("kucoin")
+        assert own.limits == BudgetLimits(limit=100, window_s=10.0) and own is not configured.public_budget(
+            "kucoinfutures"
+        )
+    finally:
+        await configured.close()

@@ -35,6 +35,16 @@ class BudgetLimits:
         return cls(limit=window_s * 1000.0 / max(rate_limit_ms, 0.001), window_s=window_s)
 
 
+# Public limits an exchange documents where ccxt's `rateLimit` models another pool, with the budget they
+# share. KuCoin's rate-limit page: the public pool is 2000 weight per 30 s per IP (VIP0), one pool for spot
+# and futures; ccxt's 7.5 ms per unit models the 4000-weight spot pool, twice the public one.
+KUCOIN_PUBLIC = BudgetLimits(limit=2000, window_s=30.0)
+DOCUMENTED_PUBLIC: dict[str, tuple[str, BudgetLimits]] = {
+    "kucoin": ("kucoin-public", KUCOIN_PUBLIC),
+    "kucoinfutures": ("kucoin-public", KUCOIN_PUBLIC),
+}
+
+
 @dataclass
 class BudgetStats:
     """What a budget has done since it was made (read by the metrics)."""

@@ -39,7 +39,7 @@ from typing import Any
 
 from tradewarden.adapters.exchanges import errors
 from tradewarden.adapters.exchanges.client import DEFAULT_TIMEOUT_MS, build_client
-from tradewarden.adapters.market.budget import DEFAULT_HEADROOM, BudgetLimits, WeightBudget
+from tradewarden.adapters.market.budget import DEFAULT_HEADROOM, DOCUMENTED_PUBLIC, BudgetLimits, WeightBudget
 from tradewarden.adapters.market.cache import SingleFlightCache
 
 RATE_LIMIT_STATUSES = frozenset({429, 418})
@@ -227,15 +227,23 @@ class MarketHub:
         return self._session
 
     def limits_for(self, exchange_id: str, client: Any) -> BudgetLimits:
-        """The exchange's limit: configured, else ccxt's `rateLimit` model of it."""
+        """The exchange's public limit: configured, else documented (budget.py), else ccxt's `rateLimit`."""
         if exchange_id in self.config.limits:
             return self.config.limits[exchange_id]
+        if exchange_id in DOCUMENTED_PUBLIC:
+            return DOCUMENTED_PUBLIC[exchange_id][1]
         return BudgetLimits.from_ccxt_rate_limit(float(client.rateLimit))
+
+    def _public_pool(self, exchange_id: str) -> str:
+        """The budget an exchange's public calls spend (ids the exchange meters as one share one)."""
+        if exchange_id in self.config.limits or exchange_id not in DOCUMENTED_PUBLIC:
+            return exchange_id
+        return DOCUMENTED_PUBLIC[exchange_id][0]
 
     def public_budget(self, exchange_id: str) -> WeightBudget:
         """The one public budget of this exchange, shared by every public call in the process."""
         self.client(exchange_id)  # the budget is made with the client
-        return self._budgets[exchange_id]
+        return self._budgets[self._public_pool(exchange_id)]
 
     def private_budget(self, exchange_id: str, key_id: str, rate_limit_ms: float) -> WeightBudget:
         """The budget of one API key (private calls), shared by every client using that key."""
@@ -265,10 +273,11 @@ class MarketHub:
             self.config.timeout_ms,
             session=self._http_session(),
         )
-        budget = self._budgets.get(exchange_id)
+        pool = self._public_pool(exchange_id)
+        budget = self._budgets.get(pool)
         if budget is None:
             limits = self.limits_for(exchange_id, client)
-            budget = self._budgets[exchange_id] = WeightBudget(exchange_id, limits, self.config.headroom)
+            budget = self._budgets[pool] = WeightBudget(pool, limits, self.config.headroom)
         client.throttle = budget.acquire  # ccxt calls throttle(cost) before every request it sends
         errors.install_response_capture(client)
         install_rate_limit_pause(client, budget, lambda: self._count_limited(exchange_id))
