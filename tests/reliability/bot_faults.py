@@ -1,9 +1,8 @@
 """Fault scenarios for BOTS: a gateway that breaks order requests and, less often, every other request,
 the scenarios (the manual matrix's, plus the IP fault on a venue that names it), and a runner driver.
 
-Streams: the product's bots read prices by REST polling through the market hub (`BotRunner._quotes`,
-one ticker per distinct exchange and pair each round); no WebSocket consumer exists yet, so there is no
-stream fault to inject into a bot here (ws_drop / ws_stall / listenkey_expire are left out on purpose).
+Streams: these scenarios break REST; the stream faults (ws_drop / ws_stall / listenkey_expire) are
+injected by test_bot_stream_faults.py into a runner with streams on.
 """
 
 from __future__ import annotations

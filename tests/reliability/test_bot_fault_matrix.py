@@ -9,8 +9,9 @@ and its status in `status_reason` and history, nothing is sent while they are pa
 when the re-test says Online; a key the venue refuses (revoked, or Binance's -2015 for an IP) stops the
 bots instead. The connection's stored status and its `connection.tested` audit events tell the same.
 
-Streams: the product's bots read prices by REST polling through the market hub (one ticker per exchange
-and pair per round); there is no WebSocket consumer yet, so no stream fault is injected here.
+Streams: this matrix runs the runner with streams off (RunnerConfig's default: prices by REST through
+the hub); the stream faults (ws_drop, ws_stall, listenkey_expire) are the rows of
+test_bot_stream_faults.py, with streams on.
 
 Timing differs from production only where the faults never need the wait (see test_fault_matrix.py):
 the private client gives up after 1.5 s and the live executor settles 1 s after an uncertain send.
