@@ -376,3 +376,49 @@ async def _usdm_listen_key(world: World, connection_id: str, conn: str) -> dict[
     finally:
         await streams.close()
         await hub.close()
+
+
+@pytest.mark.timeout(60)
+def test_an_order_update_wakes_the_runner(world: World) -> None:
+    """A live bot's order stream starts the next round at once: with rounds 30 s apart, an order placed on
+    the connection (by hand, outside the bot) is followed by a round within a few seconds."""
+    app, admin = world.app, world.admin
+    key: dict[str, Any] = admin.key("mexc", ["read", "spot_trade"], ["127.0.0.1"])
+    fund(admin, key["apiKey"])
+    add_online(app, "Stream Wake", "mexc", key, world.sim.url)
+    settings = {**DCA_SETTINGS, "entry": "below:1"}  # never enters: the only order is the hand-placed one
+    service.create(
+        app, service.BotSpec("wake-live", "Stream Wake", "dca", ("BTC/USDT",), "live", settings=settings)
+    )
+    service.start(app, "wake-live")
+    try:
+        woke_after = asyncio.run(_wake(world, "Stream Wake"))
+    finally:
+        service.stop(app, "wake-live")
+    print(f"\n[bot streams: wake] a round followed the order update after {woke_after:.2f} s (interval 30 s)")
+    assert woke_after < 5.0
+
+
+async def _wake(world: World, conn: str) -> float:
+    hub = MarketHub(HubConfig(default_endpoint=world.sim.url, ttl_s=NO_CACHE))
+    runner = BotRunner(world.app, hub, world.vault, RunnerConfig(interval_s=30.0, live=LIVE, streams=True))
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        await _until("the first round", lambda: runner.rounds >= 1)
+        assert runner.streams is not None
+        user = runner.streams
+        await _until("the order stream is watched", lambda: bool(user._clients))
+        await asyncio.sleep(1.0)  # subscribed before the order
+        rounds = runner.rounds
+        client = await world.vault.private_client(hub, conn)
+        placed = time.monotonic()
+        await client.create_order("BTC/USDT", "market", "buy", 0.001)
+        await _until("a round after the order update", lambda: runner.rounds > rounds, seconds=10.0)
+        assert user.order_updates >= 1
+        return time.monotonic() - placed
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await asyncio.to_thread(leases.release, world.app.store, runner.owner)
+        await hub.close()
