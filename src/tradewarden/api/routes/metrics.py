@@ -123,6 +123,16 @@ class MarketCollector(Collector):
         for exchange, count in snap.stream_reconnects.items():
             reconnects.add_metric([exchange], count)
         yield from (limited, reconnects)
+        streams = CounterMetricFamily(
+            "tradewarden_market_stream_events",
+            "Ticker stream frames, ticker() answers from a stream, REST fallbacks while a stream was "
+            "subscribed, user-data streams watched again",
+            labels=["exchange", "event"],
+        )
+        for exchange, figures in snap.streams.items():
+            for event, count in figures.items():
+                streams.add_metric([exchange, event], count)
+        yield streams
 
 
 class Metrics:
