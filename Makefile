@@ -76,8 +76,13 @@ postgres:
 	} || true
 
 # CI runs `make test`: the lint (ruff, mypy) comes first, so an unformatted or mistyped tree fails CI too.
+# The tests run in TEST_WORKERS processes (pytest-xdist), a test file per worker at a time: most of the
+# suite waits on servers, simulators and browsers, so four workers keep two cores busy. TEST_WORKERS=0
+# runs them in one process.
+TEST_WORKERS ?= 4
+PYTEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 test: $(STAMP) lint web web-test chromium postgres
-	$(BIN)/python -m pytest -q --durations=25
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --durations=25
 
 # The long reliability configuration (issue 17): hundreds of faulted live orders, dozens of SIGKILLs and
 # hostile inputs, in under 30 minutes; it ends with the reliability table and fails on any duplicate,

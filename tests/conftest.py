@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,9 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # No test asks a public service for this machine's address (issue 10: the lookup is off in tests; the tests
 # of the lookup itself point it at a loopback server).
 os.environ.setdefault("TRADEWARDEN_PUBLIC_IP_LOOKUP", "off")
+# The reliability table's plugin runs in every process of the run (the xdist controller collects nothing,
+# so a directory conftest would not run there).
+pytest_plugins = ["tests.reliability.plugin"]
 
 
 @dataclass
@@ -128,6 +132,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     attack = str(marker.args[0])
     if report.when == "call" or (report.when == "setup" and not report.passed):
         _ATTACKS.setdefault(attack, []).append(report.passed)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """(xdist worker) Hand the attack cases to the controller, which prints the table."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["tw_attacks"] = _ATTACKS
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """(xdist controller) Add a finished worker's attack cases to the table."""
+    for attack, results in getattr(node, "workeroutput", {}).get("tw_attacks", {}).items():
+        _ATTACKS.setdefault(attack, []).extend(results)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

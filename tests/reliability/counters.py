@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 TRIED_FIELDS = ("cases", "faults", "kills", "fuzzed")
 MUST_BE_ZERO = ("duplicates", "orders_lost", "secrets_leaked", "http_5xx", "half_written")
@@ -42,6 +43,18 @@ class Counters:
         self.counts.setdefault(category, Counter())[field_name] += n
         if n and field_name in MUST_BE_ZERO:
             self.evidence.append(f"{category}: {n} {HEADINGS[field_name]}" + (f" ({why})" if why else ""))
+
+    def export(self) -> dict[str, Any]:
+        """The counts and evidence as plain data (a pytest-xdist worker sends them to the controller)."""
+        return {"counts": {c: dict(n) for c, n in self.counts.items()}, "evidence": list(self.evidence)}
+
+    def merge(self, exported: dict[str, Any] | None) -> None:
+        """Add another process's `export()` to these counts."""
+        if not exported:
+            return
+        for category, counts in exported["counts"].items():
+            self.counts.setdefault(category, Counter()).update(counts)
+        self.evidence.extend(exported["evidence"])
 
     def failures(self) -> list[str]:
         """One line per non-zero must-be-zero field (empty: the run held)."""

@@ -14,10 +14,12 @@ from tests.reliability.counters import MUST_BE_ZERO, Counters
 ROOT = SRC.parent
 
 
-def _run(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
+def _run(tmp_path: Path, body: str, *extra: str, copies: int = 1) -> subprocess.CompletedProcess[str]:
     (tmp_path / "test_probe.py").write_text(
         "from tests.reliability.counters import Counters\n\n\n"
-        f"def test_probe(reliability: Counters) -> None:\n    {body}\n"
+        + "".join(
+            f"def test_probe{i}(reliability: Counters) -> None:\n    {body}\n\n\n" for i in range(copies)
+        )
     )
     return subprocess.run(
         [
@@ -26,9 +28,10 @@ def _run(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
             "pytest",
             "-q",
             "-p",
-            "tests.reliability.conftest",
+            "tests.reliability.plugin",
             "-p",
             "no:cacheprovider",
+            *extra,
             "--rootdir",
             str(tmp_path),
             str(tmp_path / "test_probe.py"),
@@ -56,6 +59,18 @@ def test_any_bad_count_fails_a_passing_run(tmp_path: Path) -> None:
     assert "1 passed" in done.stdout and "FAILED: these must be zero" in done.stdout
     for field in MUST_BE_ZERO:
         assert f"planted {field}" in done.stdout, field
+
+
+def test_workers_counts_add_up_on_the_controller(tmp_path: Path) -> None:
+    """Under pytest-xdist (`make test` runs it) each worker counts its own tests: the controller adds them
+    up, prints one table, and fails the run on a bad count made in any worker."""
+    done = _run(tmp_path, 'reliability.count("probe", "cases", 3)', "-n", "2", copies=4)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [row] = [line for line in done.stdout.splitlines() if line.startswith("probe ")]
+    assert row.split()[1] == "12", row  # 4 tests x 3 cases, from two workers
+    bad = _run(tmp_path, 'reliability.count("probe", "duplicates", 1, why="planted")', "-n", "2", copies=2)
+    assert bad.returncode == 1 and "2 passed" in bad.stdout, bad.stdout + bad.stderr
+    assert "probe: duplicates found = 2" in bad.stdout
 
 
 def test_counts_refuse_unknown_fields_and_negative_numbers() -> None:

@@ -3,11 +3,16 @@
 Like the attack table of tests/conftest.py, the table is printed by `pytest_terminal_summary`; unlike it,
 the counts judge the run: any duplicate order, lost order, leaked secret, 5xx answer or half-written row
 counted by any test makes the session fail (exit code 1), even when every test passed.
+
+Loaded by tests/conftest.py (`pytest_plugins`), not as a directory conftest: with pytest-xdist the
+controller collects nothing, so only plugins named at the root run there. Each worker hands its counts
+to the controller at the end (`workeroutput`), which adds them up, prints the table and judges.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -21,7 +26,8 @@ BOT_CATEGORY = "bot tests (tests/integration/bots)"
 class BotTestsCounter:
     """Counts the bot tests run in the same session (`make reliability` runs them with their long knobs)
     into the table: each passed test a case, and the SIGKILLs and faulted order sends they print. A
-    registered plugin, not a conftest hook: those only see the tests of their own directory."""
+    registered plugin, not a conftest hook: those only see the tests of their own directory. Under xdist
+    only the controller counts (it sees every worker's reports, captured output included)."""
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Count one finished bot test."""
@@ -39,7 +45,9 @@ class BotTestsCounter:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the bot tests' counter for the whole session."""
+    """Register the bot tests' counter for the whole session (on the controller when under xdist)."""
+    if hasattr(config, "workerinput"):
+        return
     if not config.pluginmanager.has_plugin("reliability-bot-tests"):
         config.pluginmanager.register(BotTestsCounter(), "reliability-bot-tests")
 
@@ -51,9 +59,18 @@ def reliability() -> Counters:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the session when a must-be-zero counter is not zero."""
+    """Fail the session when a must-be-zero counter is not zero; a worker hands its counts over."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["tw_reliability"] = COUNTERS.export()
     if COUNTERS.failures() and exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """(xdist controller) Add up a finished worker's counts."""
+    COUNTERS.merge(getattr(node, "workeroutput", {}).get("tw_reliability"))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
