@@ -6,6 +6,8 @@
 market's precision and minimums; a refusal raises `OrderRefused`, is audited (`order.refused`, with the
 bot and the order) and published as an `order` event with status `refused`, and the executor never sees
 it. Accepted orders and their changes are published as `order` events, new executions as `fill` events.
+Live orders placed and canceled are audited (`order.placed` / `order.canceled`), paper ones when placed
+by hand (`audit_paper`).
 """
 
 from __future__ import annotations
@@ -112,7 +114,9 @@ class GuardedExecutor:
         connection_id: str,
         policy: GuardPolicy,
         actor: str,
+        audit_paper: bool = False,
     ) -> None:
+        self.audit_paper = audit_paper  # live orders are always audited; paper ones when a person placed them
         self.store = store
         self.executor = executor
         self.ledger = ledger
@@ -214,9 +218,35 @@ class GuardedExecutor:
             raise
         before = self._stored_fills(request.symbol)
         view = await self.executor.create_order(request)
+        self._audit("order.placed", view, request.bot)
         self._publish(view, request.bot)
         self._publish_new_fills(request.symbol, request.bot, before)
         return view
+
+    def _audit(self, kind: str, view: OrderView, bot: str | None) -> None:
+        """Audit an order placed or canceled: every live one (a private exchange call with the key), and
+        paper ones when `audit_paper` (placed by hand)."""
+        if self.mode != "live" and not self.audit_paper:
+            return
+        with self.store.session() as session:
+            row = session.get(Connection, self.connection_id)
+            audit.record(
+                session,
+                kind,
+                self.actor,
+                row,
+                bot=bot,
+                mode=self.mode,
+                order={
+                    "client_order_id": view.client_order_id,
+                    "symbol": view.symbol,
+                    "side": view.side,
+                    "type": view.type,
+                    "amount": str(view.amount),
+                    "price": None if view.price is None else str(view.price),
+                    "status": view.status,
+                },
+            )
 
     def _stored_fills(self, symbol: str) -> int:
         # The newest stored fill id of the connection (from the store, not the executor: a live
@@ -253,6 +283,7 @@ class GuardedExecutor:
     async def cancel_order(self, client_order_id: str) -> OrderView:
         """Cancel through the executor (cancelling is never refused)."""
         view = await self.executor.cancel_order(client_order_id)
+        self._audit("order.canceled", view, view.bot)
         self._publish(view, None)
         return view
 

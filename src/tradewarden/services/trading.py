@@ -22,7 +22,6 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
-from tradewarden.adapters import audit
 from tradewarden.adapters.exchanges import registry
 from tradewarden.adapters.execution.base import Balance, FillView, OrderRequest, OrderView, Position
 from tradewarden.adapters.execution.guard import GuardPolicy, MarketTerms, OrderRefused, check
@@ -278,6 +277,7 @@ class Trader:
             self.spec.id,
             policy,
             self.app.actor,
+            audit_paper=True,
         )
 
     async def executor(self, paper: bool) -> GuardedExecutor:
@@ -443,30 +443,8 @@ class Trader:
                 raise refusal from None
             if ticket.paper:
                 await self._fund_paper()
-        view = await guarded.create_order(request)  # unknown pair: refused (and audited) in there
-        self._audit("order.placed", view, guarded.mode)
+        view = await guarded.create_order(request)  # refused or placed, audited in there
         return view, guarded.mode
-
-    def _audit(self, kind: str, view: OrderView, mode: str) -> None:
-        with self.app.store.session() as session:
-            row = session.get(Connection, self.spec.id)
-            audit.record(
-                session,
-                kind,
-                self.app.actor,
-                row,
-                bot=self.bot,
-                mode=mode,
-                order={
-                    "client_order_id": view.client_order_id,
-                    "symbol": view.symbol,
-                    "side": view.side,
-                    "type": view.type,
-                    "amount": str(view.amount),
-                    "price": None if view.price is None else str(view.price),
-                    "status": view.status,
-                },
-            )
 
     def stored(self, open_only: bool = False) -> list[tuple[OrderView, str]]:
         """This connection's orders from the store (manual and bots'), newest first."""
@@ -513,8 +491,7 @@ class Trader:
                 f"order {view.client_order_id} is already {view.status}", "only open orders can be canceled"
             )
         guarded = await self.executor(paper=mode == "paper")
-        canceled = await guarded.cancel_order(view.client_order_id)
-        self._audit("order.canceled", canceled, mode)
+        canceled = await guarded.cancel_order(view.client_order_id)  # audited in there
         return canceled, mode
 
     async def close(self) -> None:

@@ -13,6 +13,7 @@ long configuration); the default is short.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections import Counter
 from decimal import Decimal
@@ -26,7 +27,7 @@ from tests.integration.bots.conftest import NO_CACHE, BotWorld
 from tests.integration.trading.conftest import sim_orders
 from tradewarden.adapters.execution.live import LiveConfig
 from tradewarden.adapters.market import HubConfig, MarketHub
-from tradewarden.adapters.store.models import FillRow, OrderRow
+from tradewarden.adapters.store.models import AuditEvent, FillRow, OrderRow
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.bots import service
 from tradewarden.services.bots.runner import BotRunner, RunnerConfig
@@ -183,6 +184,18 @@ def test_live_dca_under_order_faults(world: BotWorld, venue: str) -> None:
         for f in o["fills"]
     )
     assert sorted(store_fills(world, "d")) == venue_fills
+    # the audit log: each order the venue accepted was audited once as placed by this bot (a private
+    # call with the key), and no order the store does not hold
+    with world.app.store.session() as session:
+        details = [
+            json.loads(e.detail_json)
+            for e in session.scalars(select(AuditEvent).where(AuditEvent.kind == "order.placed"))
+        ]
+    bot_key = stored[0].bot
+    audited = Counter(d["order"]["client_order_id"] for d in details if d.get("bot") == bot_key)
+    assert all(audited[cid] == 1 for cid in accepted), {c: audited[c] for c in accepted if audited[c] != 1}
+    assert set(audited) <= {o.client_order_id for o in stored}
+    assert all(d["mode"] == "live" for d in details if d.get("bot") == bot_key)
     # the scenario really ran: every cycle added on twice and took profit
     assert history["take_profit"] == CYCLES, history
     assert history["addon"] == 2 * CYCLES, history
