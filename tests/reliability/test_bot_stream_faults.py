@@ -86,6 +86,7 @@ CASES = (
     StreamCase("ws_stall", "kucoin"),
     StreamCase("listenkey_expire", "mexc"),
     StreamCase("listenkey_expire", "kucoin"),
+    StreamCase("listenkey_expire", "binance", "futures"),
 )
 
 
@@ -148,7 +149,7 @@ async def _row(world: World, case: StreamCase, conn: str, names: list[str]) -> d
             out["entered_s"] = await _until("both bots entered", lambda: at(0))
         except AssertionError as exc:
             views = [(v.status, v.status_reason) for v in (service.get(app, n) for n in names)]
-            figures = [_figures(app, n, case.pair) for n in names]
+            figures = [(_figures(app, n, case.pair), service.history(app, n)[:3]) for n in names]
             raise AssertionError(f"{exc}: {views}, {runner.config.errors}, {figures}") from None
         await _until("the ticker stream answered", lambda: streams().get("hits", 0) > 0)
         assert runner.streams is not None
@@ -236,8 +237,11 @@ def test_bots_under_stream_fault(case: StreamCase, world: World, reliability: Co
         connection_id = view.id
     else:
         connection_id = add_online(app, conn, case.venue, key, world.sim.url)
+    # USD-M's BTC contract steps 0.001 with a 100 USDT minimum: a 100 USDT base order at a price just over
+    # 50,000 rounds down to 0.001 (50 USDT) and is refused, so the futures row buys 200.
+    settings = {**DCA_SETTINGS, "base_order": "200"} if case.market == "futures" else DCA_SETTINGS
     for name, mode in ((paper, "paper"), (live, "live")):
-        service.create(app, service.BotSpec(name, conn, "dca", (case.pair,), mode, settings=DCA_SETTINGS))  # type: ignore[arg-type]
+        service.create(app, service.BotSpec(name, conn, "dca", (case.pair,), mode, settings=settings))  # type: ignore[arg-type]
         service.start(app, name)
     try:
         got = asyncio.run(_row(world, case, conn, [paper, live]))
