@@ -67,8 +67,12 @@ class Cli:
         return result
 
     def _in_process(self, args: list[str], stdin: bytes | None, run_env: dict[str, str]) -> CliResult:
+        from tradewarden.cli import common
         from tradewarden.cli.main import run
 
+        # The CLI's Rich consoles read COLUMNS once, when first imported (at collection, under xdist, with
+        # no COLUMNS set: 80 columns, and tables wrapped the names the tests look for).
+        common.out.width = common.err.width = int(run_env.get("COLUMNS", "200"))
         saved_env = dict(os.environ)
         saved = sys.stdin, sys.stdout, sys.stderr
         out, err = io.StringIO(), io.StringIO()
