@@ -93,7 +93,7 @@ test: $(STAMP) lint web web-test chromium postgres
 # --timeout 900: a test without its own limit (the month replay) gets 15 minutes, not the default 2.
 reliability: $(STAMP) postgres
 	TW_RELIABILITY=long TW_REPLAY_DAYS=31 TW_BOT_FAULT_CYCLES=8 TW_BOT_HOURS=5 TW_BOT_KILLS=10 \
-	  $(BIN)/python -m pytest -q --timeout 900 tests/reliability tests/integration/bots
+	  $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --durations=15 --timeout 900 tests/reliability tests/integration/bots
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
