@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from tradewarden.adapters.market import MarketHub
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.cli.common import (
     JSON_OPTION,
@@ -37,6 +39,8 @@ from tradewarden.services.connections.health import HealthMonitor
 from tradewarden.services.errors import InputError
 from tradewarden.services.trading import order_json
 from tradewarden.services.vault_session import VaultSession, market_for
+
+T = TypeVar("T")
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -124,9 +128,15 @@ def create(
         [], "--set", help="KEY=VALUE strategy setting; repeat (see DESIGN keys)."
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Confirm a live bot without asking."),
+    passphrase_file: Path | None = PASSPHRASE_FILE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Create a bot (it does not start until `bots start`)."""
+    """Create a bot (it does not start until `bots start`).
+
+    Every order its settings will place is checked first against the exchange's rules at the current
+    price (lot step, minimum amount, minimum notional); a setting that cannot pass is refused with the
+    smallest value that would. A testnet connection's market is read with its key (vault passphrase).
+    """
     try:
         values = parse_set_args(settings)
     except SettingsError as exc:
@@ -149,7 +159,9 @@ def create(
         )
         _confirm_live(name, commit, yes)
     with app_context() as ctx:
-        view = service.create(ctx, spec)
+        view = asyncio.run(
+            _with_hub(lambda hub: service.create_checked(ctx, spec, hub, _vault_getter(ctx, passphrase_file)))
+        )
     if as_json:
         print_json(view.to_json())
         return
@@ -158,6 +170,24 @@ def create(
         f"{escape(view.connection)}; it may commit at most {view.max_commit} in quote. "
         f"Start it: tradewarden bots start {escape(view.name)}"
     )
+
+
+async def _with_hub(work: Callable[[MarketHub], Awaitable[T]]) -> T:
+    """Run `work` with a market hub of its own, closed after it."""
+    hub = MarketHub()
+    try:
+        return await work(hub)
+    finally:
+        await hub.close()
+
+
+def _vault_getter(ctx: App, passphrase_file: Path | None) -> Callable[[], Awaitable[VaultSession | None]]:
+    """Opens the vault when the size check needs it (a testnet connection's market is read with its key)."""
+
+    async def get() -> VaultSession | None:
+        return VaultSession.open(ctx, read_passphrase(passphrase_file))
+
+    return get
 
 
 def _confirm_live(name: str, commit: Decimal, yes: bool) -> None:
@@ -223,14 +253,20 @@ def show(name: str, as_json: bool = JSON_OPTION) -> None:
 def start(
     name: str,
     yes: bool = typer.Option(False, "--yes", "-y", help="Confirm a live bot."),
+    passphrase_file: Path | None = PASSPHRASE_FILE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Start (or resume) a bot; the running server or runner picks it up within a round."""
+    """Start (or resume) a bot; the running server or runner picks it up within a round.
+
+    Its orders are checked against the exchange's rules at the current price first, as on create.
+    """
     with app_context() as ctx:
         current = service.get(ctx, name)
         if current.mode == "live" and current.status != "running":
             _confirm_live(current.name, current.max_commit, yes)
-        view = service.start(ctx, name)
+        view = asyncio.run(
+            _with_hub(lambda hub: service.start_checked(ctx, name, hub, _vault_getter(ctx, passphrase_file)))
+        )
     if as_json:
         print_json(view.to_json())
         return

@@ -104,11 +104,12 @@ def check(
             f"exposure {exposure} + {notional} would pass the margin limit {policy.margin_limit}",
         )
     if live:
-        _check_market(request, market, value_price)
+        check_market(request, market, value_price)
     return notional
 
 
-def _check_market(request: OrderRequest, market: MarketTerms, value_price: Decimal) -> None:
+def check_market(request: OrderRequest, market: MarketTerms, value_price: Decimal) -> None:
+    """Refuse (OrderRefused: precision, min_amount, min_notional) an order the market's rules reject."""
     rules = market.rules
     cs = market.contract_size
     try:

@@ -222,8 +222,12 @@ def list_bots(_: ReadPrincipal, state: StateDep) -> Any:
     summary="Create a bot",
     responses={**NOT_FOUND, **CONFIRM_OR_CONFLICT},
 )
-def create_bot(body: BotIn, principal: TradePrincipal, state: StateDep) -> Any:
-    """Store a new bot (status `created`; start it with POST /bots/NAME/start). Live needs `confirm`."""
+async def create_bot(body: BotIn, principal: TradePrincipal, state: StateDep) -> Any:
+    """Store a new bot (status `created`; start it with POST /bots/NAME/start). Live needs `confirm`.
+
+    Every order the settings will place is checked against the exchange's rules at the current price:
+    422 names the order, the rule and the smallest passing value; 503 when the market cannot be read.
+    """
     spec = service.BotSpec(
         name=body.name,
         connection=body.connection,
@@ -252,7 +256,10 @@ def create_bot(body: BotIn, principal: TradePrincipal, state: StateDep) -> Any:
             f'(its margin limit, or its settings\' worst case); send "confirm": true to create it',
             "confirm",
         )
-    return service.create(state.app_for(principal.actor), checked).to_json()
+    app = state.app_for(principal.actor)
+    async with views.market(state.market) as hub:
+        view = await service.create_checked(app, checked, hub, lambda: _vault(state))
+    return view.to_json()
 
 
 @router.get(
@@ -314,12 +321,18 @@ async def bot_candles(
     summary="Start a bot",
     responses={**NOT_FOUND, **CONFIRM_OR_CONFLICT},
 )
-def start_bot(name: str, principal: TradePrincipal, state: StateDep, body: ConfirmIn | None = None) -> Any:
-    """Mark the bot running (the server's runner drives it). A live bot needs `confirm`."""
-    view = service.get(state.app, name)
+async def start_bot(
+    name: str, principal: TradePrincipal, state: StateDep, body: ConfirmIn | None = None
+) -> Any:
+    """Mark the bot running (the server's runner drives it). A live bot needs `confirm`. Its orders are
+    checked against the exchange's rules at the current price first, as on create."""
+    view = await asyncio.to_thread(service.get, state.app, name)
     if view.mode == "live" and view.status != "running" and not (body and body.confirm):
         raise _confirmation_required(view, "starting")
-    return service.start(state.app_for(principal.actor), name).to_json()
+    app = state.app_for(principal.actor)
+    async with views.market(state.market) as hub:
+        started = await service.start_checked(app, name, hub, lambda: _vault(state))
+    return started.to_json()
 
 
 @router.post("/{name:path}/stop", response_model=StopOut, summary="Stop a bot", responses=NOT_FOUND)

@@ -560,6 +560,19 @@ def _amount(s: DcaSettings, quote: Decimal, price: Decimal) -> Decimal:
     return floor_to_step(quote / price, s.rules.lot_size)
 
 
+def order_amount(s: DcaSettings, quote: Decimal, price: Decimal) -> Decimal:
+    """Base amount an entry order of `quote` gets at `price`, floored to the lot size as `decide` sends it."""
+    return _amount(s, quote, price)
+
+
+def addon_quotes(s: DcaSettings, addon_order: Decimal) -> tuple[Decimal, ...]:
+    """The quote of each add-on level (1..addon_count) when the first add-on is `addon_order`."""
+    levels = _levels(
+        s.addon_count, s.addon_deviation_pct, s.addon_step_scale, addon_order, s.addon_volume_scale, None
+    )
+    return tuple(lv.quote for lv in levels)
+
+
 def _order(
     s: DcaSettings,
     state: DcaState,

@@ -202,6 +202,11 @@ def _amount(s: GridSettings, prices: tuple[Decimal, ...], level: int, side: Orde
     return floor_to_step(s.order_amount / at, s.rules.lot_size or AMOUNT_STEP)
 
 
+def order_amount(s: GridSettings, prices: tuple[Decimal, ...], level: int, side: OrderSide) -> Decimal:
+    """Base amount of the grid's order at `level` (what `decide` places there)."""
+    return _amount(s, prices, level, side)
+
+
 def _nearest(prices: tuple[Decimal, ...], price: Decimal) -> int:
     return min(range(len(prices)), key=lambda i: (abs(prices[i] - price), i))
 

@@ -19,11 +19,14 @@ from sqlalchemy.orm import Session
 
 from tradewarden.adapters import audit
 from tradewarden.adapters.execution.base import OrderView
+from tradewarden.adapters.market import MarketHub
 from tradewarden.adapters.store.models import BotEventRow, BotRow, Connection, OrderRow, name_key, utcnow
 from tradewarden.domain.strategies import STRATEGIES
 from tradewarden.domain.strategies.base import Context, SettingsError
 from tradewarden.services import events
 from tradewarden.services.app import App
+from tradewarden.services.bots import sizing
+from tradewarden.services.bots.executors import venue_of
 from tradewarden.services.connections.service import find as find_connection
 from tradewarden.services.connections.validation import validate_name
 from tradewarden.services.errors import ConflictError, InputError, NotFoundError
@@ -245,19 +248,49 @@ def publish(app: App, row_name: str, status: str, detail: dict[str, Any]) -> Non
     events.publish(app.store, events.BotEvent(bot=row_name, status=status, detail=detail))
 
 
-def create(app: App, spec: BotSpec) -> BotView:
-    """Store a new bot (status `created`); ConflictError when the name is taken."""
+def _creatable(session: Session, spec: BotSpec) -> Connection:
+    """The spec's connection, when the bot may be created on it (NotFound, InputError, ConflictError)."""
+    connection = find_connection(session, spec.connection)
+    if spec.mode == "live" and connection.testnet:
+        raise InputError(
+            f"connection {connection.name} is a testnet connection: its orders are not real",
+            "use --mode paper, or a live (non-testnet) connection for --mode live",
+            "mode",
+        )
+    if session.scalar(select(BotRow.id).where(BotRow.name_key == name_key(spec.name))) is not None:
+        raise ConflictError(f"a bot named {spec.name!r} exists", "choose another name", field="name")
+    return connection
+
+
+async def create_checked(
+    app: App, spec: BotSpec, hub: MarketHub, vault: sizing.VaultGetter | None = None
+) -> BotView:
+    """`create`, once every order the settings will place passes the venue's rules at the current price
+    (sizing.py; InputError naming the order, rule and smallest passing value, ExchangeUnavailableError
+    when the market cannot be read): how the CLI and the API create bots."""
     spec = validate(spec)
     with app.store.session() as session:
-        connection = find_connection(session, spec.connection)
-        if spec.mode == "live" and connection.testnet:
-            raise InputError(
-                f"connection {connection.name} is a testnet connection: its orders are not real",
-                "use --mode paper, or a live (non-testnet) connection for --mode live",
-                "mode",
-            )
-        if session.scalar(select(BotRow.id).where(BotRow.name_key == name_key(spec.name))) is not None:
-            raise ConflictError(f"a bot named {spec.name!r} exists", "choose another name", field="name")
+        venue = venue_of(_creatable(session, spec))
+    await sizing.check_spec(
+        hub,
+        venue,
+        spec.strategy,
+        spec.pairs,
+        spec.settings or {},
+        spec.risk,
+        spec.margin_limit,
+        spec.recovery,
+        vault,
+    )
+    return create(app, spec)
+
+
+def create(app: App, spec: BotSpec) -> BotView:
+    """Store a new bot (status `created`); ConflictError when the name is taken. Unchecked against the
+    market: people's requests go through `create_checked`."""
+    spec = validate(spec)
+    with app.store.session() as session:
+        connection = _creatable(session, spec)
         row = BotRow(
             name=spec.name,
             connection_id=connection.id,
@@ -323,21 +356,51 @@ def get(app: App, name: str) -> BotView:
         return view_of(session, _find(session, name))
 
 
-def start(app: App, name: str) -> BotView:
-    """Mark the bot running (the runner picks it up); refused when its connection may not trade."""
+def _startable(session: Session, row: BotRow) -> Connection:
+    """The bot's connection, when the bot may start on it (InputError naming the fix otherwise)."""
+    connection = session.get(Connection, row.connection_id)
+    if connection is None:
+        raise InputError(f"bot {row.name}'s connection was removed", "remove the bot, or create it again")
+    if row.mode == "live" and connection.testnet:
+        raise InputError(f"{connection.name} is a testnet connection", "live bots need a live connection")
+    if connection.status != "online":
+        raise InputError(
+            f"connection {connection.name} is {connection.status}, not online",
+            f"test it first: tradewarden connections test {connection.name}",
+            "connection",
+        )
+    return connection
+
+
+async def start_checked(
+    app: App, name: str, hub: MarketHub, vault: sizing.VaultGetter | None = None
+) -> BotView:
+    """`start`, once every order the bot's settings will place passes the venue's rules at the current
+    price (see `create_checked`): a paused bot whose order the market refused starts again only when
+    the price has moved so that it passes."""
     with app.store.session() as session:
         row = _find(session, name)
-        connection = session.get(Connection, row.connection_id)
-        if connection is None:
-            raise InputError(f"bot {row.name}'s connection was removed", "remove the bot, or create it again")
-        if row.mode == "live" and connection.testnet:
-            raise InputError(f"{connection.name} is a testnet connection", "live bots need a live connection")
-        if connection.status != "online":
-            raise InputError(
-                f"connection {connection.name} is {connection.status}, not online",
-                f"test it first: tradewarden connections test {connection.name}",
-                "connection",
-            )
+        venue = venue_of(_startable(session, row))
+        if row.status == "running":
+            return view_of(session, row)
+        checked = (
+            row.strategy,
+            tuple(json.loads(row.pairs_json)),
+            dict(json.loads(row.settings_json)),
+            row.risk,
+            row.margin_limit,
+            row.recovery,
+        )
+    await sizing.check_spec(hub, venue, *checked, vault=vault)
+    return start(app, name)
+
+
+def start(app: App, name: str) -> BotView:
+    """Mark the bot running (the runner picks it up); refused when its connection may not trade.
+    Unchecked against the market: people's requests go through `start_checked`."""
+    with app.store.session() as session:
+        row = _find(session, name)
+        connection = _startable(session, row)
         if row.status == "running":
             return view_of(session, row)
         row.status = "running"
