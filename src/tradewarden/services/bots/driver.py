@@ -40,7 +40,7 @@ from tradewarden.domain.strategies.base import (
     StrategyEvent,
 )
 from tradewarden.services.app import App
-from tradewarden.services.bots import codec
+from tradewarden.services.bots import codec, sizing
 from tradewarden.services.bots.service import publish
 from tradewarden.services.orders import GuardedExecutor
 
@@ -51,6 +51,10 @@ CONNECTION_REFUSALS = frozenset({"connection_not_online", "withdraw_enabled", "p
 # Refusals of a passing market-data failure (the guard's book read came back empty): decided again on the
 # next step, without the backoff, but counted, so a market that never has a price still pauses the bot.
 TRANSIENT_REFUSALS = frozenset({"no_price"})
+# Refusals by the market's rules (lot step, minimum amount, minimum notional) of an order a setting
+# sizes: waiting does not cure them (the same settings size the same order), so the bot pauses at the
+# first one with what to change (sizing.refusal_advice), rather than backing off and retrying.
+SIZE_REFUSALS = sizing.SIZE_REFUSALS
 BACKOFF_MS = 60_000  # after a refused order, a pair waits this long (doubling) before deciding again
 BACKOFF_MAX_MS = 3_600_000
 MAX_REFUSALS = 5  # refused orders in a row before the bot pauses and says why
@@ -84,6 +88,7 @@ class PairRun:
     refusals: int = 0
     addons_total: int = 0
     last_price: Decimal | None = None
+    last_quote: Quote | None = None
 
 
 class Paused(Exception):
@@ -332,8 +337,13 @@ class BotDriver:
             return [(f.id, f, o) for f, o in rows if f.id not in self.recent_fills]
 
     def absorb(self) -> bool:
-        """Apply new fills and ended orders to the strategy states; True when any fill was applied."""
+        """Apply new fills and ended orders to the strategy states; True when any fill was applied.
+
+        A refusal that pauses the bot is raised once every ended order is off the watch list (raised
+        half-way, the rejected order stayed watched and paused the bot again when it was resumed).
+        """
         filled = False
+        pause: Paused | None = None
         for fill_id, fill, order in self._new_fills():
             self.fill_cursor = max(self.fill_cursor, fill_id)
             if self.mode == "live":
@@ -375,14 +385,25 @@ class BotDriver:
                     if view is not None and view.status == "rejected" and view.error != NEVER_PLACED:
                         if self.mode == "live" and view.outcome == "rejected":
                             self.key_suspect = True  # a refusal that is not about the order itself
-                        self._refused(
-                            run, view.outcome or "rejected", view.error or "the exchange refused it"
-                        )
+                        # a paper order the fill model rejected names the market rule in its error
+                        rule = sizing.paper_reason(view.error) if view.outcome == "filter_failure" else None
+                        try:
+                            self._refused(
+                                run,
+                                view.outcome or "rejected",
+                                view.error or "the exchange refused it",
+                                rule=rule,
+                                tag=full_tag.partition("|")[2],
+                            )
+                        except Paused as why:
+                            pause = pause or why
                     elif view is not None and view.filled > 0:
                         run.refusals = 0
                     continue
                 still.append(full_tag)
             run.open_tags = still
+        if pause is not None:
+            raise pause
         return filled
 
     async def refresh(self, run: PairRun) -> None:
@@ -406,8 +427,37 @@ class BotDriver:
                     )
         await self._sync_fills(run)
 
-    def _refused(self, run: PairRun, reason: str, message: str, ts_ms: int | None = None) -> None:
+    def _size_advice(self, run: PairRun, tag: str) -> str | None:
+        """What to change when an order a setting sizes was refused by the market's rules (None: the
+        tag is not such an order, or it passes at the last price, which moved since)."""
+        quote = run.last_quote
+        if quote is None:
+            return None
+        point = sizing.PricePoint(quote.price, quote.bid, quote.ask)
+        try:
+            return sizing.refusal_advice(
+                self.strategy.name, run.settings, run.pair, run.info, point, self.executor.exchange_id, tag
+            )
+        except Exception as exc:  # advice is a courtesy: without it the refusal backs off as before
+            log.info("bot %s: no advice for %s: %s", self.name, tag, type(exc).__name__)
+            return None
+
+    def _refused(
+        self,
+        run: PairRun,
+        reason: str,
+        message: str,
+        ts_ms: int | None = None,
+        rule: str | None = None,
+        tag: str | None = None,
+    ) -> None:
+        """Count a refused order: back off, or pause the bot (its connection, a size rule, too many)."""
         run.refusals += 1
+        rule = rule or reason
+        advice = self._size_advice(run, tag) if rule in SIZE_REFUSALS and tag else None
+        if advice is not None:
+            self._events.append(("refused", run.pair, f"{reason}: {message}", ts_ms))
+            raise Paused(f"order refused on {run.pair} ({rule}): {advice}")
         if reason not in TRANSIENT_REFUSALS:
             wait = min(BACKOFF_MS * 2 ** (run.refusals - 1), BACKOFF_MAX_MS)
             base = ts_ms if ts_ms is not None else int(time.time() * 1000)
@@ -421,9 +471,11 @@ class BotDriver:
             )
 
     async def _place(self, run: PairRun, action: PlaceOrder, quote: Quote) -> bool:
-        """Place (or adopt, by its tag) the strategy's order; False when the guard refused it."""
+        """Place (or adopt, by its tag) the strategy's order; False when the guard refused it or it came
+        back rejected with nothing filled (it never went out)."""
         full_tag = f"{run.pair}|{action.tag}"
         existing = self._order_by_tag(full_tag)
+        went_out = True
         if existing is None:
             amount = action.amount / run.info.contract_size
             request = OrderRequest(
@@ -438,10 +490,13 @@ class BotDriver:
             )
             log.debug("order bot=%s owner=%s tag=%s t=%.6f", self.bot_id, self.owner, full_tag, time.time())
             try:
-                await self.executor.create_order(request)
+                placed = await self.executor.create_order(request)
+                # Rejected with nothing filled (a paper order the fill model refused, a live one the
+                # venue refused at once): it never went out, so the decision's events are not told.
+                went_out = not (placed.status == "rejected" and placed.filled == 0)
             except OrderRefused as refusal:
                 run.state = self.strategy.on_cancel(run.settings, run.state, action.tag)
-                self._refused(run, refusal.reason, refusal.message, quote.ts_ms)
+                self._refused(run, refusal.reason, refusal.message, quote.ts_ms, tag=action.tag)
                 return False
             except TagTaken:
                 pass  # stored a moment ago by this bot (a retried step): adopted below
@@ -462,7 +517,7 @@ class BotDriver:
             run.open_tags.append(full_tag)
         await self._sync_fills(run)
         self.absorb()
-        return True
+        return went_out
 
     async def _cancel(self, run: PairRun, action: CancelOrder) -> None:
         full_tag = f"{run.pair}|{action.tag}"
@@ -532,6 +587,7 @@ class BotDriver:
         run = self.pairs[pair]
         started = time.perf_counter()
         run.last_price = quote.price
+        run.last_quote = quote
         await self.refresh(run)
         self.absorb()
         if quote.ts_ms >= run.blocked_until_ms:
