@@ -18,11 +18,15 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import CliResult
-from tests.integration.bots.conftest import BotWorld, runner_for
+from tests.conftest import PASSPHRASE, CliResult
+from tests.integration.bots.conftest import BotWorld
+from tests.integration.bots.test_live_faults import LIVE
 from tests.integration.trading.conftest import add_connection
-from tradewarden.adapters.store.models import BotRow
+from tradewarden.adapters.store.models import BotRow, PaperBalance
+from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.bots import leases, service
+from tradewarden.services.bots.runner import BotRunner, RunnerConfig
+from tradewarden.services.vault_session import VaultSession
 
 PERP = "BTC/USDT:USDT"
 FUTURES_PERMS = ["read", "spot_trade", "futures_trade"]
@@ -106,10 +110,11 @@ def test_an_unreadable_market_fails_closed(usdm: BotWorld) -> None:
     assert _stored(world) == []
 
 
-def _round(world: BotWorld) -> dict[str, int]:
+def _round(world: BotWorld, live: bool = False) -> dict[str, int]:
     async def run() -> dict[str, int]:
         hub = world.hub()
-        runner = runner_for(world, hub)
+        vault = VaultSession.open(world.app, Secret(PASSPHRASE)) if live else None
+        runner = BotRunner(world.app, hub, vault, RunnerConfig(live=LIVE))
         try:
             await runner.round()
             await runner.round()  # a paused bot is not stepped again
@@ -121,12 +126,17 @@ def _round(world: BotWorld) -> dict[str, int]:
     return asyncio.run(run())
 
 
-def test_a_refusal_at_run_time_pauses_with_the_fix_and_opens_no_group(usdm: BotWorld) -> None:
+@pytest.mark.parametrize("mode", ["paper", "live"])
+def test_a_refusal_at_run_time_pauses_with_the_fix_and_opens_no_group(usdm: BotWorld, mode: str) -> None:
+    """Paper: the fill model rejects the order (the guard checks market rules for live orders only);
+    live: the guard refuses it before the exchange. Either way the bot pauses at once with the fix."""
     world = usdm
-    assert _create(world, "p", "150.01").code == 0
-    assert world.cli("bots", "start", "p").code == 0
+    live = mode == "live"
+    confirm = ("--yes",) if live else ()
+    assert _create(world, "p", "150.01", "--mode", mode, *confirm).code == 0
+    assert world.cli("bots", "start", "p", *confirm).code == 0
     world.price("binance", Decimal("80000"))  # the price moved after the start
-    assert _round(world) == {}
+    assert _round(world, live) == {}
     view = service.get(world.app, "p")
     assert view.status == "paused", (view.status, view.status_reason)
     reason = view.status_reason or ""
@@ -136,7 +146,8 @@ def test_a_refusal_at_run_time_pauses_with_the_fix_and_opens_no_group(usdm: BotW
     assert kinds.count("refused") == 1 and kinds[0] == "paused", kinds
     assert "group_opened" not in kinds, kinds  # its base order never went out
     assert view.groups == 0 and view.margin_used == 0
-    assert len(service.orders(world.app, "p")) == 1  # one try, no hammering
+    # one try, no hammering: paper stores the rejected order, live never sends it
+    assert len(service.orders(world.app, "p")) == (0 if live else 1)
     with world.app.store.session() as session:
         row = session.get(BotRow, view.id)
         assert row is not None
@@ -145,9 +156,38 @@ def test_a_refusal_at_run_time_pauses_with_the_fix_and_opens_no_group(usdm: BotW
 
     # back at a price where the order passes, a start resumes it and the group opens, told once
     world.price("binance", Decimal("50001"))
-    assert world.cli("bots", "start", "p").code == 0
-    assert _round(world) == {}
+    assert world.cli("bots", "start", "p", *confirm).code == 0
+    assert _round(world, live) == {}
     view = service.get(world.app, "p")
     kinds = [e["kind"] for e in service.history(world.app, "p")]
     assert view.status == "running" and view.groups == 1, (view.status, kinds)
     assert kinds.count("group_opened") == 1, kinds
+
+
+def test_a_base_order_rejected_without_a_pause_tells_no_group_opened(world: BotWorld) -> None:
+    """A paper base order the executor rejects for a reason that only backs off (an empty paper account)
+    opens no group: its decision's `group_opened` is not told (it was, right after the refusal, while
+    the figures said 0 groups); it is told once, when the decision is made again and the order fills."""
+    world.connect("m", "mexc")
+    world.price("mexc", Decimal("50000"))
+    view = world.bot("poor", "m")
+    with world.app.store.session() as session:  # the account exists, nearly empty: the seed keeps it
+        session.add(PaperBalance(account=service.bot_key(view.id), currency="USDT", total=Decimal(1)))
+    assert _round(world) == {}
+    view = service.get(world.app, "poor")
+    kinds = [e["kind"] for e in service.history(world.app, "poor")]
+    assert view.status == "running" and kinds[0] == "refused", (view.status, kinds)
+    assert "insufficient_balance" in service.history(world.app, "poor")[0]["reason"]
+    assert "group_opened" not in kinds and view.groups == 0, kinds
+    with world.app.store.session() as session:
+        row = session.get(BotRow, view.id)
+        assert row is not None
+        blocked = json.loads(row.state_json)["pairs"]["BTC/USDT"]["blocked_until_ms"]
+        row.state_json = row.state_json.replace(f'"blocked_until_ms": {blocked}', '"blocked_until_ms": 0')
+        funds = session.get(PaperBalance, (service.bot_key(view.id), "USDT"))
+        assert funds is not None and blocked > 0
+        funds.total = Decimal(10_000)
+    assert _round(world) == {}
+    view = service.get(world.app, "poor")
+    kinds = [e["kind"] for e in service.history(world.app, "poor")]
+    assert view.groups == 1 and kinds.count("group_opened") == 1, kinds
