@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import Literal
 
 Side = Literal["buy", "sell"]
@@ -145,6 +145,22 @@ def ceil_to_step(value: Decimal, step: Decimal | None) -> Decimal:
     return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
 
 
+SHOWN_DIGITS = 10
+
+
+def shown(value: Decimal | None) -> str:
+    """A figure for a message: at most 10 significant digits, plain notation, no trailing zeros (an
+    amount converted from quote carries 18 decimals of noise a person cannot read)."""
+    if value is None:
+        return "none"
+    if not value.is_finite() or value == 0:
+        return str(value.normalize()) if value.is_finite() else str(value)
+    with localcontext() as ctx:
+        ctx.prec = SHOWN_DIGITS
+        text = format(+value, "f")  # unary plus rounds to the context's precision
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _on_step(value: Decimal, step: Decimal | None) -> bool:
     return not step or value % step == 0
 
@@ -154,26 +170,30 @@ def check_order(
 ) -> None:
     """Raise OrderRejected when the order breaks a rule; `reference_price` values a market order."""
     if amount <= 0:
-        raise OrderRejected("amount_not_positive", f"{side} amount {amount} must be above 0")
+        raise OrderRejected("amount_not_positive", f"{side} amount {shown(amount)} must be above 0")
     if price is not None and price <= 0:
-        raise OrderRejected("price_not_positive", f"{side} price {price} must be above 0")
+        raise OrderRejected("price_not_positive", f"{side} price {shown(price)} must be above 0")
     if not _on_step(amount, rules.lot_size):
         raise OrderRejected(
             "lot_size",
-            f"amount {amount} is not a multiple of the lot size {rules.lot_size} "
-            f"(round to {floor_to_step(amount, rules.lot_size)})",
+            f"amount {shown(amount)} is not a multiple of the lot size {shown(rules.lot_size)} "
+            f"(round to {shown(floor_to_step(amount, rules.lot_size))})",
         )
     if rules.min_amount is not None and amount < rules.min_amount:
-        raise OrderRejected("min_amount", f"amount {amount} is below the minimum {rules.min_amount}")
+        raise OrderRejected(
+            "min_amount", f"amount {shown(amount)} is below the minimum {shown(rules.min_amount)}"
+        )
     if price is not None and not _on_step(price, rules.tick_size):
         raise OrderRejected(
-            "tick_size", f"price {price} is not a multiple of the tick size {rules.tick_size}"
+            "tick_size", f"price {shown(price)} is not a multiple of the tick size {shown(rules.tick_size)}"
         )
     value_price = price if price is not None else reference_price
     notional = amount * value_price
     if rules.min_notional is not None and notional < rules.min_notional:
         raise OrderRejected(
-            "min_notional", f"notional {notional} ({amount} x {value_price}) is below {rules.min_notional}"
+            "min_notional",
+            f"notional {shown(notional)} ({shown(amount)} x {shown(value_price)}) is below "
+            f"{shown(rules.min_notional)}",
         )
 
 

@@ -23,6 +23,7 @@ from tradewarden.domain.fills import (
     market_fill,
     resting_fill_on_book,
     resting_fill_on_trade,
+    shown,
 )
 
 FEES = Fees(maker=D("0.0002"), taker=D("0.001"))
@@ -102,7 +103,7 @@ def test_resting_order_fills_on_a_crossing_trade_at_most_its_size() -> None:
             None,
             MarketRules(min_notional=D(5)),
             "min_notional",
-            "notional 1.00 (0.01 x 100) is below 5",
+            "notional 1 (0.01 x 100) is below 5",
         ),
     ],
 )
@@ -187,3 +188,27 @@ def test_fills_conserve_value_only_fees_and_price_move_it(
             bound = levels[0].price * (1 + sign * slippage / 100)
             assert all((e.price <= bound) if side == "buy" else (e.price >= bound) for e in r.executions)
         assert r.filled <= sum((lv.amount for lv in levels), D(0))
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (D("4.999999999999999999"), "5"),  # quote/price noise reads as the figure a person means
+        (D("0.000199524783984521"), "0.000199524784"),
+        (D("50123.450000"), "50123.45"),
+        (D("1E+3"), "1000"),
+        (D("0E-18"), "0"),
+        (D("-0.0015"), "-0.0015"),
+        (None, "none"),
+    ],
+)
+def test_shown_figures_are_short_and_plain(value: D | None, text: str) -> None:
+    assert shown(value) == text
+
+
+@given(st.decimals(min_value=D("1e-12"), max_value=D("1e12"), allow_nan=False, places=18))
+def test_shown_is_within_ten_significant_digits(value: D) -> None:
+    text = shown(value)
+    assert "E" not in text and "e" not in text
+    if value != 0:
+        assert abs(D(text) - value) <= abs(value) * D("1e-9")

@@ -96,12 +96,14 @@ def check(
     notional = request.amount * market.contract_size * value_price
     if notional > policy.per_order_cap:
         raise OrderRefused(
-            "over_order_cap", f"notional {notional} is above the per-order cap {policy.per_order_cap}"
+            "over_order_cap",
+            f"notional {fm.shown(notional)} is above the per-order cap {fm.shown(policy.per_order_cap)}",
         )
     if increases_exposure(request, market.contract) and exposure + notional > policy.margin_limit:
         raise OrderRefused(
             "over_margin_limit",
-            f"exposure {exposure} + {notional} would pass the margin limit {policy.margin_limit}",
+            f"exposure {fm.shown(exposure)} + {fm.shown(notional)} would pass the margin limit "
+            f"{fm.shown(policy.margin_limit)}",
         )
     if live:
         check_market(request, market, value_price)
