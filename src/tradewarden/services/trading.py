@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -124,7 +125,14 @@ def order_json(view: OrderView, mode: str) -> dict[str, Any]:
         "fee": str(view.fee),
         "outcome": view.outcome,
         "error": view.error,
+        "created_at": _when(view.created_at),
+        "updated_at": _when(view.updated_at),
     }
+
+
+def _when(moment: datetime | None) -> str | None:
+    """An ISO 8601 UTC time (None: not known)."""
+    return None if moment is None else moment.isoformat()
 
 
 class DepthSource:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -46,6 +47,11 @@ def test_place_list_cancel_and_fill_through_the_api(
         assert read.delete(f"{BASE}/Main/orders/{placed.json()['id']}").status_code == 403
         canceled = trade.delete(f"{BASE}/Main/orders/{placed.json()['id']}")
         assert canceled.status_code == 200 and canceled.json()["status"] == "canceled", canceled.text
+        # when it was stored and last changed (ISO 8601, UTC): placing, then canceling
+        born = datetime.fromisoformat(placed.json()["created_at"])
+        changed = datetime.fromisoformat(canceled.json()["updated_at"])
+        assert born.utcoffset() == timedelta(0) and abs(datetime.now(UTC) - born) < timedelta(minutes=5)
+        assert canceled.json()["created_at"] == placed.json()["created_at"] and changed >= born
         market = {"pair": "BTC/USDT", "side": "buy", "amount": "20", "quote": True, "paper": paper}
         filled = trade.post(f"{BASE}/Main/orders", json=market)
         assert filled.status_code == 201 and filled.json()["status"] == "closed", filled.text

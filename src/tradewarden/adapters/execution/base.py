@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Protocol
 
@@ -52,6 +53,8 @@ class OrderView:
     reconciled: bool
     bot: str | None = None
     tag: str | None = None
+    created_at: datetime | None = None  # when we stored it (before the exchange heard of it), UTC
+    updated_at: datetime | None = None  # its last change, UTC
 
     @classmethod
     def of(cls, row: OrderRow) -> OrderView:
@@ -77,6 +80,8 @@ class OrderView:
             row.reconciled,
             row.bot,
             row.tag,
+            row.created_at,
+            row.updated_at,
         )
 
     @property

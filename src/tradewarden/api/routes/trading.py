@@ -59,6 +59,8 @@ class OrderOut(BaseModel):
     fee: str
     outcome: str | None
     error: str | None
+    created_at: str | None = None  # ISO 8601 UTC: stored, before the exchange heard of it
+    updated_at: str | None = None  # ISO 8601 UTC: its last change
 
 
 class TicketOut(BaseModel):
