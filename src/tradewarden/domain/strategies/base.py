@@ -1,12 +1,14 @@
 """The strategy core's vocabulary: what a strategy sees, what it asks for, and how an engine must drive it.
 
-One core serves paper, live and backtests. A strategy is four pure functions over immutable values:
+One core serves paper, live and backtests. A strategy is five pure functions over immutable values:
 
     decide(settings, state, market) -> Decision(state, actions)
     on_fill(settings, state, fill)  -> state
     on_cancel(settings, state, tag) -> state     # an order ended without (further) fills: cancelled,
                                                  # rejected, or the unfilled rest of a market order
     triggers(settings, state)       -> Triggers(low, high, wake_ms)
+    close_out(settings, state, fills) -> state   # a close made outside the strategy (the user's
+                                                 # close-position): book its fills, end what it covered
 
 plus `parse(values, context) -> settings`, `initial_state(settings) -> state` and
 `snapshot(settings, state, price) -> Snapshot`. `STRATEGIES` in `tradewarden.domain.strategies` maps
@@ -54,7 +56,7 @@ from __future__ import annotations
 
 import decimal
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Generic, Literal, ParamSpec, Protocol, TypeVar
@@ -262,6 +264,10 @@ class Strategy(Protocol[SettingsT, StateT]):
 
     def triggers(self, settings: SettingsT, state: StateT) -> Triggers:
         """The nearest prices (and time) at which `decide` would act."""
+        ...
+
+    def close_out(self, settings: SettingsT, state: StateT, fills: Sequence[Fill]) -> StateT:
+        """Book the fills of a close made outside the strategy; a full close leaves nothing in progress."""
         ...
 
     def snapshot(self, settings: SettingsT, state: StateT, price: Decimal | None) -> Snapshot:

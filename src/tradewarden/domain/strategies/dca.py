@@ -36,7 +36,7 @@ long, higher for a short; a short mirrors every price rule):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal
@@ -126,7 +126,7 @@ NEUTRAL: Mapping[str, object] = {
 }
 
 Role = Literal["base", "addon", "close"]
-ExitWhy = Literal["take_profit", "stop_loss", "recovery_exit"]
+ExitWhy = Literal["take_profit", "stop_loss", "recovery_exit", "close"]  # close: the user's close-out
 
 
 @dataclass(frozen=True, slots=True)
@@ -832,6 +832,49 @@ def on_cancel(settings: DcaSettings, state: DcaState, tag: str) -> DcaState:
     return replace(state, pending=tuple(x for x in state.pending if x.tag != tag))
 
 
+def close_out(settings: DcaSettings, state: DcaState, fills: Sequence[Fill]) -> DcaState:
+    """Account a close made outside the strategy (the user's close-position) from its fills.
+
+    The fills of the exit's side are booked against the group at once, like an exit: P&L = their
+    proceeds (cost, for a short) against the group's entry notional, minus the entry and the close
+    fees, in quote. A close that covered the whole group ends it: no group and nothing in flight, so
+    the next `decide` opens a new one (after the cooldown). A partial close leaves the rest held, with
+    its share of the entry notional and fees.
+    """
+    s, g = settings, state.group
+    exit_side = "sell" if s.long else "buy"
+    ours = [f for f in fills if f.side == exit_side and f.amount > 0]
+    if g is None or not ours:
+        return state
+    amount = sum((f.amount for f in ours), ZERO)
+    value = sum((f.price * f.amount for f in ours), ZERO)
+    fee = sum((f.fee for f in ours), ZERO)
+    sign = ONE if s.long else -ONE
+    state = replace(state, fees=state.fees + fee)
+    if amount < g.qty:
+        frac = amount / g.qty
+        pnl = sign * (value - g.cost * frac) - fee - g.fees * frac
+        g = replace(
+            g, qty=g.qty - amount, cost=g.cost * (ONE - frac), fees=g.fees * (ONE - frac), pnl=g.pnl + pnl
+        )
+        return replace(state, group=g, realized_pnl=state.realized_pnl + pnl)
+    # the whole group: booked without fractions, so the money adds up to the last digit
+    pnl = sign * (value - g.cost) - fee - g.fees
+    total = g.pnl + pnl
+    last_ts = max(f.ts_ms for f in ours)
+    return replace(
+        state,
+        group=None,
+        pending=(),
+        realized_pnl=state.realized_pnl + pnl,
+        trades=state.trades + 1,
+        wins=state.wins + (total > 0),
+        losses=state.losses + (total <= 0),
+        cooldown_until=last_ts + s.cooldown_s * 1000 if s.cooldown_s else None,
+        last_exit="close",
+    )
+
+
 def triggers(settings: DcaSettings, state: DcaState) -> Triggers:
     """The nearest prices below/above (and the time) at which `decide` would act."""
     s = settings
@@ -927,6 +970,11 @@ class DcaStrategy:
     def on_cancel(self, settings: DcaSettings, state: DcaState, tag: str) -> DcaState:
         """See `on_cancel`."""
         return on_cancel(settings, state, tag)
+
+    @in_money_context
+    def close_out(self, settings: DcaSettings, state: DcaState, fills: Sequence[Fill]) -> DcaState:
+        """See `close_out`."""
+        return close_out(settings, state, fills)
 
     @in_money_context
     def triggers(self, settings: DcaSettings, state: DcaState) -> Triggers:

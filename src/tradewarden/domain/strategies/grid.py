@@ -25,6 +25,7 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 from itertools import pairwise
@@ -338,6 +339,48 @@ def on_cancel(settings: GridSettings, state: GridState, tag: str) -> GridState:
     return replace(state, orders=tuple(o for o in state.orders if o.tag != tag))
 
 
+def close_out(settings: GridSettings, state: GridState, fills: Sequence[Fill]) -> GridState:
+    """Account a close made outside the strategy (the user's close-position) from its sell fills.
+
+    P&L = the proceeds after the close fees minus the average cost (buy fees included) of the base
+    sold. A close that sold all the inventory takes the grid down: no range, no orders, so the next
+    `decide` lays out a fresh grid at the price of the day. A partial close keeps the rest held.
+    The tag counter is kept: tags stay unique per bot in the store.
+    """
+    sells = [f for f in fills if f.side == "sell" and f.amount > 0]
+    if not sells or state.inventory <= 0:
+        return state
+    amount = sum((f.amount for f in sells), ZERO)
+    proceeds = sum((f.price * f.amount for f in sells), ZERO)
+    fee = sum((f.fee for f in sells), ZERO)
+    state = replace(state, fees=state.fees + fee)
+    if amount < state.inventory:
+        sold_cost = state.inventory_cost / state.inventory * amount
+        pnl = proceeds - fee - sold_cost
+        return replace(
+            state,
+            inventory=state.inventory - amount,
+            inventory_cost=state.inventory_cost - sold_cost,
+            realized_pnl=state.realized_pnl + pnl,
+            trades=state.trades + 1,
+            wins=state.wins + (pnl > 0),
+            losses=state.losses + (pnl <= 0),
+        )
+    pnl = proceeds - fee - state.inventory_cost  # all of it: no average, no rounding
+    return replace(
+        state,
+        prices=(),
+        empty=-1,
+        orders=(),
+        inventory=ZERO,
+        inventory_cost=ZERO,
+        realized_pnl=state.realized_pnl + pnl,
+        trades=state.trades + 1,
+        wins=state.wins + (pnl > 0),
+        losses=state.losses + (pnl <= 0),
+    )
+
+
 def _missing(state: GridState) -> bool:
     levels = {o.level for o in state.orders}
     return any(i not in levels for i in range(len(state.prices)) if i != state.empty)
@@ -425,6 +468,11 @@ class GridStrategy:
     def on_cancel(self, settings: GridSettings, state: GridState, tag: str) -> GridState:
         """See `on_cancel`."""
         return on_cancel(settings, state, tag)
+
+    @in_money_context
+    def close_out(self, settings: GridSettings, state: GridState, fills: Sequence[Fill]) -> GridState:
+        """See `close_out`."""
+        return close_out(settings, state, fills)
 
     @in_money_context
     def triggers(self, settings: GridSettings, state: GridState) -> Triggers:
