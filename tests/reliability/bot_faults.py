@@ -13,8 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select
 
 from tests.reliability.faults import HOLD_MS, SCENARIOS, Env, Gateway, Scenario, _ip_removed, _ip_restored
+from tradewarden.adapters.store.models import OrderRow
+from tradewarden.services.app import App
+from tradewarden.services.bots import service
 
 PUBLIC_SHARE = 0.3  # a gateway fault hits this share of its rate on requests other than order requests
 
@@ -74,6 +78,15 @@ BOT_SCENARIOS: tuple[BotScenario, ...] = (
 # One cycle: enter at the base price, add on at -2 % and -4 %, take profit above the average.
 BASE = Decimal(50000)
 CYCLE = (BASE, BASE * Decimal("0.978"), BASE * Decimal("0.958"), BASE * Decimal("1.01"))
+
+
+def bot_orders(app: App, name: str) -> list[OrderRow]:
+    """The bot's stored orders (detached from their session)."""
+    bot = service.get(app, name)
+    with app.store.session() as session:
+        rows = list(session.scalars(select(OrderRow).where(OrderRow.bot == service.bot_key(bot.id))))
+        session.expunge_all()
+        return rows
 
 
 def reached(figures: dict[str, Any] | None, open_orders: int, cycle: int, step: int) -> bool:

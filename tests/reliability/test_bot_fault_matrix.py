@@ -35,14 +35,22 @@ from tests.conftest import PASSPHRASE
 from tests.integration.bots.conftest import DCA_SETTINGS, NO_CACHE
 from tests.integration.simtools import SimAdmin
 from tests.reliability.agreement import compare
-from tests.reliability.bot_faults import BASE, BOT_SCENARIOS, CYCLE, BotGateway, BotScenario, reached
+from tests.reliability.bot_faults import (
+    BASE,
+    BOT_SCENARIOS,
+    CYCLE,
+    BotGateway,
+    BotScenario,
+    bot_orders,
+    reached,
+)
 from tests.reliability.counters import Counters
 from tests.reliability.env import add_online, app_on, now_ms, requests_since, sim_key, sim_orders
 from tests.reliability.faults import CLIENT_TIMEOUT_MS, Env
 from tests.reliability.settings import LONG, scaled
 from tradewarden.adapters.execution.live import LiveConfig
 from tradewarden.adapters.market import HubConfig, MarketHub
-from tradewarden.adapters.store.models import AuditEvent, Connection, OrderRow
+from tradewarden.adapters.store.models import AuditEvent, Connection
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.app import App
 from tradewarden.services.bots import leases, service
@@ -198,14 +206,6 @@ def _tested(app: App, connection_id: str) -> list[str]:
         return [json.loads(e.detail_json)["status"] for e in rows]
 
 
-def _bot_orders(app: App, name: str) -> list[OrderRow]:
-    bot = service.get(app, name)
-    with app.store.session() as session:
-        rows = list(session.scalars(select(OrderRow).where(OrderRow.bot == service.bot_key(bot.id))))
-        session.expunge_all()
-        return rows
-
-
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bots_under_fault(case: BotScenario, world: World, reliability: Counters) -> None:
@@ -236,7 +236,7 @@ def test_bots_under_fault(case: BotScenario, world: World, reliability: Counters
     held = sim_orders(env.admin, case.venue, key["apiKey"])
     agreement = compare(app.store, connection_id, held)
     lost = agreement.lost + agreement.missing_fills + agreement.unresolved + agreement.phantom
-    orders = {name: _bot_orders(app, name) for name in (paper, live)}
+    orders = {name: bot_orders(app, name) for name in (paper, live)}
     tags = Counter((o.bot, o.tag) for rows in orders.values() for o in rows)
     paper_unfinished = [o.client_order_id for o in orders[paper] if o.status in ("pending", "unknown")]
     tested = _tested(app, connection_id)

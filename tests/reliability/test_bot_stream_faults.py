@@ -22,18 +22,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from sqlalchemy import select
 
 from tests.conftest import PASSPHRASE
 from tests.integration.bots.conftest import DCA_SETTINGS, NO_CACHE
 from tests.integration.simtools import SimAdmin
 from tests.reliability.agreement import compare
-from tests.reliability.bot_faults import reached
+from tests.reliability.bot_faults import bot_orders, reached
 from tests.reliability.counters import Counters
 from tests.reliability.env import add_online, app_on, fund, now_ms, requests_since, sim_orders
 from tradewarden.adapters.execution.live import LiveConfig
 from tradewarden.adapters.market import HubConfig, MarketHub
-from tradewarden.adapters.store.models import OrderRow
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.services.app import App
 from tradewarden.services.bots import leases, service
@@ -208,14 +206,6 @@ async def _row(world: World, case: StreamCase, conn: str, names: list[str]) -> d
         await hub.close()
 
 
-def _bot_orders(app: App, name: str) -> list[OrderRow]:
-    bot = service.get(app, name)
-    with app.store.session() as session:
-        rows = list(session.scalars(select(OrderRow).where(OrderRow.bot == service.bot_key(bot.id))))
-        session.expunge_all()
-        return rows
-
-
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bots_under_stream_fault(case: StreamCase, world: World, reliability: Counters) -> None:
@@ -253,7 +243,7 @@ def test_bots_under_stream_fault(case: StreamCase, world: World, reliability: Co
     held = sim_orders(admin, case.venue, key["apiKey"])
     agreement = compare(app.store, connection_id, held)
     lost = agreement.lost + agreement.missing_fills + agreement.unresolved + agreement.phantom
-    orders = {name: _bot_orders(app, name) for name in (paper, live)}
+    orders = {name: bot_orders(app, name) for name in (paper, live)}
     tags = Counter((o.bot, o.tag) for rows in orders.values() for o in rows)
     paper_unfinished = [o.client_order_id for o in orders[paper] if o.status in ("pending", "unknown")]
     for mode, name in (("paper", paper), ("live", live)):
