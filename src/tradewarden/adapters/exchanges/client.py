@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -95,6 +95,8 @@ def client_for_connection(
     ccxt_id: str,
     options: Mapping[str, Any] | None = None,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    build: Callable[..., Any] = build_client,
 ) -> Any:
-    """A client for a stored connection, its secrets opened from the vault for this client only."""
-    return build_client(ccxt_id, open_credentials(opened, row), endpoint_of(opened, row), options, timeout_ms)
+    """A client for a stored connection, its secrets opened from the vault for this client only (`build`:
+    the REST builder, or pro.build_pro_client for user-data streams)."""
+    return build(ccxt_id, open_credentials(opened, row), endpoint_of(opened, row), options, timeout_ms)

@@ -13,8 +13,7 @@ from typing import Any
 
 from tradewarden.adapters.exchanges.client import (
     DEFAULT_TIMEOUT_MS,
-    endpoint_of,
-    open_credentials,
+    client_for_connection,
     tls_context,
 )
 from tradewarden.adapters.exchanges.endpoint import (
@@ -117,9 +116,7 @@ def pro_client_for_connection(
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
 ) -> Any:
     """A private ccxt.pro client for a stored connection (user-data streams); secrets opened for it only."""
-    return build_pro_client(
-        ccxt_id, open_credentials(opened, row), endpoint_of(opened, row), options, timeout_ms
-    )
+    return client_for_connection(opened, row, ccxt_id, options, timeout_ms, build=build_pro_client)
 
 
 def forget_stream_auth(client: Any) -> None:
