@@ -30,6 +30,7 @@ from tradewarden.adapters.execution.ledger import TagTaken, dec0
 from tradewarden.adapters.execution.live import NEVER_PLACED, LiveExecutor
 from tradewarden.adapters.execution.paper import MarketInfo, PaperExecutor
 from tradewarden.adapters.store.models import BotEventRow, BotRow, FillRow, OrderRow, utcnow
+from tradewarden.domain.fills import shown
 from tradewarden.domain.strategies import STRATEGIES
 from tradewarden.domain.strategies.base import (
     MAX_FOLLOW_UPS,
@@ -41,7 +42,7 @@ from tradewarden.domain.strategies.base import (
 )
 from tradewarden.services.app import App
 from tradewarden.services.bots import codec, sizing
-from tradewarden.services.bots.service import publish
+from tradewarden.services.bots.service import ACTIVE, publish
 from tradewarden.services.orders import GuardedExecutor
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,19 @@ MAX_REFUSALS = 5  # refused orders in a row before the bot pauses and says why
 LATE_FILL_WINDOW = 10_000  # fill ids a live bot looks behind its cursor (see BotDriver.recent_fills)
 PERSIST_IDLE_S = 30.0  # a step that changed nothing but the price is saved at most this often
 NOTIFY_KINDS = frozenset(
-    {"take_profit", "stop_loss", "recovery_entered", "recovery_left", "group_opened", "addon"}
+    {
+        "take_profit",
+        "stop_loss",
+        "recovery_entered",
+        "recovery_left",
+        "group_opened",
+        "addon",
+        "position_closed",
+    }
 )
+# The tag of control.close_position's market close ("PAIR|close-N"): its fills are no strategy order's,
+# they are booked through the strategy's close_out (see BotDriver.absorb).
+CLOSE_TAG = "close-"
 
 
 @dataclass(frozen=True)
@@ -221,6 +233,18 @@ class BotDriver:
 
     def persist(self, count_step: bool = True) -> None:
         """Write state, figures and new history in one transaction (LeaseLost when the bot is not ours)."""
+        self._save(count_step, stopped=False)
+
+    def persist_stopped(self) -> None:
+        """Write a stopped bot's state after a verb that traded it while stopped (close-position).
+
+        The narrow path beside `persist`: this driver holds no lease, so it writes only while the bot
+        is not running or paused (LeaseLost otherwise: a runner drives it again, and its own steps
+        apply the same fills from the store, after its cursor).
+        """
+        self._save(False, stopped=True)
+
+    def _save(self, count_step: bool, stopped: bool) -> None:
         figures = self.figures()
         # The store keeps 18 decimals; a strategy's figures (an average cost, a ratio of level prices) may
         # carry more, and writing them unrounded failed the whole step, again at every step.
@@ -230,9 +254,14 @@ class BotDriver:
             if session.bind is not None and session.bind.dialect.name == "postgresql":
                 query = query.with_for_update()
             row = session.scalar(query)
-            if row is None or row.status not in ("running", "paused"):
+            if row is None:
+                raise LeaseLost(f"bot {self.name} was removed")
+            if stopped:
+                if row.status in ACTIVE:
+                    raise LeaseLost(f"bot {self.name} was started again; its runner applies the close")
+            elif row.status not in ACTIVE:
                 raise LeaseLost(f"bot {self.name} is no longer running here")
-            if self.owner is not None and row.lease_owner != self.owner:
+            elif self.owner is not None and row.lease_owner != self.owner:
                 raise LeaseLost(f"bot {self.name} is held by another runner")
             # who drove this step, under the bot's row lock (the lease tests read it back from the log)
             log.debug("step bot=%s owner=%s t=%.6f", self.bot_id, self.owner, time.time())
@@ -344,6 +373,7 @@ class BotDriver:
         """
         filled = False
         pause: Paused | None = None
+        closes: dict[str, list[Fill]] = {}
         for fill_id, fill, order in self._new_fills():
             self.fill_cursor = max(self.fill_cursor, fill_id)
             if self.mode == "live":
@@ -358,12 +388,14 @@ class BotDriver:
             if fill.fee_currency is not None and fill.fee_currency == run.info.base:
                 fee = fill.fee * fill.price  # the strategy counts fees in the quote currency
             ts_ms = int(fill.ts.timestamp() * 1000)
-            run.state = self.strategy.on_fill(
-                run.settings,
-                run.state,
-                Fill(tag, order.side, fill.price, amount, fee, ts_ms),  # type: ignore[arg-type]
-            )
+            applied = Fill(tag, order.side, fill.price, amount, fee, ts_ms)  # type: ignore[arg-type]
+            if tag.startswith(CLOSE_TAG):
+                closes.setdefault(pair, []).append(applied)
+            else:
+                run.state = self.strategy.on_fill(run.settings, run.state, applied)
             filled = True
+        for pair, fills in closes.items():
+            self._close_out(self.pairs[pair], fills)
         floor = self.fill_cursor - LATE_FILL_WINDOW
         self.recent_fills = {i for i in self.recent_fills if i > floor}
         for run in self.pairs.values():
@@ -405,6 +437,24 @@ class BotDriver:
         if pause is not None:
             raise pause
         return filled
+
+    def _close_out(self, run: PairRun, fills: list[Fill]) -> None:
+        """Book a market close's fills (close-position) through the strategy, and tell it in the history."""
+        before = self.strategy.snapshot(run.settings, run.state, None)
+        run.state = self.strategy.close_out(run.settings, run.state, fills)
+        after = self.strategy.snapshot(run.settings, run.state, None)
+        amount = sum((f.amount for f in fills), Decimal(0))
+        vwap = sum((f.price * f.amount for f in fills), Decimal(0)) / amount
+        if run.last_price is None:
+            run.last_price = vwap  # a stopped bot's driver has no quote: the rest is valued at the close
+        result = after.realized_pnl - before.realized_pnl
+        rest = "flat" if after.position == 0 else f"{shown(abs(after.position))} {run.info.base} still held"
+        reason = (
+            f"closed {shown(amount)} {run.info.base} at market, average {shown(vwap)}: result "
+            f"{shown(result)} {run.info.quote} after {shown(sum((f.fee for f in fills), Decimal(0)))} "
+            f"fees; {rest}"
+        )
+        self._events.append(("position_closed", run.pair, reason, max(f.ts_ms for f in fills)))
 
     async def refresh(self, run: PairRun) -> None:
         """Bring the pair's unfinished orders up to date (paper sweep, or a fetch per live order)."""

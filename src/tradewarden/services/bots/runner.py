@@ -166,6 +166,29 @@ class BotRunner:
     # ---- loading ----------------------------------------------------------------------------------
 
     async def _load(self, bot_id: str) -> _Loaded | None:
+        loaded = await self._build(bot_id)
+        if loaded is not None:
+            await self._reconcile(loaded.driver)
+        return loaded
+
+    async def load_stopped(self, bot_id: str) -> BotDriver | None:
+        """A stopped bot's driver, for a verb that trades it while stopped (control.close_position).
+
+        Built and reconciled with the exchange as a restart would be, so every fill so far is applied;
+        it holds no lease and saves only through `persist_stopped`.
+        """
+        loaded = await self._build(bot_id)
+        if loaded is None:
+            return None
+        driver = loaded.driver
+        driver.owner = None
+        with contextlib.suppress(
+            Paused
+        ):  # a refusal's pause means nothing to a stopped bot (told in history)
+            await self._reconcile(driver)
+        return driver
+
+    async def _build(self, bot_id: str) -> _Loaded | None:
         with self.app.store.session() as session:
             row = session.get(BotRow, bot_id)
             if row is None:
@@ -274,7 +297,6 @@ class BotRunner:
         )
         driver.margin_used_max = spec["max_used"]
         driver.recent_fills = {int(i) for i in spec["state"].get("recent_fills", [])}
-        await self._reconcile(driver)
         return _Loaded(driver, venue, source, spec["status"], spec["reason"].startswith(CONNECTION_PAUSE))
 
     async def _markets(self, venue: Venue, source: MarketSource, pairs: list[str]) -> dict[str, Any]:
