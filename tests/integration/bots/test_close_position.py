@@ -215,3 +215,38 @@ def test_a_close_the_book_cannot_fill_leaves_the_rest_shown(world: BotWorld) -> 
     rest = _state(world, "t1")["pairs"][PAIR]["state"]["group"]
     assert rest is not None and Decimal(rest["qty"]) == held - filled
     assert abs(Decimal(rest["cost"]) - Decimal(group["cost"]) * (1 - share)) < EPSILON
+
+
+def test_paper_grid_close_cancels_its_limits_sells_the_inventory_and_a_start_lays_out_again(
+    world: BotWorld,
+) -> None:
+    world.connect("m", "mexc")
+    world.price("mexc", 50000)
+    settings = {"lower": "45000", "upper": "55000", "levels": "5", "order_amount": "100"}
+    world.bot("g1", "m", strategy="grid", settings=settings)
+    asyncio.run(_drive(world, [50000, 50000], "mexc", live=False))
+    before = _show(world, "g1")
+    held = Decimal(before["pair_states"][PAIR]["position"])
+    resting = service.orders(world.app, "g1", open_only=True)
+    assert held > 0 and len(resting) >= 3, (held, resting)  # the initial buy filled; limits rest
+    closed = _close(world, "g1", "mexc", 50100)  # stopped with its orders left, then closed
+    assert [(o["side"], o["status"]) for o in closed["closed"]] == [("sell", "closed")], closed
+    assert service.orders(world.app, "g1", open_only=True) == []  # the limits were canceled first
+    after = _show(world, "g1")
+    figures = after["pair_states"][PAIR]
+    assert Decimal(figures["position"]) == 0 and Decimal(after["margin_used"]) == 0, after
+    assert abs(Decimal(after["realized_pnl"]) - _money(_fills(world, "g1"))) < EPSILON
+    assert [e["kind"] for e in after["history"]].count("position_closed") == 1
+    grid_state = _state(world, "g1")["pairs"][PAIR]
+    assert grid_state["state"]["prices"] == [] and grid_state["state"]["orders"] == []
+    assert grid_state["open"] == []
+    seq = int(grid_state["state"]["seq"])
+    tags_before = {o.tag for o, _ in service.orders(world.app, "g1")}
+    assert world.cli("bots", "start", "g1").code == 0
+    asyncio.run(_drive(world, [50100], "mexc", live=False))
+    new = [o for o, _ in reversed(service.orders(world.app, "g1")) if o.tag not in tags_before]
+    assert new and new[0].tag is not None and new[0].tag.startswith(f"{PAIR}|grid-init-"), [
+        o.tag for o in new
+    ]
+    assert int(new[0].tag.rsplit("-", 1)[1]) > seq
+    assert [e["kind"] for e in _show(world, "g1")["history"]].count("grid_placed") == 2

@@ -85,7 +85,10 @@ async def close_position(
     executor, _pairs, key = await _executor(app, hub, vault, name)
     placed: list[str] = []
     try:
-        driver = await BotRunner(app, hub, vault).load_stopped(bot_id)
+        try:
+            driver = await BotRunner(app, hub, vault).load_stopped(bot_id)
+        except Paused as why:  # its market is gone, or the like: what the runner would have said
+            raise InputError(f"bot {name} cannot be loaded: {why.reason}", "nothing was sold") from why
         if driver is None:
             raise InputError(f"bot {name} is gone", "nothing to close")
         driver.executor = executor  # the close is not bound by the bot's order cap (the price moved since)
