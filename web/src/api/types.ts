@@ -278,4 +278,7 @@ export interface Order {
   fee: string;
   outcome: string | null;
   error: string | null;
+  /** ISO 8601 UTC: when it was stored, before the exchange heard of it (absent from older servers). */
+  created_at?: string | null;
+  updated_at?: string | null;
 }

@@ -515,6 +515,7 @@ export const en = {
   "trade.col.fee": "Fee",
   "trade.col.status": "Status",
   "trade.col.mode": "Mode",
+  "trade.col.time": "Placed",
   "trade.col.actions": "Actions",
   "trade.cancel": "Cancel order",
   "trade.cancel.aria": "Cancel the order: {side} {amount} {pair}",

@@ -509,6 +509,7 @@ export const fr: Catalogue = {
   "trade.col.fee": "Frais",
   "trade.col.status": "Statut",
   "trade.col.mode": "Exécution",
+  "trade.col.time": "Passé le",
   "trade.col.actions": "Opérations",
   "trade.cancel": "Annuler l'ordre",
   "trade.cancel.aria": "Annuler l'ordre : {side} {amount} {pair}",

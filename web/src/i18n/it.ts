@@ -509,6 +509,7 @@ export const it: Catalogue = {
   "trade.col.fee": "Commissione",
   "trade.col.status": "Stato",
   "trade.col.mode": "Modalità",
+  "trade.col.time": "Inviato il",
   "trade.col.actions": "Azioni",
   "trade.cancel": "Annulla ordine",
   "trade.cancel.aria": "Annulla l'ordine: {side} {amount} {pair}",

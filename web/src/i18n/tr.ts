@@ -509,6 +509,7 @@ export const tr: Catalogue = {
   "trade.col.fee": "Komisyon",
   "trade.col.status": "Durum",
   "trade.col.mode": "Mod",
+  "trade.col.time": "Verilme zamanı",
   "trade.col.actions": "İşlemler",
   "trade.cancel": "Emri iptal et",
   "trade.cancel.aria": "Emri iptal et: {side} {amount} {pair}",

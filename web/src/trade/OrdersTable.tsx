@@ -1,5 +1,6 @@
 // A connection's orders (manual and bots', paper and live), newest first: one table of those still open,
-// each with Cancel, and one of the most recent with what filled, at what average price and fee.
+// each with Cancel, and one of the most recent with what filled, at what average price and fee, and when
+// each was placed.
 import type { Order } from "../api/types";
 import { useI18n } from "../i18n/I18nContext";
 import { formatDecimal } from "../lib/decimal";
@@ -17,7 +18,7 @@ export interface OrdersTableProps {
 }
 
 export function OrdersTable({ orders, testnet, onCancel, canceling, caption, testId }: OrdersTableProps) {
-  const { t, locale } = useI18n();
+  const { t, locale, dateTime } = useI18n();
   const num = (value: string | null) => (value === null ? "—" : formatDecimal(plain(value), locale, 12));
   const col = {
     side: t("trade.col.side"),
@@ -29,6 +30,7 @@ export function OrdersTable({ orders, testnet, onCancel, canceling, caption, tes
     fee: t("trade.col.fee"),
     status: t("trade.col.status"),
     mode: t("trade.col.mode"),
+    time: t("trade.col.time"),
   };
   return (
     <div className="table-scroll">
@@ -46,6 +48,7 @@ export function OrdersTable({ orders, testnet, onCancel, canceling, caption, tes
             <th scope="col" className="num">{col.fee}</th>
             <th scope="col">{col.status}</th>
             <th scope="col">{col.mode}</th>
+            <th scope="col">{col.time}</th>
             {onCancel ? <th scope="col"><span className="visually-hidden">{t("trade.col.actions")}</span></th> : null}
           </tr>
         </thead>
@@ -62,6 +65,9 @@ export function OrdersTable({ orders, testnet, onCancel, canceling, caption, tes
               <td className="num" data-label={col.fee}>{num(order.fee)}</td>
               <td data-label={col.status} data-testid="trade-order-status">{statusLabel(t, order.status)}</td>
               <td data-label={col.mode}>{modeLabel(t, order.mode, testnet)}</td>
+              <td data-label={col.time} data-testid="trade-order-time">
+                {order.created_at ? <time dateTime={order.created_at}>{dateTime(order.created_at)}</time> : "—"}
+              </td>
               {onCancel ? (
                 <td data-label={t("trade.col.actions")}>
                   <button

@@ -28,6 +28,7 @@ const OPEN: Order = {
   id: "o1", client_order_id: "o1", exchange_order_id: "x1", mode: "live", symbol: "BTC/USDT", side: "buy",
   type: "limit", amount: "0.001", price: "40000", reduce_only: false, status: "open", filled: "0",
   remaining: "0.001", average: null, cost: "0", fee: "0", outcome: null, error: null,
+  created_at: "2026-12-02T08:30:00+00:00", updated_at: "2026-12-02T08:30:00+00:00",
 };
 
 function show(connection: Connection = CONNECTION, locale: Locale = "en") {
@@ -123,6 +124,10 @@ describe("the order ticket", () => {
     expect(screen.getByTestId("trade-testnet-mark")).toBeTruthy();
     const open = await screen.findByTestId("trade-open-table");
     expect(within(open).getByText("Testnet")).toBeTruthy();
+    const placed = within(open).getByTestId("trade-order-time").querySelector("time");
+    expect(placed?.getAttribute("dateTime")).toBe(OPEN.created_at);
+    expect(placed?.textContent).toMatch(/2026/); // the locale's date and time, not the raw ISO text
+    expect(placed?.textContent).not.toContain("T08:30");
     await user.click(within(open).getByTestId("trade-cancel"));
     await waitFor(() => expect(screen.getByTestId("trade-open-orders").getAttribute("data-count")).toBe("0"));
     expect(calls.some((c) => c.method === "DELETE" && c.path === "/connections/c1/orders/o1")).toBe(true);
