@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import select
 
 from tests.conftest import PASSPHRASE
 from tests.integration.bots.conftest import BotWorld, runner_for
+from tests.integration.simtools import SimAdmin
 from tests.integration.trading.conftest import sim_orders
 from tradewarden.adapters.store.models import BotRow, FillRow, OrderRow
 from tradewarden.adapters.vault.secret import Secret
@@ -29,6 +31,16 @@ from tradewarden.services.vault_session import VaultSession
 PAIR = "BTC/USDT"
 EPSILON = Decimal("1e-12")  # the store keeps 18 decimals; the strategy computes in 28 digits
 DEFAULT_BOOK = {"spread_bps": 2, "depth": 20, "level_notional": 25000, "recovery_ms": 5000}  # mexc's
+
+
+@pytest.fixture(autouse=True)
+def _fresh_weights(sim_admin: SimAdmin) -> Iterator[None]:
+    """The session's simulator meters mexc's request weight per minute (500) across tests: these tests
+    spend most of it in seconds (each CLI call loads the markets), so the budget is reset before and
+    after each, or the next test on mexc is rate limited for what these did."""
+    sim_admin.call("POST", "/_sim/venue", {"venue": "mexc", "reset_weights": True})
+    yield
+    sim_admin.call("POST", "/_sim/venue", {"venue": "mexc", "reset_weights": True})
 
 
 async def _drive(world: BotWorld, prices: list[float], venue: str, live: bool, rounds: int = 1) -> None:
