@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 
 from tradewarden.adapters.execution.base import OrderRequest, OrderView
@@ -17,12 +18,14 @@ from tradewarden.adapters.market import MarketHub
 from tradewarden.adapters.store.models import Connection
 from tradewarden.services.app import App
 from tradewarden.services.bots import service
-from tradewarden.services.bots.driver import CLOSE_TAG, BotDriver, PairRun, Paused
+from tradewarden.services.bots.driver import CLOSE_TAG, BotDriver, LeaseLost, PairRun, Paused
 from tradewarden.services.bots.executors import UNLIMITED, guarded_executor, market_source, venue_of
 from tradewarden.services.bots.runner import BotRunner
 from tradewarden.services.errors import InputError
 from tradewarden.services.orders import GuardedExecutor
 from tradewarden.services.vault_session import VaultSession
+
+log = logging.getLogger(__name__)
 
 CLOSE_SETTLE_S = 10.0  # how long close-position waits for a live close's fills before it answers
 CLOSE_POLL_S = 0.25
@@ -127,7 +130,10 @@ async def close_position(
                         break
                     await asyncio.sleep(CLOSE_POLL_S)
         finally:
-            driver.persist_stopped()
+            try:
+                driver.persist_stopped()
+            except LeaseLost as lost:  # started meanwhile: its runner books the close from the store
+                log.info("bot %s: close not saved here: %s", name, lost)
         return [view for tag in placed if (view := driver._order_by_tag(tag)) is not None]
     finally:
         await executor.executor.close()
