@@ -111,6 +111,23 @@ def cli(home: Path) -> Iterator[Cli]:
     yield Cli(home=home, env=env)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Collect the slowest test files first (tests/scheduling.py)."""
+    from tests.scheduling import order_slowest_first
+
+    order_slowest_first(items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under `--dist loadfile`, a worker takes its next file only when idle (tests/scheduling.py)."""
+    if getattr(config.option, "dist", None) != "loadfile":
+        return None
+    from tests.scheduling import greedy_file_scheduler
+
+    return greedy_file_scheduler(config, log)
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Say up front whether the PostgreSQL tests will run."""
     from tests.pg import pg_available
