@@ -112,9 +112,10 @@ def cli(home: Path) -> Iterator[Cli]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Collect the slowest test files first (tests/scheduling.py)."""
-    from tests.scheduling import order_slowest_first
+    """Give every item its own node id, and collect the slowest test files first (tests/scheduling.py)."""
+    from tests.scheduling import order_slowest_first, unique_nodeids
 
+    unique_nodeids(items)
     order_slowest_first(items)
 
 

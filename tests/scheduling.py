@@ -56,6 +56,16 @@ def is_slow(nodeid: str) -> bool:
     return slow_rank(nodeid.split("::", 1)[0]) < len(slow_files())
 
 
+def unique_nodeids(items: list[pytest.Item]) -> None:
+    """Give each schemathesis operation test its own node id. Schemathesis names its items
+    `test_api[POST /api/v1/bots]` but leaves every node id at `...::test_api`; xdist tells items apart by
+    node id, so under it the 47 operations collapsed into one test and the rest never ran."""
+    for item in items:
+        last = item.nodeid.rpartition("::")[2]
+        if item.parent is not None and last != item.name and item.name.startswith(last + "["):
+            item._id = item.parent.id.child(item.name)  # how pytest itself names a child node
+
+
 def order_slowest_first(items: list[pytest.Item]) -> None:
     """Reorder `items` in place: the slow files first (their tests in file order), the rest as collected."""
     items.sort(key=lambda item: slow_rank(item.nodeid.split("::", 1)[0]))  # stable: keeps file order

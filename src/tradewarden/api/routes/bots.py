@@ -44,6 +44,13 @@ CONFIRMATION: dict[int | str, dict[str, Any]] = {
         "description": "Sent without `confirm: true` (code `confirmation_required`)",
     }
 }
+SIZE_CHECK_DOWN: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": ErrorResponse,
+        "description": "The exchange did not answer the market read the order-size check needs "
+        "(`exchange_unavailable`); nothing was stored or started",
+    }
+}
 UPSTREAM: dict[int | str, dict[str, Any]] = {
     502: {"model": ErrorResponse, "description": "The exchange did not answer with candles"}
 }
@@ -220,7 +227,7 @@ def list_bots(_: ReadPrincipal, state: StateDep) -> Any:
     response_model=BotOut,
     status_code=status.HTTP_201_CREATED,
     summary="Create a bot",
-    responses={**NOT_FOUND, **CONFIRM_OR_CONFLICT},
+    responses={**NOT_FOUND, **CONFIRM_OR_CONFLICT, **SIZE_CHECK_DOWN},
 )
 async def create_bot(body: BotIn, principal: TradePrincipal, state: StateDep) -> Any:
     """Store a new bot (status `created`; start it with POST /bots/NAME/start). Live needs `confirm`.
@@ -319,7 +326,7 @@ async def bot_candles(
     "/{name:path}/start",
     response_model=BotOut,
     summary="Start a bot",
-    responses={**NOT_FOUND, **CONFIRM_OR_CONFLICT},
+    responses={**NOT_FOUND, **CONFIRM_OR_CONFLICT, **SIZE_CHECK_DOWN},
 )
 async def start_bot(
     name: str, principal: TradePrincipal, state: StateDep, body: ConfirmIn | None = None
