@@ -1,15 +1,22 @@
-"""Jobs that run for the server's lifetime: health monitor, audit-event feed, market hub, bot runner."""
+"""Jobs that run for the server's lifetime: health monitor, audit-event feed, market hub, bot runner;
+and one at start: reconciling manual live orders a crash may have left unresolved."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from tradewarden.api.state import ServerState
-from tradewarden.services import events, vault_session
+from tradewarden.services import events, reconcile, vault_session
 from tradewarden.services.bots.runner import BotRunner, RunnerConfig
 from tradewarden.services.bots.streams import streams_enabled
 from tradewarden.services.connections.health import HealthMonitor
+
+log = logging.getLogger(__name__)
 
 
 async def health_monitor(state: ServerState, stop: asyncio.Event) -> None:
@@ -60,6 +67,32 @@ async def bot_runner(state: ServerState, stop: asyncio.Event) -> None:
     runner = BotRunner(state.app, state.market, state.vault, config, report)
     state.runner = runner
     await runner.run(stop)
+
+
+STARTUP_ACTOR = "startup"  # the audit trail's name for what the server does by itself when it starts
+
+
+async def reconcile_manual_orders(state: ServerState, stop: asyncio.Event) -> None:
+    """Once at start: reconcile every connection's manual live orders not yet final with its exchange
+    (services/reconcile.py), on the server's hub; each connection audited, a failing one never stops the
+    others nor the server. Orders placed after the server started are their senders' and not touched."""
+    started = datetime.now(UTC)
+    while state.market is None and not stop.is_set():  # the hub job starts alongside this one
+        await asyncio.sleep(0.05)
+    if stop.is_set() or state.vault is None:
+        return
+    app = replace(state.app, actor=STARTUP_ACTOR)
+    work = asyncio.ensure_future(reconcile.reconcile_all(app, state.vault, state.market, before=started))
+    halt = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({work, halt}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (work, halt):
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    if work.done() and not work.cancelled() and work.exception() is not None:
+        # reconcile_all catches per connection; this is a failure to even list them (the store)
+        log.warning("startup reconciliation did not run: %s", type(work.exception()).__name__)
 
 
 async def notifications(state: ServerState, stop: asyncio.Event) -> None:

@@ -56,7 +56,11 @@ def _serve(ctx: App, passphrase: Secret, options: object) -> None:
     )
     state = server.build_state(ctx, passphrase, options)
     state.vault = vault
-    state.background_jobs += [background.market_hub, background.bot_runner]
+    state.background_jobs += [
+        background.market_hub,
+        background.bot_runner,
+        background.reconcile_manual_orders,
+    ]
     server.run(state, options)
 
 

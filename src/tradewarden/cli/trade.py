@@ -20,6 +20,7 @@ from tradewarden.cli.common import (
     print_json,
     read_passphrase,
 )
+from tradewarden.services import reconcile as reconciling
 from tradewarden.services import trading
 from tradewarden.services.app import App
 from tradewarden.services.errors import InputError
@@ -36,7 +37,8 @@ EXAMPLES = (
     '  tradewarden trade buy "MEXC Spot Main" BTC/USDT 0.001 --type limit --price 50000\n\n'
     '  tradewarden trade sell "KuCoin Main" BTC/USDT 20 --quote --paper\n\n'
     '  tradewarden trade orders "MEXC Spot Main" --open\n\n'
-    '  tradewarden trade cancel "MEXC Spot Main" tw1a2b3c4d5e6f0000000001'
+    '  tradewarden trade cancel "MEXC Spot Main" tw1a2b3c4d5e6f0000000001\n\n'
+    '  tradewarden trade reconcile "MEXC Spot Main" --json'
 )
 
 
@@ -241,4 +243,36 @@ def cancel(
     _print_order(order)
     if view.status != "canceled":
         err.print(f"The order is {escape(view.status)}, not canceled.")
+        raise typer.Exit(1)
+
+
+@app.command("reconcile", epilog=EXAMPLES)
+def reconcile(
+    connection: str = typer.Argument(..., help="Connection name or id."),
+    passphrase_file: Path | None = PASSPHRASE_FILE_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Bring the connection's manual live orders up to date with the exchange (as the server does when it
+    starts): pending/unknown ones it never received become rejected, the rest take the exchange's state.
+
+    Exit code 0 only when every order could be looked up; the others stay as they were.
+    """
+    passphrase = read_passphrase(passphrase_file)
+    with app_context() as ctx:
+        vault = VaultSession.open(ctx, passphrase)
+        result = asyncio.run(reconciling.reconcile_connection(ctx, vault, connection))
+    if as_json:
+        print_json(result.to_json())
+    else:
+        out.print(
+            f"{escape(result.connection)}: {result.orders} manual live orders looked up; "
+            f"{result.updated} updated, {result.never_placed} never placed (now rejected), "
+            f"{result.added} added from the exchange, {result.fills} fills recorded, "
+            f"{result.changed} changed."
+        )
+    if not result.ok:
+        err.print(
+            f"[yellow]{result.unreachable} orders could not be looked up[/] and stay as they were; "
+            "run this again when the exchange answers."
+        )
         raise typer.Exit(1)

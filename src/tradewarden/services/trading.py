@@ -305,6 +305,14 @@ class Trader:
             self._live = self._guard(LazyLive(make), "live")
         return self._live
 
+    async def live(self) -> LiveExecutor:
+        """The connection's LiveExecutor itself (made now; its client loads the markets): reconciliation
+        reads the venue through it, outside the order guard, which only stands before new orders."""
+        guarded = await self.executor(paper=False)
+        lazy = guarded.executor
+        assert isinstance(lazy, LazyLive)
+        return await lazy._live()
+
     @property
     def paper_account(self) -> str:
         """The paper balances of this connection's manual orders."""

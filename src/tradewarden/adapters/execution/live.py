@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -326,10 +326,18 @@ class LiveExecutor:
 
     # ---- reconciliation -----------------------------------------------------------------------------
 
-    async def reconcile(self, symbols: list[str] | None = None, bot: str | None = None) -> dict[str, int]:
-        """Make the store match the venue (see the module doc); returns counts of what changed."""
+    async def reconcile(
+        self, symbols: list[str] | None = None, bot: str | None = None, only: Collection[str] | None = None
+    ) -> dict[str, int]:
+        """Make the store match the venue (see the module doc); returns counts of what changed.
+
+        `only`: the client order ids to look up (default: every stored order not final). Manual
+        reconciliation passes its own rows, so a bot's order in flight in another task is not judged.
+        """
         counts = {"updated": 0, "never_placed": 0, "added": 0, "fills": 0, "unreachable": 0}
         unresolved = self.ledger.unresolved()
+        if only is not None:
+            unresolved = [view for view in unresolved if view.client_order_id in only]
         for view in unresolved:
             looked, found = await self._lookup(view)
             if not looked:
