@@ -4,9 +4,10 @@ live orders; after each restart, the product's reconciliation makes the store an
 The child (crash_child.py) trades through services.trading (the code `trade buy` and the API's order
 route run), three orders at a time, while the simulator holds every request LATENCY_MS, so a kill often
 falls between an order reaching the venue and the store hearing of it. After the kill: the restart opens
-the same store, first refreshes the open orders as `trade orders` does, then reconciles
-(LiveExecutor.reconcile), and the store must match GET /_sim/orders order by order and fill by fill,
-with no half-written row. Runs on SQLite and, when it answers on 127.0.0.1:5432, PostgreSQL.
+the same store, first refreshes the open orders as `trade orders` does, then runs the product's manual
+reconciliation (services/reconcile.py: what `serve` runs at start and `trade reconcile` by hand), and
+the store must match GET /_sim/orders order by order and fill by fill, with no half-written row. Runs
+on SQLite and, when it answers on 127.0.0.1:5432, PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import cast
 
 import pytest
 
@@ -35,7 +35,7 @@ from tests.reliability.integrity import half_written
 from tests.reliability.settings import scaled
 from tradewarden.adapters.vault.secret import Secret
 from tradewarden.config import Settings
-from tradewarden.services import trading
+from tradewarden.services import reconcile, trading
 from tradewarden.services.app import App, open_app
 from tradewarden.services.vault_access import init_vault
 from tradewarden.services.vault_session import VaultSession
@@ -44,6 +44,7 @@ from tradewarden.sim import ThreadedSim
 VENUE = "binance"
 PRICE = Decimal(50000)
 LATENCY_MS = 150
+SETTLED_S = LATENCY_MS / 1000 + 0.2  # the pause after each kill: every request sent has been answered
 ROUNDS = {"sqlite": scaled(3, 24), "postgresql": scaled(2, 8)}  # long: 32 kills in all
 
 
@@ -70,15 +71,16 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[s
 
 
 async def _restart(app: App, vault: VaultSession, name: str) -> tuple[int, dict[str, int]]:
-    """The restart: refresh as `trade orders` does, then reconcile; (rows the refresh left unresolved,
-    what reconciliation changed)."""
+    """The restart: refresh as `trade orders` does, then the product's reconciliation of the manual
+    orders; (rows the refresh left unresolved, what reconciliation changed)."""
     async with trading.trader(app, vault, name) as trader:
         views = await trader.orders(open_only=True)
         stuck = sum(1 for view, mode in views if mode == "live" and view.status in ("pending", "unknown"))
-        guarded = await trader.executor(paper=False)
-        live = await cast(trading.LazyLive, guarded.executor)._live()
-        counts = await live.reconcile([PAIR], bot=trader.bot)
-        return stuck, counts
+    # The venue has finished what the dead process sent (the test waited for it): no receive window to
+    # sit out (test_crash_serve.py runs the server's own, with the default wait).
+    result = await reconcile.reconcile_connection(app, vault, name, settle_s=SETTLED_S)
+    assert result.unreachable == 0, result
+    return stuck, result.to_json()
 
 
 @pytest.mark.timeout(1500)
@@ -120,7 +122,7 @@ def test_sigkill_mid_trading_then_reconcile(
             assert proc.exitcode == -signal.SIGKILL
             kills += 1
             admin.clear_faults()
-            time.sleep(LATENCY_MS / 1000 + 0.2)  # the venue finishes what the dead process had sent
+            time.sleep(SETTLED_S)  # the venue finishes what the dead process had sent
             stuck, counts = asyncio.run(_restart(app, vault, "Crash Main"))
             stuck_after_refresh += stuck
             for name in resolved:
