@@ -223,7 +223,8 @@ async def reconcile_connection(
                 if wait > 0:  # a request the last sender had in flight may still reach the venue
                     await asyncio.sleep(min(wait, settle))
                 rows = await asyncio.to_thread(_to_look_up, app, connection_id, before)
-            snapshot = {v.client_order_id: _state(v) for v in _manual_rows(app, connection_id)}
+            manual = await asyncio.to_thread(_manual_rows, app, connection_id)
+            snapshot = {v.client_order_id: _state(v) for v in manual}
             last_fill = await asyncio.to_thread(_last_fill, app, connection_id)
             symbols = sorted({v.symbol for v in rows})
             counts = await live.reconcile(symbols, bot=trader.bot, only={v.client_order_id for v in rows})
