@@ -102,6 +102,9 @@ def in_money_context(method: Callable[P, R]) -> Callable[P, R]:
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+# The smallest amount the store keeps (18 decimals): a remainder below it is the rounding of an amount
+# split in parts, not a position anyone holds or could order.
+DUST = Decimal("1e-18")
 HUNDRED = Decimal(100)
 
 

@@ -44,6 +44,7 @@ from typing import Literal
 from tradewarden.domain.fills import Fees, MarketRules, floor_to_step
 from tradewarden.domain.strategies import risk
 from tradewarden.domain.strategies.base import (
+    DUST,
     HUNDRED,
     ONE,
     ZERO,
@@ -851,7 +852,7 @@ def close_out(settings: DcaSettings, state: DcaState, fills: Sequence[Fill]) -> 
     fee = sum((f.fee for f in ours), ZERO)
     sign = ONE if s.long else -ONE
     state = replace(state, fees=state.fees + fee)
-    if amount < g.qty:
+    if g.qty - amount > DUST:  # what is left is still held (a remainder below DUST is rounding)
         frac = amount / g.qty
         pnl = sign * (value - g.cost * frac) - fee - g.fees * frac
         g = replace(

@@ -34,6 +34,7 @@ from typing import Literal
 from tradewarden.domain.fills import Fees, MarketRules, floor_to_step
 from tradewarden.domain.strategies import risk
 from tradewarden.domain.strategies.base import (
+    DUST,
     ONE,
     ZERO,
     Action,
@@ -354,7 +355,7 @@ def close_out(settings: GridSettings, state: GridState, fills: Sequence[Fill]) -
     proceeds = sum((f.price * f.amount for f in sells), ZERO)
     fee = sum((f.fee for f in sells), ZERO)
     state = replace(state, fees=state.fees + fee)
-    if amount < state.inventory:
+    if state.inventory - amount > DUST:  # what is left is still held (a remainder below DUST is rounding)
         sold_cost = state.inventory_cost / state.inventory * amount
         pnl = proceeds - fee - sold_cost
         return replace(
