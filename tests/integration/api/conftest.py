@@ -318,4 +318,4 @@ def cli_process(args: list[str], env: dict[str, str], workdir: Path, label: str)
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait(timeout=10, trust_env=False)
+            proc.wait(timeout=10)
