@@ -177,22 +177,7 @@ class GuardedExecutor:
         )
 
     def _publish(self, view: OrderView, bot: str | None) -> None:
-        events.publish(
-            self.store,
-            events.OrderEvent(
-                connection_id=self.connection_id,
-                bot=bot,
-                symbol=view.symbol,
-                side=view.side,
-                order_type=view.type,
-                amount=view.amount,
-                price=view.price,
-                status=view.status,
-                client_order_id=view.client_order_id,
-                exchange_order_id=view.exchange_order_id,
-                reason=view.outcome,
-            ),
-        )
+        events.publish(self.store, order_event(self.connection_id, bot, view))
 
     async def create_order(self, request: OrderRequest) -> OrderView:
         """Guard, then place; a refusal raises OrderRefused and never reaches the executor."""
@@ -278,7 +263,7 @@ class GuardedExecutor:
             ).all()
         for fill, order in rows:
             view = FillView.of(fill, order)
-            events.publish(self.store, _fill_event(self.connection_id, bot, view, self.mode == "paper"))
+            events.publish(self.store, fill_event(self.connection_id, bot, view, self.mode == "paper"))
 
     async def cancel_order(self, client_order_id: str) -> OrderView:
         """Cancel through the executor (cancelling is never refused)."""
@@ -292,7 +277,31 @@ class GuardedExecutor:
         return getattr(self.executor, name)
 
 
-def _fill_event(connection_id: str, bot: str | None, fill: FillView, paper: bool) -> events.FillEvent:
+def order_event(connection_id: str, bot: str | None, view: OrderView) -> events.OrderEvent:
+    """The `order` event of a stored order's current state."""
+    return events.OrderEvent(
+        connection_id=connection_id,
+        bot=bot,
+        symbol=view.symbol,
+        side=view.side,
+        order_type=view.type,
+        amount=view.amount,
+        price=view.price,
+        status=view.status,
+        client_order_id=view.client_order_id,
+        exchange_order_id=view.exchange_order_id,
+        reason=view.outcome,
+    )
+
+
+def fill_event(
+    connection_id: str,
+    bot: str | None,
+    fill: FillView,
+    paper: bool,
+    exchange_order_id: str | None = None,
+) -> events.FillEvent:
+    """The `fill` event of one stored execution."""
     return events.FillEvent(
         connection_id=connection_id,
         bot=bot,
@@ -303,5 +312,6 @@ def _fill_event(connection_id: str, bot: str | None, fill: FillView, paper: bool
         fee=fill.fee,
         fee_currency=fill.fee_currency,
         client_order_id=fill.client_order_id,
+        exchange_order_id=exchange_order_id,
         paper=paper,
     )

@@ -35,6 +35,7 @@ from tradewarden.adapters.store.models import Connection, FillRow, OrderRow, utc
 from tradewarden.services import events, trading
 from tradewarden.services.app import App
 from tradewarden.services.errors import ExchangeUnavailableError, UserError
+from tradewarden.services.orders import fill_event, order_event
 from tradewarden.services.vault_session import VaultSession
 
 __all__ = ["Reconciled", "needing", "reconcile_all", "reconcile_connection"]
@@ -147,22 +148,7 @@ def _publish(app: App, connection_id: str, before: dict[str, tuple[Any, ...]], l
         if before.get(view.client_order_id) == _state(view):
             continue
         changed += 1
-        events.publish(
-            app.store,
-            events.OrderEvent(
-                connection_id=connection_id,
-                bot=bot,
-                symbol=view.symbol,
-                side=view.side,
-                order_type=view.type,
-                amount=view.amount,
-                price=view.price,
-                status=view.status,
-                client_order_id=view.client_order_id,
-                exchange_order_id=view.exchange_order_id,
-                reason=view.outcome,
-            ),
-        )
+        events.publish(app.store, order_event(connection_id, bot, view))
     with app.store.session() as session:
         fills = session.execute(
             select(FillRow, OrderRow)
@@ -172,21 +158,7 @@ def _publish(app: App, connection_id: str, before: dict[str, tuple[Any, ...]], l
         ).all()
         views = [(FillView.of(fill, order), order.exchange_order_id) for fill, order in fills]
     for fill, exchange_order_id in views:
-        events.publish(
-            app.store,
-            events.FillEvent(
-                connection_id=connection_id,
-                bot=bot,
-                symbol=fill.symbol,
-                side=fill.side,
-                amount=fill.amount,
-                price=fill.price,
-                fee=fill.fee,
-                fee_currency=fill.fee_currency,
-                client_order_id=fill.client_order_id,
-                exchange_order_id=exchange_order_id,
-            ),
-        )
+        events.publish(app.store, fill_event(connection_id, bot, fill, False, exchange_order_id))
     return changed
 
 
