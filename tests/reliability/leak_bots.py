@@ -95,18 +95,24 @@ def bot_steps(
     done.append(f"CLI create live bot: {made.code} {made.stderr[:200]}")
     done.append(f"CLI start live bot: {cli('bots', 'start', 'cli live', '--yes').code}")
 
-    def entered(name: str) -> bool:
+    def figure(name: str, key: str) -> int:
         shown = read_api.get(f"/api/v1/bots/{name}")
         figures = shown.json().get("pair_states", {}).get("BTC/USDT", {}) if shown.status_code == 200 else {}
-        return int(figures.get("groups") or 0) >= 1
+        return int(figures.get(key) or 0)
 
-    _wait("both bots entered", lambda: entered("api paper") and entered("cli live"))
+    _wait("both bots entered", lambda: all(figure(n, "groups") >= 1 for n in ("api paper", "cli live")))
     done.append("bots entered")
     admin.call("POST", "/_sim/market", {"venue": "binance", "symbol": "BTC/USDT", "price": price * 0.978})
-    time.sleep(2.0)  # an add-on each (fills, notified)
+    # an add-on each (fills, notified) before the venue goes down: an add-on sent into the outage keeps the
+    # live bot's round in its lookups for a while, and the pause comes only with the next round
+    _wait("both bots added on", lambda: all(figure(n, "addons_used") >= 1 for n in ("api paper", "cli live")))
     admin.venue("binance", down=True)
     done.append(f"API test venue down: {admin_api.post('/api/v1/connections/Bin Main/test').status_code}")
-    _wait("the bots paused", lambda: read_api.get("/api/v1/bots/cli live").json().get("status") == "paused")
+    _wait(
+        "the bots paused",
+        lambda: read_api.get("/api/v1/bots/cli live").json().get("status") == "paused",
+        timeout_s=60.0,
+    )
     admin.venue("binance", down=False)
     done.append(f"API test venue up: {admin_api.post('/api/v1/connections/Bin Main/test').status_code}")
     _wait("the bots resumed", lambda: read_api.get("/api/v1/bots/cli live").json().get("status") == "running")
