@@ -105,9 +105,29 @@ def test_twenty_parallel_creates_of_one_name_give_one_201(server: tuple[str, str
     answers = in_parallel([("POST", "/api/v1/connections", body)] * 20, base, token)
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [201] + [409] * 19, [a.text for a in answers if a.status_code not in (201, 409)]
-    conflict = next(a for a in answers if a.status_code == 409).json()["error"]
-    assert conflict["code"] == "conflict" and conflict["field"] == "name"
+    conflicts = [a.json()["error"] for a in answers if a.status_code == 409]
+    # every loser is told the name is taken, also one that passed the name check before the winner
+    # committed and then met the winner's key (it used to hear "credentials")
+    assert {(c["code"], c["field"]) for c in conflicts} == {("conflict", "name")}, conflicts
     assert stored_names(app) == ["Race Ü"]
+
+
+def test_the_same_key_under_the_same_name_is_the_names_conflict(tmp_path: Path) -> None:
+    """The step the race above hits, in order: the name check passed, then the key check finds the key
+    stored under that very name (normalised): the answer names the name, not the credentials."""
+    app = open_app(Settings(home=tmp_path / "home"), actor="test")
+    try:
+        init_vault(app, Secret(PASSPHRASE))
+        creds = {k: Secret(v) for k, v in CREDS.items()}
+        service.add_connection(app, Secret(PASSPHRASE), "Race Ü", "binance", creds)
+        with pytest.raises(ConflictError) as same:
+            service.refuse_stored_key(app, Secret(PASSPHRASE), creds, name="race u\u0308")
+        assert same.value.field == "name"
+        with pytest.raises(ConflictError) as other:
+            service.refuse_stored_key(app, Secret(PASSPHRASE), creds, name="Another")
+        assert other.value.field == "credentials"
+    finally:
+        app.close()
 
 
 @pytest.mark.attack("parallel create race")

@@ -380,7 +380,7 @@ def add_tested(
     if not test:
         view = service.add_connection(app, passphrase, name, exchange, credentials, market, endpoint, testnet)
         return view, None
-    service.refuse_stored_key(app, passphrase, credentials)
+    service.refuse_stored_key(app, passphrase, credentials, name=name)
     masked, userinfo = split_userinfo(endpoint) if endpoint else (None, None)
     route = AuthEndpoint(masked, userinfo) if masked and userinfo is not None else masked
     target = Target(

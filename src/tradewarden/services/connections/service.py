@@ -150,9 +150,15 @@ def _key_hash(opened: vault.UnlockedVault, credentials: dict[str, Secret]) -> st
 
 
 def _refuse_stored_key(
-    session: Session, opened: vault.UnlockedVault, key_hash: str, except_id: str | None = None
+    session: Session,
+    opened: vault.UnlockedVault,
+    key_hash: str,
+    except_id: str | None = None,
+    name: str | None = None,
 ) -> None:
-    """ConflictError naming the connection that already holds this API key (compared by keyed hash)."""
+    """ConflictError naming the connection that already holds this API key (compared by keyed hash); when
+    that connection has the `name` being added, the name's conflict (a parallel create of the same
+    connection that committed between the name check and this one: the name is what the user chose)."""
     # Rows from before the hash column get theirs now: their API key is opened only to hash it.
     for row in session.scalars(select(Connection).where(Connection.api_key_hash.is_(None))):
         sealed = [c for c in row.credentials if c.field == "apiKey"]
@@ -164,6 +170,8 @@ def _refuse_stored_key(
     if except_id is not None:
         query = query.where(Connection.id != except_id)
     other = session.scalars(query).first()
+    if other is not None and name is not None and name_key(other) == name_key(name):
+        raise _duplicate(other)
     if other is not None:
         raise ConflictError(
             f"hold an API key already stored as the connection {other!r}",
@@ -276,7 +284,7 @@ def add_connection(
     with unlocked(app, passphrase) as (session, opened):
         _refuse_duplicate(session, name)
         key_hash = _key_hash(opened, credentials)
-        _refuse_stored_key(session, opened, key_hash)
+        _refuse_stored_key(session, opened, key_hash, name=name)
         row = Connection(
             name=name,
             exchange=exchange,
@@ -304,12 +312,17 @@ def add_connection(
 
 
 def refuse_stored_key(
-    app: App, passphrase: Secret, credentials: dict[str, Secret], except_name: str | None = None
+    app: App,
+    passphrase: Secret,
+    credentials: dict[str, Secret],
+    except_name: str | None = None,
+    name: str | None = None,
 ) -> None:
-    """ConflictError when this API key is already stored under another connection (before a test)."""
+    """ConflictError when this API key is already stored under another connection (before a test); a
+    connection `name` being added reports the name's conflict when that is the holder."""
     with unlocked(app, passphrase) as (session, opened):
         except_id = find(session, except_name).id if except_name is not None else None
-        _refuse_stored_key(session, opened, _key_hash(opened, credentials), except_id)
+        _refuse_stored_key(session, opened, _key_hash(opened, credentials), except_id, name)
 
 
 def awaiting_key(app: App, name: str, exchange: str) -> bool:
