@@ -8,6 +8,7 @@ injected by test_bot_stream_faults.py into a runner with streams on.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from tests.reliability.agreement import Agreement
+from tests.reliability.counters import Counters
 from tests.reliability.faults import HOLD_MS, SCENARIOS, Env, Gateway, Scenario, _ip_removed, _ip_restored
 from tradewarden.adapters.store.models import OrderRow
 from tradewarden.services.app import App
@@ -87,6 +90,44 @@ def bot_orders(app: App, name: str) -> list[OrderRow]:
         rows = list(session.scalars(select(OrderRow).where(OrderRow.bot == service.bot_key(bot.id))))
         session.expunge_all()
         return rows
+
+
+@dataclass(frozen=True)
+class BotRow:
+    """What one fault row left of its paper and live bot: their orders, each (bot, tag)'s count, and the
+    paper orders left unfinished."""
+
+    orders: dict[str, list[OrderRow]]
+    tags: Counter[tuple[str | None, str | None]]
+    paper_unfinished: list[str]
+
+
+def count_bot_row(
+    reliability: Counters,
+    category: str,
+    row: str,
+    app: App,
+    agreement: Agreement,
+    bots: tuple[str, str],
+    faults: int,
+) -> BotRow:
+    """Count one row of a paper and a live bot (`bots`) in the reliability table (`category` has a
+    `{mode}` field): cases per mode, faults, duplicates at the venue or by tag, live orders lost and paper
+    orders left unfinished."""
+    paper, live = bots
+    orders = {name: bot_orders(app, name) for name in bots}
+    tags = Counter((o.bot, o.tag) for rows in orders.values() for o in rows)
+    paper_unfinished = [o.client_order_id for o in orders[paper] if o.status in ("pending", "unknown")]
+    lost = agreement.lost + agreement.missing_fills + agreement.unresolved + agreement.phantom
+    for mode, name in (("paper", paper), ("live", live)):
+        reliability.count(category.format(mode=mode), "cases", len(orders[name]))
+    reliability.count(category.format(mode="live"), "faults", faults)
+    dupes = sum(n - 1 for n in agreement.duplicates.values()) + sum(n - 1 for n in tags.values())
+    reliability.count(category.format(mode="live"), "duplicates", dupes, why=f"{row}: {agreement.duplicates}")
+    reliability.count(category.format(mode="live"), "orders_lost", len(lost), why=f"{row}: {lost[:3]}")
+    reliability.count(category.format(mode="paper"), "orders_lost", len(paper_unfinished),
+                      why=f"{row}: paper orders left unfinished {paper_unfinished[:3]}")  # fmt: skip
+    return BotRow(orders, tags, paper_unfinished)
 
 
 def reached(figures: dict[str, Any] | None, open_orders: int, cycle: int, step: int) -> bool:

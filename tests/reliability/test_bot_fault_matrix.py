@@ -41,7 +41,7 @@ from tests.reliability.bot_faults import (
     CYCLE,
     BotGateway,
     BotScenario,
-    bot_orders,
+    count_bot_row,
     reached,
 )
 from tests.reliability.counters import Counters
@@ -235,10 +235,8 @@ def test_bots_under_fault(case: BotScenario, world: World, reliability: Counters
     faulted += env.gateway.served - gated
     held = sim_orders(env.admin, case.venue, key["apiKey"])
     agreement = compare(app.store, connection_id, held)
-    lost = agreement.lost + agreement.missing_fills + agreement.unresolved + agreement.phantom
-    orders = {name: bot_orders(app, name) for name in (paper, live)}
-    tags = Counter((o.bot, o.tag) for rows in orders.values() for o in rows)
-    paper_unfinished = [o.client_order_id for o in orders[paper] if o.status in ("pending", "unknown")]
+    row = count_bot_row(reliability, CATEGORY, case.name, app, agreement, (paper, live), faulted)
+    orders, tags, paper_unfinished = row.orders, row.tags, row.paper_unfinished
     tested = _tested(app, connection_id)
     with app.store.session() as session:
         stored_status = session.get(Connection, connection_id).status  # type: ignore[union-attr]
@@ -246,16 +244,6 @@ def test_bots_under_fault(case: BotScenario, world: World, reliability: Counters
         n: [(e["kind"], e["reason"]) for e in reversed(service.history(app, n))] for n in (paper, live)
     }
 
-    for mode, name in (("paper", paper), ("live", live)):
-        reliability.count(CATEGORY.format(mode=mode), "cases", len(orders[name]))
-    reliability.count(CATEGORY.format(mode="live"), "faults", faulted)
-    dupes = sum(n - 1 for n in agreement.duplicates.values()) + sum(n - 1 for n in tags.values())
-    reliability.count(
-        CATEGORY.format(mode="live"), "duplicates", dupes, why=f"{case.name}: {agreement.duplicates}"
-    )
-    reliability.count(CATEGORY.format(mode="live"), "orders_lost", len(lost), why=f"{case.name}: {lost[:3]}")
-    reliability.count(CATEGORY.format(mode="paper"), "orders_lost", len(paper_unfinished),
-                      why=f"{case.name}: paper orders left unfinished {paper_unfinished[:3]}")  # fmt: skip
     print(
         f"\n[bots: {case.name}] {world.rounds} rounds so far; live orders "
         f"{Counter(o.status for o in orders[live])}, paper "

@@ -27,7 +27,7 @@ from tests.conftest import PASSPHRASE
 from tests.integration.bots.conftest import DCA_SETTINGS, NO_CACHE
 from tests.integration.simtools import SimAdmin
 from tests.reliability.agreement import compare
-from tests.reliability.bot_faults import bot_orders, reached
+from tests.reliability.bot_faults import count_bot_row, reached
 from tests.reliability.counters import Counters
 from tests.reliability.env import add_online, app_on, fund, now_ms, requests_since, sim_orders
 from tradewarden.adapters.execution.live import LiveConfig
@@ -242,20 +242,8 @@ def test_bots_under_stream_fault(case: StreamCase, world: World, reliability: Co
 
     held = sim_orders(admin, case.venue, key["apiKey"])
     agreement = compare(app.store, connection_id, held)
-    lost = agreement.lost + agreement.missing_fills + agreement.unresolved + agreement.phantom
-    orders = {name: bot_orders(app, name) for name in (paper, live)}
-    tags = Counter((o.bot, o.tag) for rows in orders.values() for o in rows)
-    paper_unfinished = [o.client_order_id for o in orders[paper] if o.status in ("pending", "unknown")]
-    for mode, name in (("paper", paper), ("live", live)):
-        reliability.count(CATEGORY.format(mode=mode), "cases", len(orders[name]))
-    reliability.count(CATEGORY.format(mode="live"), "faults", 1)
-    dupes = sum(n - 1 for n in agreement.duplicates.values()) + sum(n - 1 for n in tags.values())
-    reliability.count(
-        CATEGORY.format(mode="live"), "duplicates", dupes, why=f"{case.name}: {agreement.duplicates}"
-    )
-    reliability.count(CATEGORY.format(mode="live"), "orders_lost", len(lost), why=f"{case.name}: {lost[:3]}")
-    reliability.count(CATEGORY.format(mode="paper"), "orders_lost", len(paper_unfinished),
-                      why=f"{case.name}: paper orders left unfinished {paper_unfinished[:3]}")  # fmt: skip
+    row = count_bot_row(reliability, CATEGORY, case.name, app, agreement, (paper, live), 1)
+    orders, tags, paper_unfinished = row.orders, row.tags, row.paper_unfinished
     fallback = f", REST fallback after {got['fallback_s']:.1f} s" if "fallback_s" in got else ""
     print(
         f"\n[bot streams: {case.name}] row {got['row_s']:.1f} s (entry {got['entered_s']:.1f} s, "
