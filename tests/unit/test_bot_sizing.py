@@ -11,22 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tradewarden.adapters.execution.paper import MarketInfo
-from tradewarden.domain.strategies import STRATEGIES
+from tradewarden.domain.strategies import STRATEGIES, dca
 from tradewarden.services.bots import sizing
 
 D = Decimal
 PERP = "BTC/USDT:USDT"
-DCA = {
-    "base_order": "100",
-    "addon_order": "150",
-    "addon_count": "3",
-    "addon_deviation_pct": "2",
-    "addon_step_scale": "1",
-    "addon_volume_scale": "1.5",
-    "take_profit_pct": "1",
-    "stop_loss_pct": "8",
-    "stop_loss_from": "first",
-}
+DCA = dict(dca.DESIGN_EXAMPLE)  # base 100, add-ons 150 x1.5 at -2/-4/-6 %, take profit 1 %
 
 
 def market(
