@@ -66,6 +66,12 @@ def sim_orders(admin: SimAdmin, venue: str, api_key: str) -> list[dict[str, Any]
     return rows
 
 
+def cli_json(result: Any) -> Any:
+    """A CLI run's --json output, asserting it succeeded."""
+    assert result.code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 def init_home(cli: Cli) -> None:
     """`tradewarden init` on the fresh home."""
     assert cli("init").code == 0

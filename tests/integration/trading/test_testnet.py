@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from tests.conftest import Cli
 from tests.integration.api.conftest import ApiServer
 from tests.integration.simtools import SimAdmin
-from tests.integration.trading.conftest import PRICE, add_connection, api_connection, pin_price, sim_orders
+from tests.integration.trading.conftest import (
+    PRICE,
+    add_connection,
+    api_connection,
+    cli_json,
+    pin_price,
+    sim_orders,
+)
 from tradewarden.adapters.store.models import Connection
 from tradewarden.services.trading import can_trade_live
 from tradewarden.sim import ThreadedSim
-
-
-def _json(result: Any) -> Any:
-    assert result.code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def _hosts(admin: SimAdmin, venue: str, api_key: str) -> set[str]:
@@ -43,11 +44,11 @@ def test_binance_testnet_connection_passes_the_test_and_trades_by_hand(
     assert "testnet" in cli("connections", "list").stdout
     pin_price(sim_admin, "binance")
     low = str(PRICE * Decimal("0.8"))
-    placed = _json(cli("trade", "buy", "BN Test", "BTC/USDT", "0.001", "--price", low, "--json"))
+    placed = cli_json(cli("trade", "buy", "BN Test", "BTC/USDT", "0.001", "--price", low, "--json"))
     assert placed["status"] == "open" and placed["mode"] == "live"
-    canceled = _json(cli("trade", "cancel", "BN Test", placed["id"], "--json"))
+    canceled = cli_json(cli("trade", "cancel", "BN Test", placed["id"], "--json"))
     assert canceled["status"] == "canceled"
-    filled = _json(cli("trade", "buy", "BN Test", "BTC/USDT", "0.001", "--json"))
+    filled = cli_json(cli("trade", "buy", "BN Test", "BTC/USDT", "0.001", "--json"))
     assert filled["status"] == "closed" and Decimal(filled["filled"]) == Decimal("0.001")
     assert len(sim_orders(sim_admin, "binance", key["apiKey"])) == 2
     # every request of the key went to the testnet host, none to production
@@ -132,7 +133,7 @@ def test_binance_usdm_testnet_connection_tests_online_and_trades(
         testnet=True,
     )
     pin_price(sim_admin, "binance")
-    placed = _json(cli("trade", "buy", "BN Fut Test", "BTC/USDT:USDT", "0.003", "--json"))
+    placed = cli_json(cli("trade", "buy", "BN Fut Test", "BTC/USDT:USDT", "0.003", "--json"))
     assert placed["status"] == "closed" and Decimal(placed["filled"]) == Decimal("0.003"), placed
     assert _hosts(sim_admin, "binance", key["apiKey"]) <= {
         "testnet.binance.vision",

@@ -5,21 +5,22 @@ from __future__ import annotations
 import json
 import sqlite3
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from tests.conftest import Cli
 from tests.integration.simtools import SimAdmin
-from tests.integration.trading.conftest import PRICE, add_connection, order_requests, pin_price, sim_orders
+from tests.integration.trading.conftest import (
+    PRICE,
+    add_connection,
+    cli_json,
+    order_requests,
+    pin_price,
+    sim_orders,
+)
 from tradewarden.sim import ThreadedSim
 
 VENUES = ("mexc", "kucoin")
-
-
-def _json(result: Any) -> Any:
-    assert result.code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 @pytest.mark.parametrize("venue", VENUES)
@@ -33,20 +34,20 @@ def test_limit_order_placed_seen_canceled_and_market_order_filled_live_and_paper
     for paper in (False, True):
         flag = ("--paper",) if paper else ()
         mode = "paper" if paper else "live"
-        placed = _json(cli("trade", "buy", "Main", "BTC/USDT", "0.001", "--price", low, *flag, "--json"))
+        placed = cli_json(cli("trade", "buy", "Main", "BTC/USDT", "0.001", "--price", low, *flag, "--json"))
         assert (placed["status"], placed["mode"], placed["type"]) == ("open", mode, "limit")
-        open_ = _json(cli("trade", "orders", "Main", "--open", "--json"))
+        open_ = cli_json(cli("trade", "orders", "Main", "--open", "--json"))
         assert [o["id"] for o in open_] == [placed["id"]]
-        canceled = _json(cli("trade", "cancel", "Main", placed["id"], "--json"))
+        canceled = cli_json(cli("trade", "cancel", "Main", placed["id"], "--json"))
         assert canceled["status"] == "canceled"
-        assert _json(cli("trade", "orders", "Main", "--open", "--json")) == []
-        filled = _json(cli("trade", "buy", "Main", "BTC/USDT", "20", "--quote", *flag, "--json"))
+        assert cli_json(cli("trade", "orders", "Main", "--open", "--json")) == []
+        filled = cli_json(cli("trade", "buy", "Main", "BTC/USDT", "20", "--quote", *flag, "--json"))
         assert filled["status"] == "closed" and Decimal(filled["filled"]) > 0, filled
         assert Decimal(filled["average"]) > PRICE * Decimal("0.9")
     held = sim_orders(sim_admin, venue, key["apiKey"])
     # the live limit order and the live market order reached the venue; the paper ones did not
     assert len(held) == 2, held
-    every = _json(cli("trade", "orders", "Main", "--json"))
+    every = cli_json(cli("trade", "orders", "Main", "--json"))
     assert sorted((o["mode"], o["status"]) for o in every) == [
         ("live", "canceled"),
         ("live", "closed"),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from tests.conftest import Cli
 from tests.integration.simtools import SimAdmin
-from tests.integration.trading.conftest import add_connection, pin_price, sim_orders
+from tests.integration.trading.conftest import add_connection, cli_json, pin_price, sim_orders
 from tests.reliability.crash_rows import never_sent, rewind_to_pending, stored
 from tradewarden.adapters.execution.live import NEVER_PLACED
 from tradewarden.adapters.store.models import AuditEvent, Connection
@@ -34,11 +34,6 @@ def home_app(cli: Cli) -> Iterator[App]:
         app.close()
 
 
-def _json(result: Any) -> Any:
-    assert result.code == 0, result.stderr
-    return json.loads(result.stdout)
-
-
 def _audit(app: App, kind: str) -> list[dict[str, Any]]:
     with app.store.session() as session:
         rows = session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id))
@@ -53,7 +48,7 @@ def test_trade_reconcile_resolves_what_a_crash_left_and_says_so(
     assert cli("init").code == 0
     key = add_connection(cli, threaded_sim, sim_admin, "Main", VENUE)
     pin_price(sim_admin, VENUE)
-    placed = _json(cli("trade", "buy", "Main", "BTC/USDT", "20", "--quote", "--json"))
+    placed = cli_json(cli("trade", "buy", "Main", "BTC/USDT", "20", "--quote", "--json"))
     assert placed["status"] == "closed"
     with home_app.store.session() as session:
         connection_id = session.scalars(select(Connection.id).where(Connection.name == "Main")).one()
@@ -61,7 +56,7 @@ def test_trade_reconcile_resolves_what_a_crash_left_and_says_so(
     lost = never_sent(home_app.store, connection_id, VENUE)  # died before the send
     assert stored(home_app.store, placed["client_order_id"])[0] == "pending"
 
-    first = _json(cli("trade", "reconcile", "Main", "--json"))
+    first = cli_json(cli("trade", "reconcile", "Main", "--json"))
     assert first["connection"] == "Main" and first["ok"] is True, first
     assert (first["orders"], first["updated"], first["never_placed"], first["unreachable"]) == (2, 1, 1, 0)
     assert first["changed"] == 2 and first["fills"] >= 1 and first["added"] == 0, first
@@ -71,7 +66,7 @@ def test_trade_reconcile_resolves_what_a_crash_left_and_says_so(
     venue = {o["clientOrderId"] for o in sim_orders(sim_admin, VENUE, key["apiKey"])}
     assert placed["client_order_id"] in venue and lost not in venue  # nothing was sent by reconciling
 
-    again = _json(cli("trade", "reconcile", "Main", "--json"))
+    again = cli_json(cli("trade", "reconcile", "Main", "--json"))
     assert (again["orders"], again["changed"], again["ok"]) == (0, 0, True), again
     events = _audit(home_app, "order.reconciled")
     assert [(e["connection"], e["trigger"], e["orders"], e["never_placed"]) for e in events] == [
