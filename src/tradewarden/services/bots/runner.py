@@ -182,9 +182,8 @@ class BotRunner:
             return None
         driver = loaded.driver
         driver.owner = None
-        with contextlib.suppress(
-            Paused
-        ):  # a refusal's pause means nothing to a stopped bot (told in history)
+        # a refusal's pause means nothing to a stopped bot (its history tells it)
+        with contextlib.suppress(Paused):
             await self._reconcile(driver)
         return driver
 
