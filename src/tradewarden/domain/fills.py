@@ -60,6 +60,17 @@ class MarketRules:
     min_amount: Decimal | None = None
     min_notional: Decimal | None = None
 
+    def in_base(self, contract_size: Decimal) -> MarketRules:
+        """These rules in base units (contract markets state lots and minimum amounts in contracts)."""
+        if contract_size == 1:
+            return self
+        return MarketRules(
+            tick_size=self.tick_size,
+            lot_size=self.lot_size * contract_size if self.lot_size is not None else None,
+            min_amount=self.min_amount * contract_size if self.min_amount is not None else None,
+            min_notional=self.min_notional,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class BookLevel:

@@ -212,3 +212,12 @@ def test_shown_is_within_ten_significant_digits(value: D) -> None:
     assert "E" not in text and "e" not in text
     if value != 0:
         assert abs(D(text) - value) <= abs(value) * D("1e-9")
+
+
+def test_rules_in_base_units_scale_lots_and_minimum_amounts_only() -> None:
+    rules = MarketRules(tick_size=D("0.1"), lot_size=D("1"), min_amount=D("2"), min_notional=D("5"))
+    assert rules.in_base(D("0.001")) == MarketRules(
+        tick_size=D("0.1"), lot_size=D("0.001"), min_amount=D("0.002"), min_notional=D("5")
+    )
+    assert rules.in_base(D(1)) == rules
+    assert MarketRules().in_base(D(10)) == MarketRules()

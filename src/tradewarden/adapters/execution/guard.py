@@ -112,21 +112,10 @@ def check(
 
 def check_market(request: OrderRequest, market: MarketTerms, value_price: Decimal) -> None:
     """Refuse (OrderRefused: precision, min_amount, min_notional) an order the market's rules reject."""
-    rules = market.rules
     cs = market.contract_size
+    rules = market.rules.in_base(cs)
     try:
-        fm.check_order(
-            request.side,
-            request.amount * cs,
-            request.price,
-            fm.MarketRules(
-                tick_size=rules.tick_size,
-                lot_size=rules.lot_size * cs if rules.lot_size is not None else None,
-                min_amount=rules.min_amount * cs if rules.min_amount is not None else None,
-                min_notional=rules.min_notional,
-            ),
-            value_price,
-        )
+        fm.check_order(request.side, request.amount * cs, request.price, rules, value_price)
     except fm.OrderRejected as exc:
         reason: RefusalReason = {
             "lot_size": "precision",

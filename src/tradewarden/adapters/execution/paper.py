@@ -52,6 +52,11 @@ class MarketInfo:
     rules: fm.MarketRules
     fees: fm.Fees
 
+    @property
+    def base_rules(self) -> fm.MarketRules:
+        """The market's rules in base units (contract markets state lots in contracts)."""
+        return self.rules.in_base(self.contract_size)
+
     @classmethod
     def of(cls, market: Mapping[str, Any]) -> MarketInfo:
         """From a ccxt market (precision as tick sizes, ccxt's TICK_SIZE mode)."""
@@ -201,17 +206,6 @@ class PaperExecutor:
             raise ccxt.ExchangeNotAvailable(f"{self.exchange_id} answered an empty {info.symbol} book")
         return domain_book(raw, info.contract_size)
 
-    @staticmethod
-    def _base_rules(info: MarketInfo) -> fm.MarketRules:
-        """The market's rules in base units (contract markets state lots in contracts)."""
-        r, cs = info.rules, info.contract_size
-        return fm.MarketRules(
-            tick_size=r.tick_size,
-            lot_size=r.lot_size * cs if r.lot_size is not None else None,
-            min_amount=r.min_amount * cs if r.min_amount is not None else None,
-            min_notional=r.min_notional,
-        )
-
     # ---- placing ---------------------------------------------------------------------------------
 
     async def create_order(self, request: OrderRequest) -> OrderView:
@@ -232,14 +226,14 @@ class PaperExecutor:
                     base_amount,
                     book,
                     info.fees,
-                    self._base_rules(info),
+                    info.base_rules,
                     request.max_slippage_pct,
                 )
             else:
                 if request.price is None:
                     raise fm.OrderRejected("price_not_positive", "a limit order needs a price")
                 result = fm.limit_fill_on_arrival(
-                    request.side, base_amount, request.price, book, info.fees, self._base_rules(info)
+                    request.side, base_amount, request.price, book, info.fees, info.base_rules
                 )
         except fm.OrderRejected as exc:
             outcome = "rejected" if exc.reason == "no_liquidity" else "filter_failure"

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from tradewarden.adapters.execution.guard import GuardPolicy
 from tradewarden.adapters.execution.ledger import dec, dec0
 from tradewarden.adapters.execution.live import LiveConfig, LiveExecutor
-from tradewarden.adapters.execution.paper import MarketInfo, MarketSource, PaperExecutor
+from tradewarden.adapters.execution.paper import MarketInfo, MarketSource
 from tradewarden.adapters.market import MarketHub
 from tradewarden.adapters.store.models import BotRow, Connection, FillRow
 from tradewarden.domain.strategies import STRATEGIES
@@ -229,7 +229,7 @@ class BotRunner:
                 margin_limit=spec["margin_limit"],
                 recovery=spec["recovery"],
                 fees=info.fees,
-                rules=PaperExecutor._base_rules(info),
+                rules=info.base_rules,
             )
             settings = strategy.parse(spec["settings"], context)
             leverage = Decimal(getattr(settings, "leverage", 1))

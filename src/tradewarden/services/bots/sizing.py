@@ -25,7 +25,7 @@ from typing import Any, Literal
 from tradewarden.adapters.execution.base import OrderRequest
 from tradewarden.adapters.execution.guard import MarketTerms, OrderRefused, RefusalReason, check_market
 from tradewarden.adapters.execution.ledger import dec
-from tradewarden.adapters.execution.paper import MarketInfo, PaperExecutor
+from tradewarden.adapters.execution.paper import MarketInfo
 from tradewarden.adapters.market import MarketHub
 from tradewarden.domain.strategies import STRATEGIES, dca, grid
 from tradewarden.domain.strategies.base import MONEY_CONTEXT, Context, MarketView, PlaceOrder, SettingsError
@@ -223,7 +223,7 @@ def _describe(
     refusal: OrderRefused,
     found: tuple[Decimal, Decimal] | None,
 ) -> str:
-    rules = PaperExecutor._base_rules(info)
+    rules = info.base_rules
     where = f"{exchange} {symbol}"
     step = f" after rounding to the {_fmt(rules.lot_size)} step" if rules.lot_size else ""
     buys = "buys" if order.side == "buy" else "sells"
@@ -369,7 +369,7 @@ def context_of(
         margin_limit=margin_limit,
         recovery=recovery,
         fees=info.fees,
-        rules=PaperExecutor._base_rules(info),
+        rules=info.base_rules,
     )
 
 
