@@ -334,8 +334,16 @@ describe("the audit log", () => {
   });
 
   it("falls back to the server's sentence for a kind this build does not know", () => {
-    inLocale("it", <AuditTable events={[{ ...events[0]!, kind: "bot.started", message_code: "audit.bot.started", message: "monitor started bot X." }]} />);
-    expect(screen.getByTestId("audit-sentence").textContent).toBe("monitor started bot X.");
-    expect(screen.getByTestId("audit-kind").textContent).toBe("bot.started");
+    inLocale("it", <AuditTable events={[{ ...events[0]!, kind: "bot.renamed", message_code: "audit.bot.renamed", message: "monitor renamed bot X." }]} />);
+    expect(screen.getByTestId("audit-sentence").textContent).toBe("monitor renamed bot X.");
+    expect(screen.getByTestId("audit-kind").textContent).toBe("bot.renamed");
+  });
+
+  it("tells an order placed by hand with its side, type and mode in the user's words", () => {
+    const params = { actor: "cli", connection: "MEXC Main", kind: "order.placed", side: "buy", amount: "0.001", symbol: "BTC/USDT", type: "limit", mode: "live" };
+    const placed = { ...events[0]!, kind: "order.placed", message_code: "audit.order.placed", message: "", message_params: params };
+    inLocale("fr", <AuditTable events={[placed]} />);
+    expect(screen.getByTestId("audit-sentence").textContent).toBe("cli a passé un ordre sur MEXC Main\u00a0: Acheter 0.001 BTC/USDT (Limite, Réel).");
+    expect(screen.getByTestId("audit-kind").textContent).toBe("Ordre passé");
   });
 });

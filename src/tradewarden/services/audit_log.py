@@ -45,6 +45,21 @@ TEMPLATES: Mapping[str, str] = {
     "audit.auth.limited": "Requests from {actor} were refused for too many failed logins.",
     "audit.auth.login": "{actor} logged in to the dashboard.",
     "audit.order.refused": "The order guard refused an order on {connection} ({actor}).",
+    "audit.order.placed": "{actor} placed an order on {connection}: {side} {amount} {symbol} ({type}, "
+    "{mode}).",
+    "audit.order.canceled": "{actor} canceled an order on {connection}: {side} {amount} {symbol} ({type}, "
+    "{mode}).",
+    "audit.order.reconciled": "The orders placed by hand on {connection} were checked against the exchange "
+    "({trigger}): {orders} looked up, {changed} changed, {added} added, {unreachable} unreachable.",
+    "audit.order.reconcile_failed": "The orders placed by hand on {connection} could not be checked against "
+    "the exchange ({error}); they stay as they were.",
+    "audit.bot.created": "{actor} created the bot {bot} on {connection} ({strategy}, {mode}, {pairs}).",
+    "audit.bot.started": "{actor} started the bot {bot} ({mode}).",
+    "audit.bot.stopped": "{actor} stopped the bot {bot}.",
+    "audit.bot.removed": "{actor} removed the bot {bot}.",
+    "audit.notification.added": "{actor} added the notification channel {channel} ({channel_kind}).",
+    "audit.notification.removed": "{actor} removed the notification channel {channel}.",
+    "audit.notification.failed": "A notification to {channel} failed after {attempts} attempts ({error}).",
     "audit.other": "{kind} by {actor}.",
 }
 
@@ -80,6 +95,9 @@ def describe(
             for field, change in detail["changes"].items()
             if isinstance(change, dict)
         )
+    if isinstance(detail.get("order"), dict):  # order.placed/canceled/refused: the order's own fields
+        for field, value in detail["order"].items():
+            params.setdefault(field, _text(value))
     code = f"audit.{kind}"
     return (code if code in TEMPLATES else "audit.other"), params
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.integration.bots.conftest import BotWorld, runner_for
+from tradewarden.services import audit_log
 
 DCA = [
     "--set", "base_order=100", "--set", "addon_order=150", "--set", "addon_count=3",
@@ -68,6 +69,15 @@ def test_create_start_show_stop_remove(world: BotWorld) -> None:
     assert json.loads(stopped.stdout)["status"] == "stopped"
     assert world.cli("bots", "remove", "d1").code == 0
     assert json.loads(world.cli("bots", "list", "--json").stdout) == []
+    # the audit log tells the bot's life in sentences (not "bot.created by cli.")
+    events, _total = audit_log.page(world.app, None, None, None, None, 1, 200)
+    said = [e.message.removeprefix(f"{e.actor} ") for e in events if e.kind.startswith("bot.")]
+    assert said == [
+        "removed the bot d1.",
+        "stopped the bot d1.",
+        "started the bot d1 (paper).",
+        "created the bot d1 on m (dca, paper, BTC/USDT).",
+    ], said
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,16 @@ def test_place_list_cancel_and_fill_through_the_api(
         assert Decimal(filled.json()["filled"]) > 0
     assert len(sim_orders(sim_admin, venue, key["apiKey"])) == 2  # the live two only
     assert len(read.get(f"{BASE}/Main/orders").json()) == 4
+    # the audit log tells each order placed and canceled by hand in a sentence with its figures
+    said = {
+        kind: [e["message"] for e in read.get("/api/v1/audit", params={"kind": kind}).json()["items"]]
+        for kind in ("order.placed", "order.canceled")
+    }
+    assert len(said["order.placed"]) == 4 and len(said["order.canceled"]) == 2, said
+    for mode in ("live", "paper"):
+        assert any(f"on Main: buy 0.001 BTC/USDT (limit, {mode})." in m for m in said["order.canceled"]), said
+        assert any(m.endswith(f"BTC/USDT (market, {mode}).") for m in said["order.placed"]), said
+    assert not any("—" in m for m in said["order.placed"] + said["order.canceled"]), said
     missing = trade.delete(f"{BASE}/Main/orders/nope")
     assert missing.status_code == 404 and missing.json()["error"]["field"] == "order_id"
 

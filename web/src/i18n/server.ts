@@ -22,6 +22,10 @@ function translateParam(t: Translate, name: string, value: string): string {
     return badge.known ? t(badge.labelKey, { code: value }) : value;
   }
   if (name === "market" && ["spot", "futures", "both"].includes(value)) return t(`market.${value}` as MessageKey);
+  // An order's side, type and mode (audit sentences of orders and bots), with the order ticket's words.
+  if (name === "side" && ["buy", "sell"].includes(value)) return t(`trade.side.${value}` as MessageKey);
+  if (name === "type" && ["limit", "market"].includes(value)) return t(`trade.type.${value}` as MessageKey);
+  if (name === "mode" && ["paper", "live"].includes(value)) return t(`trade.mode.${value}` as MessageKey);
   if (name === "permissions") {
     return value
       .split(/,\s*/)

@@ -231,33 +231,12 @@ class OrderLedger:
 
         In the caller's transaction when `session` is given (an IntegrityError then fails it whole).
         """
+        fill = (client_order_id, trade_id, price, amount, fee, fee_currency, liquidity, reconciled, ts)
         if session is not None:
-            return self._add_fill(
-                session,
-                client_order_id,
-                trade_id,
-                price,
-                amount,
-                fee,
-                fee_currency,
-                liquidity,
-                reconciled,
-                ts,
-            )
+            return self._add_fill(session, *fill)
         try:
             with self.store.session() as own:
-                return self._add_fill(
-                    own,
-                    client_order_id,
-                    trade_id,
-                    price,
-                    amount,
-                    fee,
-                    fee_currency,
-                    liquidity,
-                    reconciled,
-                    ts,
-                )
+                return self._add_fill(own, *fill)
         except IntegrityError:
             return False
 
