@@ -26,6 +26,8 @@ export interface Exchange {
   permission_check: boolean;
   setting_names: Record<string, string>;
   guide: Guide;
+  /** The testnet/demo environment a `testnet` connection reaches, or null when the exchange has none. */
+  testnet?: string | null;
 }
 
 export interface Connection {
@@ -202,6 +204,8 @@ export interface CreateConnectionBody {
   /** Test the key before storing it; a failing key is stored only with keep_untested. */
   test?: boolean;
   keep_untested?: boolean;
+  /** On the exchange's testnet/demo account (only for an exchange whose `testnet` is not null). */
+  testnet?: boolean;
 }
 
 /** POST /connections: the connection, and its key's test when one was asked for. */

@@ -168,6 +168,11 @@ export const en = {
   "wizard.result.online": "{name} is online and ready for bots.",
   "wizard.result.problem": "{name} is saved but cannot be used until its status is Online. Fix the problem on {exchange}, then run the test again.",
   "wizard.fixErrors": "Some fields need attention.",
+  "wizard.testnet": "Use the testnet / demo account ({environment})",
+  "wizard.testnet.hint": "It trades no real funds and is never counted in the portfolio total.",
+  "wizard.testnet.tag": "Testnet",
+  "wizard.testnet.chosen": "This connection goes on the {exchange} testnet / demo account: test funds only, never in the portfolio total.",
+  "wizard.testnet.guide": "Create this key on the {exchange} testnet / demo site ({environment}), not on the main site: a key from one does not work on the other.",
 
   "validation.name.empty": "Give the connection a name.",
   "validation.name.tooLong": "Use at most {max} characters (this has {length}).",

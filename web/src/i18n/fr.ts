@@ -160,6 +160,11 @@ export const fr: Catalogue = {
   "wizard.result.online": "{name} est en ligne et prête pour les bots.",
   "wizard.result.problem": "{name} est enregistrée mais inutilisable tant que son statut n'est pas En ligne. Corrigez le problème sur {exchange}, puis relancez le test.",
   "wizard.fixErrors": "Certains champs sont à corriger.",
+  "wizard.testnet": "Utiliser le compte de test / démo ({environment})",
+  "wizard.testnet.hint": "Il n'engage aucun fonds réel et n'est jamais compté dans le total du portefeuille.",
+  "wizard.testnet.tag": "Réseau de test",
+  "wizard.testnet.chosen": "Cette connexion va sur le compte de test / démo de {exchange}\u00a0: fonds de test uniquement, jamais dans le total du portefeuille.",
+  "wizard.testnet.guide": "Créez cette clé sur le site de test / démo de {exchange} ({environment}), pas sur le site principal\u00a0: une clé de l'un ne fonctionne pas sur l'autre.",
 
   "validation.name.empty": "Donnez un nom à la connexion.",
   "validation.name.tooLong": "Utilisez au plus {max} caractères (celui-ci en a {length}).",

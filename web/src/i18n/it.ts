@@ -160,6 +160,11 @@ export const it: Catalogue = {
   "wizard.result.online": "{name} è online e pronta per i bot.",
   "wizard.result.problem": "{name} è salvata ma non può essere usata finché il suo stato non è Online. Risolvi il problema su {exchange}, poi ripeti il test.",
   "wizard.fixErrors": "Alcuni campi vanno corretti.",
+  "wizard.testnet": "Usa il conto di test / demo ({environment})",
+  "wizard.testnet.hint": "Non usa fondi reali e non entra mai nel totale del portafoglio.",
+  "wizard.testnet.tag": "Rete di test",
+  "wizard.testnet.chosen": "Questa connessione va sul conto di test / demo di {exchange}: solo fondi di prova, mai nel totale del portafoglio.",
+  "wizard.testnet.guide": "Crea questa chiave sul sito di test / demo di {exchange} ({environment}), non sul sito principale: una chiave dell'uno non funziona sull'altro.",
 
   "validation.name.empty": "Dai un nome alla connessione.",
   "validation.name.tooLong": "Usa al massimo {max} caratteri (questo ne ha {length}).",

@@ -160,6 +160,11 @@ export const tr: Catalogue = {
   "wizard.result.online": "{name} çevrimiçi ve botlar için hazır.",
   "wizard.result.problem": "{name} kaydedildi ancak durumu Çevrimiçi olana kadar kullanılamaz. Sorunu {exchange} üzerinde düzeltin, sonra testi yeniden çalıştırın.",
   "wizard.fixErrors": "Bazı alanların düzeltilmesi gerekiyor.",
+  "wizard.testnet": "Test ağı / demo hesabını kullan ({environment})",
+  "wizard.testnet.hint": "Gerçek fonlarla işlem yapmaz ve portföy toplamına asla eklenmez.",
+  "wizard.testnet.tag": "Test ağı",
+  "wizard.testnet.chosen": "Bu bağlantı {exchange} test ağı / demo hesabına eklenir: yalnızca test fonları, portföy toplamına asla eklenmez.",
+  "wizard.testnet.guide": "Bu anahtarı ana sitede değil, {exchange} test ağı / demo sitesinde ({environment}) oluşturun: birinin anahtarı diğerinde çalışmaz.",
 
   "validation.name.empty": "Bağlantıya bir ad verin.",
   "validation.name.tooLong": "En fazla {max} karakter kullanın (bu ad {length} karakter).",

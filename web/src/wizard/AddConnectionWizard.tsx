@@ -30,7 +30,13 @@ const STEP_TITLES = {
 } as const;
 
 function specOf(exchange: Exchange): ExchangeSpec {
-  return { id: exchange.id, name: exchange.name, markets: exchange.markets, credentials: exchange.credentials };
+  return {
+    id: exchange.id,
+    name: exchange.name,
+    markets: exchange.markets,
+    credentials: exchange.credentials,
+    testnet: exchange.testnet ?? null,
+  };
 }
 
 /** The report of a key the server tested and refused to store (422 `test_failed`), if that is the error. */
@@ -164,9 +170,11 @@ export function AddConnectionWizard({ exchanges, serverInfo, existingNames, onCl
               dispatch({ type: "CHOOSE_EXCHANGE", exchange: specOf(e) });
             }}
             showRequired={nextTried && !state.exchange}
+            testnet={state.testnet}
+            onTestnet={(value) => dispatch({ type: "SET_TESTNET", value })}
           />
         ) : null}
-        {state.step === "guide" && exchange ? <GuideStep exchange={exchange} serverInfo={serverInfo} /> : null}
+        {state.step === "guide" && exchange ? <GuideStep exchange={exchange} serverInfo={serverInfo} testnet={state.testnet} /> : null}
         {state.step === "credentials" ? (
           <CredentialsStep
             formId={formId}

@@ -5,6 +5,7 @@ import { SecretField, SelectField, TextField } from "../components/Field";
 import type { MessageKey } from "../i18n/catalogue";
 import { useI18n } from "../i18n/I18nContext";
 import { requiredFields, type FormField, type WizardState } from "./machine";
+import { TestnetNote } from "./TestnetNote";
 import { useValidationText } from "./useValidationText";
 import { marketsFor, MAX_NAME_LENGTH } from "./validation";
 
@@ -46,6 +47,7 @@ export function CredentialsStep(props: CredentialsStepProps) {
           {t("wizard.fixErrors")}
         </p>
       ) : null}
+      <TestnetNote state={state} />
       <p className="note">{t("wizard.secretNote")}</p>
       {fields.map((field) => (
         <SecretField

@@ -5,6 +5,7 @@ import { useState } from "react";
 import type { Exchange, ServerInfo } from "../api/types";
 import { useI18n } from "../i18n/I18nContext";
 import { guideSetting, guideText, serverText } from "../i18n/server";
+import "../trade/trade.css";
 
 export function ServerAddress({ info }: { info: ServerInfo | null }) {
   const { t } = useI18n();
@@ -53,7 +54,14 @@ export function ServerAddress({ info }: { info: ServerInfo | null }) {
   );
 }
 
-export function GuideStep({ exchange, serverInfo }: { exchange: Exchange; serverInfo: ServerInfo | null }) {
+export interface GuideStepProps {
+  exchange: Exchange;
+  serverInfo: ServerInfo | null;
+  /** The key is for the exchange's testnet/demo account. */
+  testnet?: boolean;
+}
+
+export function GuideStep({ exchange, serverInfo, testnet = false }: GuideStepProps) {
   const { t } = useI18n();
   const guide = exchange.guide;
   const text = (part: string, english: string) => guideText(t, exchange.id, part, english);
@@ -62,6 +70,12 @@ export function GuideStep({ exchange, serverInfo }: { exchange: Exchange; server
       <p>{t("wizard.guide.intro", { exchange: exchange.name })}</p>
       <h4 className="subheading">{t("wizard.guide.where")}</h4>
       <p data-testid="wizard-guide-where">{text("where", guide.where)}</p>
+      {testnet && exchange.testnet ? (
+        <p className="note" data-testid="wizard-guide-testnet">
+          <span className="tag tag-testnet">{t("wizard.testnet.tag")}</span>{" "}
+          {t("wizard.testnet.guide", { exchange: exchange.name, environment: exchange.testnet })}
+        </p>
+      ) : null}
       <div className="guide-columns">
         <section aria-labelledby="guide-enable">
           <h4 id="guide-enable" className="subheading">

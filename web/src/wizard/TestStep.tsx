@@ -3,6 +3,7 @@ import { useI18n } from "../i18n/I18nContext";
 import { TestResultView } from "../connections/TestResultView";
 import { badgeFor } from "../connections/status";
 import type { WizardState } from "./machine";
+import { TestnetNote } from "./TestnetNote";
 
 export function TestStep({ state }: { state: WizardState }) {
   const { t } = useI18n();
@@ -18,6 +19,7 @@ export function TestStep({ state }: { state: WizardState }) {
 
   return (
     <div className="test-step" aria-busy={step !== "result"}>
+      <TestnetNote state={state} />
       {/* Polite live region: the progress and the outcome are read out without moving focus. */}
       <p role="status" aria-live="polite" className="progress" data-testid="wizard-progress" data-step={step}>
         {step !== "result" ? <span className="spinner" aria-hidden="true" /> : null}

@@ -252,3 +252,66 @@ describe("errors while typing", () => {
     expect(state.errors.name?.key).toBe("validation.name.duplicate");
   });
 });
+
+describe("the testnet / demo account", () => {
+  const BINANCE: ExchangeSpec = {
+    id: "binance",
+    name: "Binance",
+    markets: ["futures", "spot"],
+    credentials: ["apiKey", "secret"],
+    testnet: "Spot Testnet (testnet.binance.vision)",
+  };
+  const BYBIT: ExchangeSpec = { ...BINANCE, id: "bybit", name: "Bybit", testnet: "Testnet (api-testnet.bybit.com)" };
+  const chosen = (exchange: ExchangeSpec) => transition(initialState(), { type: "CHOOSE_EXCHANGE", exchange });
+
+  it("is off by default, and the body then says nothing about it", () => {
+    expect(initialState().testnet).toBe(false);
+    const body = buildCreateBody(filled(BINANCE));
+    expect(body).not.toBeNull();
+    expect(body && "testnet" in body).toBe(false);
+  });
+
+  it("ticked on step 1, it is sent as testnet: true and survives the steps", () => {
+    const ticked = transition(chosen(BINANCE), { type: "SET_TESTNET", value: true });
+    expect(ticked.testnet).toBe(true);
+    const state = run(
+      ticked,
+      { type: "NEXT" },
+      { type: "NEXT" },
+      { type: "SET_CREDENTIAL", field: "apiKey", value: KEY },
+      { type: "SET_CREDENTIAL", field: "secret", value: SECRET },
+      { type: "SET_FIELD", field: "name", value: "Binance Play" },
+      { type: "BACK" },
+      { type: "NEXT" },
+      { type: "SET_CREDENTIAL", field: "apiKey", value: KEY },
+      { type: "SET_CREDENTIAL", field: "secret", value: SECRET },
+    );
+    expect(state.testnet).toBe(true);
+    const { next, body } = prepareSubmit(state, []);
+    expect(body?.testnet).toBe(true);
+    expect(next.testnet).toBe(true); // the test step still knows what was added
+    expect(transition(ticked, { type: "SET_TESTNET", value: false }).testnet).toBe(false);
+  });
+
+  it("cannot be chosen for an exchange without one, nor before an exchange is chosen", () => {
+    const mexc = chosen(MEXC);
+    expect(transition(mexc, { type: "SET_TESTNET", value: true })).toBe(mexc);
+    expect(transition(initialState(), { type: "SET_TESTNET", value: true }).testnet).toBe(false);
+    expect(buildCreateBody({ ...filled(MEXC), testnet: true })?.testnet).toBeUndefined();
+  });
+
+  it("is cleared by switching exchange, even to another that has one", () => {
+    const ticked = transition(chosen(BINANCE), { type: "SET_TESTNET", value: true });
+    expect(transition(ticked, { type: "CHOOSE_EXCHANGE", exchange: MEXC }).testnet).toBe(false);
+    expect(transition(ticked, { type: "CHOOSE_EXCHANGE", exchange: BYBIT }).testnet).toBe(false);
+    expect(transition(ticked, { type: "CHOOSE_EXCHANGE", exchange: BINANCE }).testnet).toBe(true);
+    expect(transition(ticked, { type: "CHOOSE_EXCHANGE", exchange: { ...BINANCE, testnet: null } }).testnet).toBe(false);
+  });
+
+  it("is only set on the exchange step, and reset with the rest", () => {
+    const guide = run(chosen(BINANCE), { type: "NEXT" });
+    expect(transition(guide, { type: "SET_TESTNET", value: true })).toBe(guide);
+    const ticked = transition(chosen(BINANCE), { type: "SET_TESTNET", value: true });
+    expect(transition(ticked, { type: "RESET" }).testnet).toBe(false);
+  });
+});

@@ -24,6 +24,8 @@ export interface ExchangeSpec {
   name: string;
   markets: string[];
   credentials: string[];
+  /** The exchange's testnet/demo environment, or null/absent when it has none. */
+  testnet?: string | null;
 }
 
 export type FormField = "name" | "market" | "endpoint";
@@ -36,6 +38,8 @@ export interface WizardState {
   name: string;
   market: Market;
   endpoint: string;
+  /** Add the connection on the exchange's testnet/demo account (only when the exchange has one). */
+  testnet: boolean;
   /** The secrets, only while the credentials step is showing; emptied on submit, back and reset. */
   credentials: Credentials;
   errors: Partial<Record<FieldName, ValidationError>>;
@@ -52,6 +56,7 @@ export interface WizardState {
 
 export type WizardEvent =
   | { type: "CHOOSE_EXCHANGE"; exchange: ExchangeSpec }
+  | { type: "SET_TESTNET"; value: boolean }
   | { type: "NEXT" }
   | { type: "BACK" }
   | { type: "SET_FIELD"; field: FormField; value: string }
@@ -89,6 +94,7 @@ export function initialState(): WizardState {
     name: "",
     market: "spot",
     endpoint: "",
+    testnet: false,
     credentials: {},
     errors: {},
     attempted: false,
@@ -140,6 +146,8 @@ export function buildCreateBody(state: WizardState): CreateConnectionBody | null
   };
   const endpoint = state.endpoint.trim();
   if (endpoint) body.endpoint = endpoint;
+  // Only an exchange that has a testnet can be asked for it; otherwise the key is omitted (a real account).
+  if (state.testnet && hasTestnet(exchange)) body.testnet = true;
   return body;
 }
 
@@ -164,6 +172,11 @@ export function prepareSubmit(
   };
 }
 
+/** Whether the exchange offers a testnet/demo account a connection can be added on. */
+export function hasTestnet(exchange: ExchangeSpec | null): boolean {
+  return Boolean(exchange?.testnet);
+}
+
 function defaultMarket(exchange: ExchangeSpec): Market {
   return marketsFor(exchange.markets)[0] ?? "spot";
 }
@@ -177,16 +190,23 @@ export function transition(state: WizardState, event: WizardEvent): WizardState 
   switch (state.step) {
     case "exchange":
       if (event.type === "CHOOSE_EXCHANGE") {
-        if (state.exchange?.id === event.exchange.id) return { ...state, exchange: event.exchange };
-        // Another exchange: its markets and credential fields differ, so start those afresh.
+        if (state.exchange?.id === event.exchange.id) {
+          return { ...state, exchange: event.exchange, testnet: state.testnet && hasTestnet(event.exchange) };
+        }
+        // Another exchange: its markets, credential fields and testnet differ, so start those afresh.
         return {
           ...state,
           exchange: event.exchange,
           market: defaultMarket(event.exchange),
+          testnet: false,
           credentials: {},
           errors: {},
           attempted: false,
         };
+      }
+      if (event.type === "SET_TESTNET") {
+        const testnet = event.value && hasTestnet(state.exchange);
+        return testnet === state.testnet ? state : { ...state, testnet };
       }
       if (event.type === "NEXT" && state.exchange) return { ...state, step: "guide" };
       return state;
