@@ -64,16 +64,26 @@ def run_wizard(
     endpoint: str,
     shots: bool = True,
     keep: bool = False,
+    testnet: bool = False,
 ) -> Locator:
     """Add a connection through every step of the wizard; return the test result it ends with.
 
-    `keep` ticks "keep this connection even if the test fails" (a failing key is not saved without it)."""
+    `keep` ticks "keep this connection even if the test fails" (a failing key is not saved without it);
+    `testnet` ticks "use the testnet / demo account" on step 1 (left unticked otherwise)."""
     dialog = open_wizard(dash)
     heading = dialog.get_by_test_id("wizard-step-heading")
     if shots:
         dash.shoot("wizard-1-exchange")
     dialog.get_by_test_id(f"wizard-exchange-option-{exchange}").click()
     expect(dialog.get_by_test_id(f"wizard-exchange-{exchange}")).to_be_checked()
+    testnet_box = dialog.get_by_test_id("wizard-testnet")
+    if testnet:
+        expect(testnet_box).not_to_be_checked()
+        testnet_box.check()
+        if shots:
+            dash.shoot("wizard-1-exchange-testnet")
+    elif testnet_box.count():
+        expect(testnet_box).not_to_be_checked()
     dialog.get_by_test_id("wizard-next").click()
 
     # The exchange's guide from the API: where, what to enable and leave off, the IP to whitelist.
@@ -82,12 +92,14 @@ def run_wizard(
     for part in ("wizard-guide-where", "wizard-guide-enable", "wizard-guide-disable", "wizard-guide-ip"):
         expect(guide.get_by_test_id(part)).not_to_be_empty()
     expect(guide.get_by_test_id("wizard-server-address")).not_to_be_empty()
+    expect(guide.get_by_test_id("wizard-guide-testnet")).to_have_count(1 if testnet else 0)
     if shots:
         dash.shoot("wizard-2-guide")
     dialog.get_by_test_id("wizard-next").click()
 
     # Key fields only where the exchange needs them, a name, and the simulator as the endpoint.
     expect(heading).to_have_attribute("data-step", "credentials")
+    expect(dialog.get_by_test_id("wizard-testnet-chosen")).to_have_count(1 if testnet else 0)
     needs_passphrase = "password" in key
     expect(dialog.get_by_test_id("wizard-credential-password")).to_have_count(1 if needs_passphrase else 0)
     dialog.get_by_test_id("wizard-credential-apiKey").fill(key["apiKey"])
@@ -282,6 +294,38 @@ def test_healthy_mexc_key_goes_online(dashboard: Dashboard, sim: ThreadedSim, si
     logins = audit_rows(dashboard, kind="auth.login")
     expect(logins.first).to_contain_text(dashboard.server.token_name)
 
+    dashboard.assert_no_leak(key["secret"])
+    dashboard.assert_clean()
+
+
+def test_binance_testnet_key_added_through_the_wizard_goes_online(
+    dashboard: Dashboard, sim: ThreadedSim, sim_admin: SimAdmin
+) -> None:
+    """A Binance testnet key, added with "use the testnet / demo account" ticked, reaches the testnet.
+
+    The simulator's testnet key works only on the testnet host (as Binance's do), so Online shows the
+    wizard asked for the testnet; the card is marked testnet and the API stores it as such."""
+    page = dashboard.page
+    key = sim_admin.key("binance", HEALTHY, SERVER_IP, testnet=True)
+    log_in(dashboard, shoot=False)
+
+    result = run_wizard(dashboard, "binance", "Binance Play", key, sim.url, testnet=True)
+    expect(result).to_have_attribute("data-status", "online", timeout=RESULT_TIMEOUT_MS)
+    expect(page.get_by_test_id("wizard-testnet-chosen")).to_contain_text("Testnet")
+    expect(page.get_by_test_id("wizard-result-summary")).to_contain_text("Binance Play")
+    dashboard.assert_no_leak(key["secret"])
+
+    close_wizard(dashboard)
+    row = card(dashboard, "Binance Play")
+    expect(row).to_have_attribute("data-testnet", "true")
+    expect(row.get_by_test_id("testnet-mark")).to_be_visible()
+    expect_badge(row, "Online")
+    with api_client(dashboard.server) as client:
+        listed = client.get("/connections")
+    assert listed.status_code == 200, listed.text
+    stored = [c for c in listed.json() if c["name"] == "Binance Play"]
+    assert len(stored) == 1 and stored[0]["testnet"] is True, stored
+    dashboard.shoot("connections-testnet")
     dashboard.assert_no_leak(key["secret"])
     dashboard.assert_clean()
 
