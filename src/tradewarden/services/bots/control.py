@@ -84,17 +84,22 @@ async def close_position(
             raise InputError(
                 f"bot {row.name} is {row.status}", f"stop it first: tradewarden bots stop {row.name}"
             )
-        bot_id = row.id
-    executor, _pairs, key = await _executor(app, hub, vault, name)
+        if session.get(Connection, row.connection_id) is None:
+            raise InputError(
+                f"bot {row.name}'s connection was removed", "its holdings can no longer be reached"
+            )
+        bot_id, key = row.id, service.bot_key(row.id)
+    try:
+        driver = await BotRunner(app, hub, vault).load_stopped(bot_id)
+    except Paused as why:  # its market is gone, or the like: what the runner would have said
+        raise InputError(f"bot {name} cannot be loaded: {why.reason}", "nothing was sold") from why
+    if driver is None:
+        raise InputError(f"bot {name} is gone", "nothing to close")
+    executor = driver.executor
+    # the close is not bound by the bot's order cap or margin limit (the price moved since they were set)
+    executor.policy = GuardPolicy(executor.policy.pairs, UNLIMITED, UNLIMITED)
     placed: list[str] = []
     try:
-        try:
-            driver = await BotRunner(app, hub, vault).load_stopped(bot_id)
-        except Paused as why:  # its market is gone, or the like: what the runner would have said
-            raise InputError(f"bot {name} cannot be loaded: {why.reason}", "nothing was sold") from why
-        if driver is None:
-            raise InputError(f"bot {name} is gone", "nothing to close")
-        driver.executor = executor  # the close is not bound by the bot's order cap (the price moved since)
         try:
             for pair, run in driver.pairs.items():
                 for order, _mode in service.orders(app, name, open_only=True):
