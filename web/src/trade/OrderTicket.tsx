@@ -1,7 +1,8 @@
-// The order ticket: pair, side, type, amount (base or quote), price, paper or live. The market's rules
+// The order ticket: pair, side, type, amount (base or quote), price, reduce only (contract pairs only),
+// paper or live. The market's rules
 // and the order's value and fee are shown before sending; a live order needs an explicit confirmation.
 // The server's guard decides: a refusal comes back with its reason and is shown in plain words.
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { ApiError } from "../api/client";
 import { api } from "../api/endpoints";
 import type { OrderBody, OrderSide, OrderType, TicketInfo } from "../api/types";
@@ -15,7 +16,7 @@ import { formatDecimal } from "../lib/decimal";
 import { Choice } from "./Choice";
 import { plain } from "./decimal";
 import { modeLabel, sideLabel, statusLabel } from "./labels";
-import { apiNumber, preview, type AmountUnit, type TicketInput } from "./preview";
+import { apiNumber, isContract, preview, type AmountUnit, type TicketInput } from "./preview";
 import { refusalReason } from "./refusal";
 import { TicketOutcome, type Outcome } from "./TicketOutcome";
 import { TicketPreview } from "./TicketPreview";
@@ -45,6 +46,7 @@ export function OrderTicket(props: OrderTicketProps) {
   const [unit, setUnit] = useState<AmountUnit>("base");
   const [amount, setAmount] = useState("");
   const [price, setPrice] = useState("");
+  const [reduceOnlyBox, setReduceOnly] = useState(false); // off by default; offered on contract pairs only
   const [mode, setMode] = useState<Mode>("paper"); // paper first, always: live is a deliberate choice
   const [tried, setTried] = useState(false);
   const [confirming, setConfirming] = useState(false);
@@ -58,7 +60,14 @@ export function OrderTicket(props: OrderTicketProps) {
 
   const wanted = pair.trim().toUpperCase();
   const current = ticket && ticket.pair === wanted ? ticket : null;
-  const input: TicketInput = { side, type, amount, unit, price };
+  // Reduce only exists on contract markets ("BTC/USDT:USDT"); a spot pair never offers nor sends it.
+  const contract = isContract(wanted);
+  const reduceOnly = contract && reduceOnlyBox;
+  useEffect(() => {
+    if (!contract) setReduceOnly(false); // switching to a spot pair clears it: back on a contract it is off again
+  }, [contract]);
+  const reduceOnlyId = useId();
+  const input: TicketInput = { side, type, amount, unit, price, reduceOnly };
   const shown = current ? preview(input, current) : null;
   const base = current?.base ?? wanted.split("/")[0] ?? "";
   const quote = current?.quote ?? (wanted.split("/")[1] ?? "").split(":")[0] ?? "";
@@ -80,7 +89,16 @@ export function OrderTicket(props: OrderTicketProps) {
     const value = apiNumber(amount);
     const limit = type === "limit" ? apiNumber(price) : null;
     if (!wanted || !value || (type === "limit" && !limit)) return null;
-    return { pair: wanted, side, amount: value, type, ...(limit ? { price: limit } : {}), paper: mode === "paper", quote: unit === "quote" };
+    return {
+      pair: wanted,
+      side,
+      amount: value,
+      type,
+      ...(limit ? { price: limit } : {}),
+      ...(reduceOnly ? { reduce_only: true } : {}),
+      paper: mode === "paper",
+      quote: unit === "quote",
+    };
   };
 
   const send = async (order: OrderBody) => {
@@ -194,6 +212,22 @@ export function OrderTicket(props: OrderTicketProps) {
               ) : null}
             </>
           ) : null}
+          {contract ? (
+            <div className="checkbox-field">
+              <input
+                id={reduceOnlyId}
+                type="checkbox"
+                checked={reduceOnlyBox}
+                onChange={(e) => setReduceOnly(e.currentTarget.checked)}
+                aria-describedby={`${reduceOnlyId}-hint`}
+                data-testid="trade-reduce-only"
+              />
+              <label htmlFor={reduceOnlyId}>{t("trade.reduceOnly")}</label>
+              <p id={`${reduceOnlyId}-hint`} className="field-hint">
+                {t("trade.reduceOnly.hint")}
+              </p>
+            </div>
+          ) : null}
         </div>
         <div>
           {current ? (
@@ -219,13 +253,16 @@ export function OrderTicket(props: OrderTicketProps) {
       {confirming && order ? (
         <ConfirmDialog
           title={t(testnet ? "trade.confirm.titleTestnet" : "trade.confirm.title")}
-          body={t(testnet ? "trade.confirm.bodyTestnet" : "trade.confirm.body", {
-            side: sideLabel(t, order.side),
-            amount: `${formatDecimal(order.amount, locale, 12)} ${order.quote ? quote : base}`,
-            pair: order.pair,
-            how,
-            connection: connectionName,
-          })}
+          body={[
+            t(testnet ? "trade.confirm.bodyTestnet" : "trade.confirm.body", {
+              side: sideLabel(t, order.side),
+              amount: `${formatDecimal(order.amount, locale, 12)} ${order.quote ? quote : base}`,
+              pair: order.pair,
+              how,
+              connection: connectionName,
+            }),
+            ...(order.reduce_only ? [t("trade.confirm.reduceOnly")] : []),
+          ].join(" ")}
           confirmLabel={t(testnet ? "trade.confirm.okTestnet" : "trade.confirm.ok")}
           busy={busy}
           onConfirm={() => void send(order)}

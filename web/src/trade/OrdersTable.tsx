@@ -6,6 +6,7 @@ import { useI18n } from "../i18n/I18nContext";
 import { formatDecimal } from "../lib/decimal";
 import { plain } from "./decimal";
 import { modeLabel, sideLabel, statusLabel, typeLabel } from "./labels";
+import { ReduceOnlyTag } from "./ReduceOnlyTag";
 
 export interface OrdersTableProps {
   orders: Order[];
@@ -54,9 +55,12 @@ export function OrdersTable({ orders, testnet, onCancel, canceling, caption, tes
         </thead>
         <tbody>
           {orders.map((order) => (
-            <tr key={order.id} data-testid="trade-order-row" data-order-id={order.id} data-status={order.status} data-mode={order.mode} data-type={order.type} data-side={order.side}>
+            <tr key={order.id} data-testid="trade-order-row" data-order-id={order.id} data-status={order.status} data-mode={order.mode} data-type={order.type} data-side={order.side} data-reduce-only={String(order.reduce_only)}>
               <th scope="row">{order.symbol}</th>
-              <td data-label={col.side}>{sideLabel(t, order.side)}</td>
+              <td data-label={col.side}>
+                {sideLabel(t, order.side)}
+                {order.reduce_only ? <ReduceOnlyTag testId="trade-order-reduce-only" /> : null}
+              </td>
               <td data-label={col.type}>{typeLabel(t, order.type)}</td>
               <td className="num" data-label={col.amount}>{num(order.amount)}</td>
               <td className="num" data-label={col.price}>{order.type === "market" ? t("trade.type.market") : num(order.price)}</td>

@@ -1,11 +1,12 @@
 // "Your order": what the ticket will send, valued against the book, with its fee estimate and the
-// exchange's rules it breaks, before anything is sent.
+// exchange's rules it breaks, and whether it is reduce only, before anything is sent.
 import type { TicketInfo } from "../api/types";
 import type { MessageKey } from "../i18n/catalogue";
 import { useI18n } from "../i18n/I18nContext";
 import { formatDecimal } from "../lib/decimal";
 import { plain } from "./decimal";
 import { percent, type Preview, type TicketInput } from "./preview";
+import { ReduceOnlyTag } from "./ReduceOnlyTag";
 
 export function TicketPreview({ preview, input, ticket }: { preview: Preview; input: TicketInput; ticket: TicketInfo }) {
   const { t, locale } = useI18n();
@@ -22,6 +23,7 @@ export function TicketPreview({ preview, input, ticket }: { preview: Preview; in
     <div className="preview" data-testid="trade-preview">
       <p className="subheading">
         <strong>{t("trade.preview.title")}</strong>
+        {input.reduceOnly ? <ReduceOnlyTag testId="trade-preview-reduce-only" /> : null}
       </p>
       {preview.base !== null ? (
         <p data-testid="trade-preview-amount" data-value={preview.base}>

@@ -134,3 +134,115 @@ describe("the order ticket", () => {
     expect(screen.getByTestId("trade-recent-orders").textContent).toContain("Canceled");
   });
 });
+
+describe("reduce only", () => {
+  const PERP: TicketInfo = { ...TICKET, pair: "BTC/USDT:USDT", min_notional: "5", amount_step: "0.001", min_amount: "0.001" };
+  // The ticket for the pair asked (?pair=…), else the connection's default (spot) pair.
+  const tickets = (call: { path: string }) => {
+    const pair = new URL(call.path, "http://localhost").searchParams.get("pair");
+    return { body: pair === PERP.pair ? PERP : TICKET };
+  };
+
+  async function choosePair(user: ReturnType<typeof userEvent.setup>, pair: string) {
+    const field = screen.getByTestId("trade-pair");
+    await user.clear(field);
+    await user.type(field, `${pair}{Enter}`);
+    await waitFor(() => expect(screen.getByTestId("trade-rules").getAttribute("aria-label")).toContain(pair.toUpperCase()));
+  }
+
+  it("is offered only on a contract pair, off by default, and cleared by switching to a spot pair", async () => {
+    fakeFetch({ "GET /connections/c1/ticket": tickets, "GET /connections/c1/orders": () => ({ body: [] }) });
+    const user = userEvent.setup();
+    show();
+    await screen.findByTestId("trade-rules");
+    expect(screen.queryByTestId("trade-reduce-only")).toBeNull(); // BTC/USDT: spot
+    await choosePair(user, "btc/usdt:usdt");
+    const box = screen.getByTestId<HTMLInputElement>("trade-reduce-only");
+    expect(box.checked).toBe(false);
+    expect(screen.getByLabelText("Reduce only")).toBe(box);
+    expect(box.getAttribute("aria-describedby")).toBeTruthy();
+    expect(document.getElementById(box.getAttribute("aria-describedby") ?? "")?.textContent).toBe(
+      "The order can only shrink the open position on this contract; it never opens or grows one.",
+    );
+    await user.click(box);
+    expect(box.checked).toBe(true);
+    await choosePair(user, "BTC/USDT");
+    expect(screen.queryByTestId("trade-reduce-only")).toBeNull();
+    await choosePair(user, "BTC/USDT:USDT");
+    expect(screen.getByTestId<HTMLInputElement>("trade-reduce-only").checked).toBe(false);
+  });
+
+  it("sends reduce_only: true only when ticked, tags the preview and the live confirmation", async () => {
+    const calls = fakeFetch({
+      "GET /connections/c1/ticket": tickets,
+      "GET /connections/c1/orders": () => ({ body: [] }),
+      "POST /connections/c1/orders": (call) => ({
+        status: 201,
+        body: { ...OPEN, symbol: PERP.pair, reduce_only: Boolean((call.body as { reduce_only?: boolean }).reduce_only) },
+      }),
+    });
+    const user = userEvent.setup();
+    show();
+    await screen.findByTestId("trade-rules");
+    await choosePair(user, "BTC/USDT:USDT");
+    await fillLimit(user, "0.002");
+    // Unticked: the body has no reduce_only at all.
+    expect(screen.queryByTestId("trade-preview-reduce-only")).toBeNull();
+    await user.click(screen.getByTestId("trade-submit"));
+    await screen.findByTestId("trade-placed");
+    // Ticked: the preview says so, the live confirmation says so, and the body carries reduce_only: true.
+    await user.click(screen.getByTestId("trade-reduce-only"));
+    expect(screen.getByTestId("trade-preview-reduce-only").textContent).toBe("Reduce only");
+    await user.click(within(screen.getByTestId("trade-mode")).getByRole("radio", { name: /^Live/ }));
+    await user.click(screen.getByTestId("trade-submit"));
+    const dialog = await screen.findByTestId("confirm-dialog");
+    expect(dialog.textContent).toContain("of BTC/USDT:USDT, limit at 40,000 USDT, on KuCoin Main");
+    expect(dialog.textContent).toContain("Reduce only: it can only shrink the open position.");
+    await user.click(screen.getByTestId("confirm-ok"));
+    await waitFor(() => expect(calls.filter((c) => c.method === "POST")).toHaveLength(2));
+    const [first, second] = calls.filter((c) => c.method === "POST").map((c) => c.body as Record<string, unknown>);
+    expect(first).toEqual({ pair: "BTC/USDT:USDT", side: "buy", amount: "0.002", type: "limit", price: "40000", paper: true, quote: false });
+    expect(second).toEqual({
+      pair: "BTC/USDT:USDT", side: "buy", amount: "0.002", type: "limit", price: "40000", reduce_only: true, paper: false, quote: false,
+    });
+  });
+
+  it("never sends reduce_only for a spot pair, even after it was ticked on a contract", async () => {
+    const calls = fakeFetch({
+      "GET /connections/c1/ticket": tickets,
+      "GET /connections/c1/orders": () => ({ body: [] }),
+      "POST /connections/c1/orders": () => ({ status: 201, body: { ...OPEN, mode: "paper" } }),
+    });
+    const user = userEvent.setup();
+    show();
+    await screen.findByTestId("trade-rules");
+    await choosePair(user, "BTC/USDT:USDT");
+    await user.click(screen.getByTestId("trade-reduce-only"));
+    await choosePair(user, "BTC/USDT");
+    await fillLimit(user, "0.001");
+    expect(screen.queryByTestId("trade-preview-reduce-only")).toBeNull();
+    await user.click(screen.getByTestId("trade-submit"));
+    await screen.findByTestId("trade-placed");
+    const post = calls.find((c) => c.method === "POST");
+    expect(post?.body).not.toHaveProperty("reduce_only");
+    expect((post?.body as { pair: string }).pair).toBe("BTC/USDT");
+  });
+
+  it("tags a reduce-only order in the orders tables, in the user's language, and no other", async () => {
+    const closing: Order = { ...OPEN, id: "o2", client_order_id: "o2", symbol: "BTC/USDT:USDT", side: "sell", reduce_only: true };
+    fakeFetch({
+      "GET /connections/c1/ticket": tickets,
+      "GET /connections/c1/orders": () => ({ body: [closing, OPEN] }),
+    });
+    show(CONNECTION, "fr");
+    const open = await screen.findByTestId("trade-open-table");
+    const rows = within(open).getAllByTestId("trade-order-row");
+    const tagged = rows.find((row) => row.getAttribute("data-order-id") === "o2");
+    const plainRow = rows.find((row) => row.getAttribute("data-order-id") === "o1");
+    expect(tagged && within(tagged).getByTestId("trade-order-reduce-only").textContent).toBe("Réduire uniquement");
+    expect(tagged?.getAttribute("data-reduce-only")).toBe("true");
+    expect(plainRow && within(plainRow).queryByTestId("trade-order-reduce-only")).toBeNull();
+    const recent = screen.getByTestId("trade-recent-table");
+    expect(within(recent).getAllByTestId("trade-order-reduce-only")).toHaveLength(1);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TicketInfo } from "../api/types";
-import { apiNumber, percent, preview, readNumber, type TicketInput } from "./preview";
+import { apiNumber, isContract, percent, preview, readNumber, type TicketInput } from "./preview";
 
 const INFO: TicketInfo = {
   connection: "MEXC Spot Main",
@@ -99,5 +99,18 @@ describe("preview", () => {
     expect(percent("0.001")).toBe("0.1");
     expect(percent("0.0002")).toBe("0.02");
     expect(percent("0")).toBe("0");
+  });
+});
+
+describe("isContract", () => {
+  it("is true only for a ccxt symbol with a settle currency after the colon", () => {
+    expect(isContract("BTC/USDT:USDT")).toBe(true);
+    expect(isContract("ETH/USD:ETH")).toBe(true);
+    expect(isContract("BTC/USDT:USDT-261225")).toBe(true);
+    expect(isContract(" btc/usdt:usdt ")).toBe(true);
+    expect(isContract("BTC/USDT")).toBe(false);
+    expect(isContract("BTC/USDT:")).toBe(false);
+    expect(isContract("")).toBe(false);
+    expect(isContract("BTCUSDT:USDT")).toBe(false);
   });
 });

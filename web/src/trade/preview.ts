@@ -15,6 +15,15 @@ export interface TicketInput {
   unit: AmountUnit;
   /** As typed; used for limit orders only. */
   price: string;
+  /** Reduce only (contract markets): the order may only shrink the open position. */
+  reduceOnly?: boolean;
+}
+
+/** Whether a ccxt unified symbol names a contract market (perpetual or future): "BTC/USDT:USDT" has a
+ * settle currency after the colon; a spot pair ("BTC/USDT") has none. */
+export function isContract(pair: string): boolean {
+  const [market, settle] = pair.trim().split(":");
+  return Boolean(market?.includes("/") && settle && settle.trim() !== "");
 }
 
 export type InputProblem = "required" | "invalid" | "not_positive";
