@@ -11,6 +11,7 @@ import { BotStatusBadge, ModeBadge, RecoveryBadge } from "./Badges";
 import { amountDisplay, pnlDisplay, priceDisplay } from "./format";
 import type { MessageKey } from "../i18n/catalogue";
 import { barsOf, buildMarkers, canStart, eventKey, heldPositions, orderStatusKey, priceLines, quoteOf, totalPnl, type PriceLine } from "./model";
+import { RecordTable } from "./RecordTable";
 import { usePoll } from "./usePoll";
 
 type Dialogs = "stop" | "start-live" | "remove" | "close" | null;
@@ -77,6 +78,7 @@ export function BotView({ name }: { name: string }) {
   const lines = useMemo(() => priceLines(state), [state?.average_price, state?.triggers?.high, state?.triggers?.low]);
 
   const label = (key: string | null, fallback: string) => (key ? t(key as MessageKey) : fallback);
+  const sideText = (side: string) => (side === "buy" ? t("bots.side.buy") : t("bots.side.sell"));
 
   const act = async (action: () => Promise<unknown>, after?: () => void) => {
     setBusy(true);
@@ -266,88 +268,55 @@ export function BotView({ name }: { name: string }) {
         <h2 id="bot-fills-title" className="card-title">
           {t("bots.fills.title")}
         </h2>
-        {fills.length === 0 ? (
-          <p className="empty" data-testid="bot-fills-empty">
-            {t("bots.fills.empty")}
-          </p>
-        ) : (
-          <div className="table-scroll">
-            <table className="table responsive-table" data-testid="bot-fills">
-              <caption className="visually-hidden">{t("bots.fills.title")}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t("bots.col.time")}</th>
-                  <th scope="col">{t("bots.col.kind")}</th>
-                  <th scope="col">{t("bots.col.pair")}</th>
-                  <th scope="col">{t("bots.col.side")}</th>
-                  <th scope="col" className="num">{t("bots.col.price")}</th>
-                  <th scope="col" className="num">{t("bots.col.amount")}</th>
-                  <th scope="col" className="num">{t("bots.col.fee")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {[...fills].reverse().map((fill, i) => (
-                  <tr key={`${fill.client_order_id}-${i}`} data-testid="bot-fill-row" data-kind={fill.kind}>
-                    <th scope="row">
-                      <time dateTime={fill.ts}>{dateTime(fill.ts)}</time>
-                    </th>
-                    <td data-label={t("bots.col.kind")}>{labels[fill.kind]}</td>
-                    <td data-label={t("bots.col.pair")}>{fill.symbol}</td>
-                    <td data-label={t("bots.col.side")}>{fill.side === "buy" ? t("bots.side.buy") : t("bots.side.sell")}</td>
-                    <td className="num" data-label={t("bots.col.price")}>{priceDisplay(fill.price, locale)}</td>
-                    <td className="num" data-label={t("bots.col.amount")}>{priceDisplay(fill.amount, locale)}</td>
-                    <td className="num" data-label={t("bots.col.fee")}>
-                      {priceDisplay(fill.fee, locale)} {fill.fee_currency ?? ""}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <RecordTable
+          rows={[...fills].reverse()}
+          columns={[
+            { label: t("bots.col.time"), cell: (fill) => <time dateTime={fill.ts}>{dateTime(fill.ts)}</time> },
+            { label: t("bots.col.kind"), cell: (fill) => labels[fill.kind] },
+            { label: t("bots.col.pair"), cell: (fill) => fill.symbol },
+            { label: t("bots.col.side"), cell: (fill) => sideText(fill.side) },
+            { label: t("bots.col.price"), className: "num", cell: (fill) => priceDisplay(fill.price, locale) },
+            { label: t("bots.col.amount"), className: "num", cell: (fill) => priceDisplay(fill.amount, locale) },
+            {
+              label: t("bots.col.fee"),
+              className: "num",
+              cell: (fill) => (
+                <>
+                  {priceDisplay(fill.fee, locale)} {fill.fee_currency ?? ""}
+                </>
+              ),
+            },
+          ]}
+          rowKey={(fill, i) => `${fill.client_order_id}-${i}`}
+          rowData={(fill) => ({ "data-testid": "bot-fill-row", "data-kind": fill.kind })}
+          caption={t("bots.fills.title")}
+          testId="bot-fills"
+          empty={{ text: t("bots.fills.empty"), testId: "bot-fills-empty" }}
+        />
       </section>
 
       <section className="card bot-card" aria-labelledby="bot-orders-title">
         <h2 id="bot-orders-title" className="card-title">
           {t("bots.orders.title")}
         </h2>
-        {orders.length === 0 ? (
-          <p className="empty" data-testid="bot-orders-empty">
-            {t("bots.orders.empty")}
-          </p>
-        ) : (
-          <div className="table-scroll">
-            <table className="table responsive-table" data-testid="bot-orders">
-              <caption className="visually-hidden">{t("bots.orders.title")}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t("bots.col.pair")}</th>
-                  <th scope="col">{t("bots.col.kind")}</th>
-                  <th scope="col">{t("bots.col.side")}</th>
-                  <th scope="col">{t("bots.col.type")}</th>
-                  <th scope="col" className="num">{t("bots.col.amount")}</th>
-                  <th scope="col" className="num">{t("bots.col.filled")}</th>
-                  <th scope="col" className="num">{t("bots.col.average")}</th>
-                  <th scope="col">{t("bots.col.status")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {orders.map((order) => (
-                  <tr key={order.id} data-testid="bot-order-row" data-status={order.status} data-kind={order.kind}>
-                    <th scope="row">{order.symbol}</th>
-                    <td data-label={t("bots.col.kind")}>{labels[order.kind]}</td>
-                    <td data-label={t("bots.col.side")}>{order.side === "buy" ? t("bots.side.buy") : t("bots.side.sell")}</td>
-                    <td data-label={t("bots.col.type")}>{order.type === "market" ? t("bots.type.market") : t("bots.type.limit")}</td>
-                    <td className="num" data-label={t("bots.col.amount")}>{priceDisplay(order.amount, locale)}</td>
-                    <td className="num" data-label={t("bots.col.filled")}>{priceDisplay(order.filled, locale)}</td>
-                    <td className="num" data-label={t("bots.col.average")}>{priceDisplay(order.average, locale)}</td>
-                    <td data-label={t("bots.col.status")}>{label(orderStatusKey(order.status), order.status)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <RecordTable
+          rows={orders}
+          columns={[
+            { label: t("bots.col.pair"), cell: (order) => order.symbol },
+            { label: t("bots.col.kind"), cell: (order) => labels[order.kind] },
+            { label: t("bots.col.side"), cell: (order) => sideText(order.side) },
+            { label: t("bots.col.type"), cell: (order) => (order.type === "market" ? t("bots.type.market") : t("bots.type.limit")) },
+            { label: t("bots.col.amount"), className: "num", cell: (order) => priceDisplay(order.amount, locale) },
+            { label: t("bots.col.filled"), className: "num", cell: (order) => priceDisplay(order.filled, locale) },
+            { label: t("bots.col.average"), className: "num", cell: (order) => priceDisplay(order.average, locale) },
+            { label: t("bots.col.status"), cell: (order) => label(orderStatusKey(order.status), order.status) },
+          ]}
+          rowKey={(order) => order.id}
+          rowData={(order) => ({ "data-testid": "bot-order-row", "data-status": order.status, "data-kind": order.kind })}
+          caption={t("bots.orders.title")}
+          testId="bot-orders"
+          empty={{ text: t("bots.orders.empty"), testId: "bot-orders-empty" }}
+        />
       </section>
 
       <section className="card bot-card" aria-labelledby="bot-history-title">
