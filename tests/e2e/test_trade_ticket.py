@@ -6,6 +6,7 @@ the exchange's minimum notional is flagged before sending, refused with its reas
 reaches the simulator's order log; so are an unknown pair and any order on a withdraw-enabled key. A
 Binance testnet connection is marked "testnet" on its card, its ticket and the portfolio, trades by hand
 on the testnet, and its balance is left out of the portfolio total.
+On a Binance USD-M perpetual a "Reduce only" sell closes a long and, once flat, the exchange rejects it.
 
 The ticket is shown in English, Italian, Turkish and French with no English sentence left. Every test
 runs at 1280×800 and 390×844 (screenshots in test-artifacts/screenshots/), fails on anything wider than
@@ -44,13 +45,14 @@ def add_connection(
     venue: str,
     permissions: list[str] = HEALTHY,
     testnet: bool = False,
+    market: str = "spot",
 ) -> dict[str, Any]:
     """A simulator key on `venue`, added and tested through the API (kept whatever its test says)."""
     key: dict[str, Any] = admin.key(venue, permissions, SERVER_IP, **({"testnet": True} if testnet else {}))
     body = {
         "name": name,
         "exchange": venue,
-        "market": "spot",
+        "market": market,
         "endpoint": sim.url,
         "credentials": {f: key[f] for f in ("apiKey", "secret", "password") if key.get(f)},
         "test": True,
@@ -63,8 +65,8 @@ def add_connection(
     return key
 
 
-def open_ticket(dash: Dashboard, name: str) -> Locator:
-    """Open the order ticket on the card named `name`; wait for the book and the rules."""
+def open_ticket(dash: Dashboard, name: str, pair: str = "BTC/USDT") -> Locator:
+    """Open the order ticket on the card named `name`; wait for the book and the rules of its `pair`."""
     row = card(dash, name)
     toggle = row.get_by_test_id("connection-trade")
     expect(toggle).to_have_attribute("aria-expanded", "false")
@@ -72,7 +74,7 @@ def open_ticket(dash: Dashboard, name: str) -> Locator:
     expect(toggle).to_have_attribute("aria-expanded", "true")
     panel = row.get_by_test_id("trade-panel")
     expect(panel.get_by_test_id("trade-rules")).to_be_visible(timeout=RESULT_TIMEOUT_MS)
-    expect(panel.get_by_test_id("trade-pair")).to_have_value("BTC/USDT")
+    expect(panel.get_by_test_id("trade-pair")).to_have_value(pair)
     expect(panel.get_by_test_id("trade-open-orders")).to_have_attribute("data-count", re.compile(r"\d"))
     return panel
 
@@ -253,6 +255,70 @@ def test_refused_orders_say_why_and_never_reach_the_exchange(
         assert sim_orders(sim_admin, "kucoin", api_key) == []
         assert order_requests(sim_admin, "kucoin", api_key) == []
     expect(panel.get_by_test_id("trade-recent-orders")).to_have_attribute("data-count", "0")
+
+
+# -- reduce only (perpetuals) -----------------------------------------------------------------------------
+
+PERP = "BTC/USDT:USDT"
+FUTURES = ["read", "spot_trade", "futures_trade"]
+
+
+def test_reduce_only_closes_a_perpetual_position_and_never_opens_one(
+    dashboard: Dashboard, sim: ThreadedSim, sim_admin: SimAdmin
+) -> None:
+    """On a Binance USD-M connection (its ticket opens on the perpetual) a live market buy opens a long;
+    the same sell with "Reduce only" ticked closes it, tagged in the confirmation and the orders; sent
+    again once flat, the exchange rejects it (reduceOnly reached it: a plain sell would open a short)."""
+    key = add_connection(dashboard, sim, sim_admin, "Binance Futures", "binance", FUTURES, market="futures")
+    pin_price(sim_admin, "binance")
+    log_in(dashboard, shoot=False)
+    panel = open_ticket(dashboard, "Binance Futures", pair=PERP)
+    page = dashboard.page
+    box = panel.get_by_test_id("trade-reduce-only")
+    expect(box).to_be_visible()
+    expect(box).not_to_be_checked()
+    expect(panel.get_by_text("it never opens or grows one")).to_be_visible()
+
+    # A long: a live market buy with reduce only off (no tag anywhere).
+    fill_ticket(panel, "buy", "market", "0.003", mode="live")
+    expect(panel.get_by_test_id("trade-preview-reduce-only")).to_have_count(0)
+    send(dashboard, panel, live=True)
+    opened = placed(panel, "closed", "live")
+    expect(order_row(panel, "trade-recent-orders", opened)).to_have_attribute("data-reduce-only", "false")
+    expect(
+        order_row(panel, "trade-recent-orders", opened).get_by_test_id("trade-order-reduce-only")
+    ).to_have_count(0)
+
+    # Reduce only ticked: the preview and the confirmation say so; the sell closes the long.
+    panel.get_by_label("Reduce only").check()
+    fill_ticket(panel, "sell", "market", "0.003", mode="live")
+    expect(panel.get_by_test_id("trade-preview-reduce-only")).to_have_text("Reduce only")
+    panel.get_by_test_id("trade-submit").click()
+    dialog = page.get_by_test_id("confirm-dialog")
+    expect(dialog).to_contain_text(f"Sell 0.003 BTC of {PERP}")
+    expect(dialog).to_contain_text("Reduce only: it can only shrink the open position.")
+    dashboard.shoot("reduce-only-confirm")
+    dialog.get_by_test_id("confirm-ok").click()
+    expect(dialog).to_have_count(0, timeout=RESULT_TIMEOUT_MS)
+    closing = placed(panel, "closed", "live")
+    assert closing != opened
+    row = order_row(panel, "trade-recent-orders", closing)
+    expect(row).to_have_attribute("data-reduce-only", "true")
+    expect(row.get_by_test_id("trade-order-reduce-only")).to_have_text("Reduce only")
+    assert Decimal(row.get_by_test_id("trade-order-filled").get_attribute("data-value") or "0") == Decimal(
+        "0.003"
+    )
+    dashboard.shoot("reduce-only-filled")
+
+    # Flat now: the same reduce-only sell would open a short, so the exchange rejects it.
+    expect(box).to_be_checked()
+    send(dashboard, panel, live=True)
+    rejected = placed(panel, "rejected", "live")
+    expect(order_row(panel, "trade-recent-orders", rejected)).to_have_attribute("data-reduce-only", "true")
+    on_exchange = sim_orders(sim_admin, "binance", key["apiKey"])
+    assert [(o["side"], o["status"]) for o in on_exchange] == [("BUY", "FILLED"), ("SELL", "FILLED")], (
+        on_exchange
+    )
 
 
 # -- testnet -------------------------------------------------------------------------------------------
