@@ -1,6 +1,6 @@
 // The order ticket: pair, side, type, amount (base or quote), price, reduce only (contract pairs only),
-// paper or live. The market's rules
-// and the order's value and fee are shown before sending; a live order needs an explicit confirmation.
+// paper or live. The market's rules and the order's value and fee are shown before sending; a live order
+// needs an explicit confirmation.
 // The server's guard decides: a refusal comes back with its reason and is shown in plain words.
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { ApiError } from "../api/client";
