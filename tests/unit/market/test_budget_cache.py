@@ -8,6 +8,7 @@ import random
 import time
 from typing import Any
 
+import ccxt
 import pytest
 
 from tradewarden.adapters.market.budget import BudgetLimits, WeightBudget
@@ -59,6 +60,26 @@ async def test_paused_budget_holds_every_consumer() -> None:
     async with asyncio.timeout(STEP_S):
         await asyncio.gather(budget.acquire(1), budget.acquire(1))
     assert time.monotonic() - started >= 0.29 and budget.stats.waits == 2
+
+
+async def test_a_ban_longer_than_max_wait_is_refused_at_once_and_spends_nothing() -> None:
+    budget = WeightBudget("binance", BudgetLimits(limit=100), headroom=1.0, max_wait_s=10.0)
+    budget.pause(120)  # a 418 ban: no consumer may be parked for it
+    started = time.monotonic()
+    async with asyncio.timeout(STEP_S):
+        results = await asyncio.gather(budget.acquire(1), budget.acquire(1), return_exceptions=True)
+    assert time.monotonic() - started < 1.0
+    assert [type(r) for r in results] == [ccxt.RateLimitExceeded] * 2
+    assert "binance" in str(results[0]) and "120 s" in str(results[0])
+    assert budget.stats.refused == 2 and budget.stats.requests == 0 and budget.used() == 0
+
+
+async def test_a_pause_within_max_wait_is_slept_through() -> None:
+    budget = WeightBudget("t", BudgetLimits(limit=100), headroom=1.0, max_wait_s=0.5)
+    budget.pause(0.3)
+    async with asyncio.timeout(STEP_S):
+        await budget.acquire(1)
+    assert budget.stats.refused == 0 and budget.stats.requests == 1
 
 
 def test_ccxt_rate_limit_becomes_a_window_limit() -> None:

@@ -5,7 +5,9 @@ the exchange's limit. A `WeightBudget` is installed as the `throttle` of every c
 request waits until its cost (ccxt's per-endpoint cost, in ccxt's units) fits in a rolling window. A
 rolling window of W seconds holding at most L means no fixed window of W seconds (how exchanges meter)
 ever sees more than L either. A 429/418 or Retry-After pauses the whole budget for as long as the
-exchange asks, so no consumer keeps knocking while the exchange is refusing.
+exchange asks, so no consumer keeps knocking while the exchange is refusing. A consumer that meets a
+pause longer than `max_wait_s` (a ban: minutes to days) is refused at once with ccxt's RateLimitExceeded
+rather than parked: a bot runner round or an API request must not hang on one exchange's ban.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 DEFAULT_WINDOW_S = 60.0
+DEFAULT_MAX_WAIT_S = 10.0  # the longest pause a consumer sleeps through; a longer one is refused at once
 DEFAULT_HEADROOM = (
     0.8  # spend at most this share of the exchange's limit: other tools may share the key or IP
 )
@@ -55,6 +58,16 @@ class BudgetStats:
     waits: int = 0
     pauses: int = 0
     paused_s: float = 0.0
+    refused: int = 0  # consumers refused at once: the pause in force was longer than max_wait_s
+
+
+def _refused(name: str, left: float) -> Exception:
+    import ccxt  # the error every caller already classifies as a rate limit (retry later, nothing sent)
+
+    error: Exception = ccxt.RateLimitExceeded(
+        f"{name}: the exchange's rate limit pauses requests for {left:.0f} s more; nothing was sent"
+    )
+    return error
 
 
 class WeightBudget:
@@ -66,8 +79,10 @@ class WeightBudget:
         limits: BudgetLimits,
         headroom: float = DEFAULT_HEADROOM,
         clock: Callable[[], float] = time.monotonic,
+        max_wait_s: float = DEFAULT_MAX_WAIT_S,
     ) -> None:
         self.name = name
+        self.max_wait_s = max_wait_s
         self.limits = limits
         self.capacity = max(1.0, limits.limit * headroom)
         self.stats = BudgetStats()
@@ -105,8 +120,12 @@ class WeightBudget:
             while True:
                 now = self._clock()
                 if now < self._paused_until:
+                    left = self._paused_until - now
+                    if left > self.max_wait_s:
+                        self.stats.refused += 1
+                        raise _refused(self.name, left)
                     waited = True
-                    await asyncio.sleep(self._paused_until - now)
+                    await asyncio.sleep(left)
                     continue
                 self._prune(now)
                 if self._used + cost <= self.capacity:

@@ -39,7 +39,13 @@ from typing import Any
 
 from tradewarden.adapters.exchanges import errors
 from tradewarden.adapters.exchanges.client import DEFAULT_TIMEOUT_MS, build_client
-from tradewarden.adapters.market.budget import DEFAULT_HEADROOM, DOCUMENTED_PUBLIC, BudgetLimits, WeightBudget
+from tradewarden.adapters.market.budget import (
+    DEFAULT_HEADROOM,
+    DEFAULT_MAX_WAIT_S,
+    DOCUMENTED_PUBLIC,
+    BudgetLimits,
+    WeightBudget,
+)
 from tradewarden.adapters.market.cache import SingleFlightCache
 
 RATE_LIMIT_STATUSES = frozenset({429, 418})
@@ -65,6 +71,7 @@ class HubConfig:
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # ccxt options per exchange
     timeout_ms: int = DEFAULT_TIMEOUT_MS
     max_rate_limit_retries: int = 2
+    max_pause_wait_s: float = DEFAULT_MAX_WAIT_S  # a longer rate-limit pause (a ban) is refused, not slept
     error_ttl_s: float = 1.0  # a failed call's error is given to askers for this long, without a new call
     streams: bool = True  # ticker feeds asked for source="stream" use ccxt.pro where it has the exchange
     stream_fresh_s: float = 3.0  # ticker() answers from a stream frame at most this old, else from REST
@@ -250,7 +257,12 @@ class MarketHub:
         budget = self._private_budgets.get(key_id)
         if budget is None:
             limits = self.config.limits.get(exchange_id) or BudgetLimits.from_ccxt_rate_limit(rate_limit_ms)
-            budget = WeightBudget(f"{exchange_id}:{key_id}", limits, self.config.headroom)
+            budget = WeightBudget(
+                f"{exchange_id}:{key_id}",
+                limits,
+                self.config.headroom,
+                max_wait_s=self.config.max_pause_wait_s,
+            )
             self._private_budgets[key_id] = budget
         return budget
 
@@ -277,7 +289,9 @@ class MarketHub:
         budget = self._budgets.get(pool)
         if budget is None:
             limits = self.limits_for(exchange_id, client)
-            budget = self._budgets[pool] = WeightBudget(pool, limits, self.config.headroom)
+            budget = self._budgets[pool] = WeightBudget(
+                pool, limits, self.config.headroom, max_wait_s=self.config.max_pause_wait_s
+            )
         client.throttle = budget.acquire  # ccxt calls throttle(cost) before every request it sends
         errors.install_response_capture(client)
         install_rate_limit_pause(client, budget, lambda: self._count_limited(exchange_id))
