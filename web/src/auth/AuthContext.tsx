@@ -57,6 +57,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const login = useCallback(async (token: string) => signedIn(await api.login(token)), [signedIn]);
 
   const logout = useCallback(async () => {
+    // The signed-in pages go first (their timers and the live stream with them): a reload one of them
+    // started while the server ends the session came back 401, an error in the browser's console.
+    setState({ phase: "checking" });
     try {
       await api.logout();
     } catch (error) {
