@@ -252,18 +252,15 @@ class MarketHub:
         self.client(exchange_id)  # the budget is made with the client
         return self._budgets[self._public_pool(exchange_id)]
 
+    def _new_budget(self, name: str, limits: BudgetLimits) -> WeightBudget:
+        return WeightBudget(name, limits, self.config.headroom, max_wait_s=self.config.max_pause_wait_s)
+
     def private_budget(self, exchange_id: str, key_id: str, rate_limit_ms: float) -> WeightBudget:
         """The budget of one API key (private calls), shared by every client using that key."""
         budget = self._private_budgets.get(key_id)
         if budget is None:
             limits = self.config.limits.get(exchange_id) or BudgetLimits.from_ccxt_rate_limit(rate_limit_ms)
-            budget = WeightBudget(
-                f"{exchange_id}:{key_id}",
-                limits,
-                self.config.headroom,
-                max_wait_s=self.config.max_pause_wait_s,
-            )
-            self._private_budgets[key_id] = budget
+            budget = self._private_budgets[key_id] = self._new_budget(f"{exchange_id}:{key_id}", limits)
         return budget
 
     def drop_private_budget(self, key_id: str) -> None:
@@ -289,9 +286,7 @@ class MarketHub:
         budget = self._budgets.get(pool)
         if budget is None:
             limits = self.limits_for(exchange_id, client)
-            budget = self._budgets[pool] = WeightBudget(
-                pool, limits, self.config.headroom, max_wait_s=self.config.max_pause_wait_s
-            )
+            budget = self._budgets[pool] = self._new_budget(pool, limits)
         client.throttle = budget.acquire  # ccxt calls throttle(cost) before every request it sends
         errors.install_response_capture(client)
         install_rate_limit_pause(client, budget, lambda: self._count_limited(exchange_id))
